@@ -1,0 +1,165 @@
+/**
+ * Public data types of the node core: what a department submits, what the node acknowledges, and the record
+ * it keeps per material. All values are JSON-safe (hex strings, numbers, no bigint) so the HTTP layer can
+ * return them as they are.
+ */
+
+/** Lifecycle of a registration on this node. */
+export type MaterialState =
+  /** persisted, waiting for the next batch */
+  | "pending"
+  /** in a planned batch whose anchor transaction is sent / awaiting confirmations */
+  | "anchoring"
+  /** the batch root is anchored with the configured confirmations; the record carries the proof */
+  | "anchored"
+  /** the chain refused the batch for good (e.g. entitlement withdrawn after intake); see `error` */
+  | "failed";
+
+/** On-chain status of an anchored material, as far as this node has written it. */
+export type MaterialStatus = "active" | "suspended" | "revoked";
+
+/** Status operations that go through the durable queue. */
+export type StatusOpKind = "revoke" | "suspend" | "reinstate" | "supersede";
+
+/** Lifecycle of a status operation. */
+export type OpState = "pending" | "sent" | "done" | "failed";
+
+/** A holder given in clear: the node turns it into a holderRef with the consortium key and forgets it. */
+export interface HolderId {
+  /** ID type, e.g. "RESIDENT_ID" (GB 11643) or "USCC" (GB 32100); validated by the SDK */
+  idType: string;
+  idNumber: string;
+}
+
+/**
+ * One material to register. Give either `content` (the node hashes it and keeps it encrypted) or
+ * `contentHash` (+ `hashAlg`); either `holder` (in clear, turned into a holderRef) or `holderRef`.
+ */
+export interface RegisterRequest {
+  /** catalogue code of the material type (<= 31 ASCII chars), e.g. "BIZ_LICENCE" */
+  typeCode: string;
+  /** GB/T 2260 administrative division code the material is issued in, e.g. 310104 */
+  jurisdiction: number;
+  /** document bytes; stored encrypted, content-addressed */
+  content?: Uint8Array;
+  /** 0x-prefixed 32-byte hash of the content, when the node does not receive the content */
+  contentHash?: string;
+  /** 1 = SHA-256 (default), 2 = SM3 */
+  hashAlg?: number;
+  holder?: HolderId;
+  /** 0x-prefixed 32-byte keyed holder reference */
+  holderRef?: string;
+  /** unix seconds; default: now. Give it to make re-submission of the same header idempotent by leaf. */
+  issuedAt?: number;
+  /** unix seconds */
+  validFrom: number;
+  /** unix seconds, 0 or absent = no end */
+  validUntil?: number;
+  /** default 1, or predecessor's version + 1 when `supersedes` is set */
+  version?: number;
+  /** leaf of the material this one replaces (the node also records the supersession on chain) */
+  supersedes?: string;
+}
+
+/** The header the leaf commits to, JSON-safe (uint64 fields as decimal strings). */
+export interface HeaderJson {
+  typeCode: string; // bytes32 hex
+  issuer: string; // bytes32 hex
+  holderRef: string;
+  contentHash: string;
+  hashAlg: number;
+  issuedAt: string;
+  validFrom: string;
+  validUntil: string;
+  version: number;
+  supersedes: string;
+}
+
+/** Answer to one registration, given once the request is durably persisted. */
+export interface RegisterAck {
+  /** material id = leaf (0x-prefixed, 32 bytes) */
+  id: string;
+  state: MaterialState;
+  /** true if this leaf was already registered (nothing new was queued) */
+  duplicate: boolean;
+  /** ms since epoch when the node first accepted the leaf */
+  acceptedAt: number;
+}
+
+/** Where a material's leaf sits on chain, once anchored. */
+export interface AnchorInfo {
+  root: string;
+  /** sibling hashes from leaf to root (OpenZeppelin MerkleProof order) */
+  proof: string[];
+  /** index of the leaf in its batch */
+  index: number;
+  /** number of leaves in the batch */
+  count: number;
+  blockNumber: number;
+  txHash: string;
+  chainId: number;
+  contract: string;
+  /** ms since epoch when the node saw the anchor confirmed */
+  confirmedAt: number;
+}
+
+/** What the node knows about one material. */
+export interface MaterialRecord {
+  id: string;
+  /** human catalogue code, e.g. "BIZ_LICENCE" */
+  type: string;
+  jurisdiction: number;
+  header: HeaderJson;
+  state: MaterialState;
+  status: MaterialStatus;
+  /** reason code of the last status change sent by this node */
+  statusReason?: number;
+  supersededBy?: string;
+  /** whether this node holds the (encrypted) content */
+  hasContent: boolean;
+  acceptedAt: number;
+  /** id of the batch it is planned in */
+  batchId?: string;
+  anchor?: AnchorInfo;
+  /** the verifiable proof bundle (SDK bundle format) once anchored */
+  bundle?: unknown;
+  /** why the batch failed, when state == "failed" */
+  error?: { code: string; message: string };
+}
+
+/** A durable status operation (revoke / suspend / reinstate / supersede). */
+export interface StatusOp {
+  opId: string;
+  kind: StatusOpKind;
+  leaf: string;
+  reason: number;
+  /** for supersede: the successor leaf */
+  newLeaf?: string;
+  state: OpState;
+  createdAt: number;
+  txHash?: string;
+  blockNumber?: number;
+  error?: { code: string; message: string };
+}
+
+/** A state change, as pushed to subscribers (server-sent events). */
+export type ChangeEvent =
+  | { kind: "material"; leaf: string; state: MaterialState; root?: string; blockNumber?: number; txHash?: string; at: number }
+  | { kind: "op"; opId: string; op: StatusOpKind; leaf: string; state: OpState; txHash?: string; at: number }
+  | { kind: "batch"; batchId: string; state: "planned" | "sent" | "confirmed" | "failed"; root: string; count: number; txHash?: string; at: number };
+
+/** Figures for dashboards and /metrics. */
+export interface ServiceStats {
+  /** materials persisted but not yet anchored */
+  pending: number;
+  /** materials in sent-but-unconfirmed batches */
+  anchoring: number;
+  anchored: number;
+  failed: number;
+  /** status ops not yet done */
+  opsPending: number;
+  batchesSent: number;
+  /** whether the last chain call succeeded */
+  chainUp: boolean;
+  lastAnchorBlock?: number;
+}
