@@ -71,4 +71,129 @@ interface IMaterialRegistry {
         HashAlgStatus hashAlgStatus; // status of the header's content-hash algorithm today
         uint64 hashAlgRetiredAt; // when it was retired (0 if active); anchors before this stay valid
     }
+
+    /// The material header, in leaf order (see THE LEAF above). Used by `MaterialLeaf.leafOf`.
+    struct MaterialHeader {
+        bytes32 typeCode;
+        bytes32 issuer;
+        bytes32 holderRef;
+        bytes32 contentHash;
+        uint8 hashAlg;
+        uint64 issuedAt;
+        uint64 validFrom;
+        uint64 validUntil;
+        uint32 version;
+        bytes32 supersedes;
+    }
+
+    // ------------------------------------------------------------------------------------------------ events
+
+    /// A batch root was anchored by `issuer` for one type in one jurisdiction (block and time are the log's).
+    event Anchored(bytes32 indexed root, bytes32 indexed issuer, bytes32 indexed typeCode, uint32 jurisdiction, uint32 count);
+    /// `leaf` in `issuer`'s namespace was revoked by member `by` (the issuer itself or a revocation authority).
+    event MaterialRevoked(bytes32 indexed leaf, bytes32 indexed issuer, bytes32 indexed by, uint16 reason);
+    event MaterialSuspended(bytes32 indexed leaf, bytes32 indexed issuer, bytes32 indexed by, uint16 reason);
+    event MaterialReinstated(bytes32 indexed leaf, bytes32 indexed issuer, bytes32 indexed by);
+    /// `oldLeaf` of `issuer` is replaced by `newLeaf`, proven under `newRoot` (anchored by the same issuer).
+    event MaterialSuperseded(bytes32 indexed oldLeaf, bytes32 indexed issuer, bytes32 indexed newLeaf, bytes32 newRoot);
+    event HashAlgAdded(uint8 indexed hashAlg);
+    event HashAlgRetired(uint8 indexed hashAlg, uint64 retiredAt);
+
+    // ------------------------------------------------------------------------------------------------ errors
+
+    error InvalidRoot(bytes32 root);
+    error InvalidBatchCount(bytes32 root, uint32 count);
+    error RootAlreadyAnchored(bytes32 root, bytes32 issuer);
+    error RootNotAnchored(bytes32 root);
+    /// The caller's member is not (or no longer) entitled to anchor `typeCode` in `jurisdiction`.
+    error NotEntitled(bytes32 memberId, bytes32 typeCode, uint32 jurisdiction);
+    error InvalidMerkleProof(bytes32 root, bytes32 leaf);
+    error NotRevocationAuthority(bytes32 memberId, uint32 jurisdiction);
+    error MaterialAlreadyRevoked(bytes32 issuer, bytes32 leaf);
+    error MaterialAlreadySuspended(bytes32 issuer, bytes32 leaf);
+    error MaterialNotSuspended(bytes32 issuer, bytes32 leaf);
+    /// Only the issuer lifts its own suspension; only a competent revocation authority lifts an authority's.
+    error SuspensionHeldBy(bytes32 issuer, bytes32 leaf, bytes32 suspendedBy);
+    error InvalidSupersession(bytes32 oldLeaf, bytes32 newLeaf);
+    error MaterialAlreadySuperseded(bytes32 issuer, bytes32 leaf, bytes32 successor);
+    error MaterialAlreadySupersedes(bytes32 issuer, bytes32 leaf, bytes32 predecessor);
+    /// `root` was anchored by `actual`, not by the caller's member `expected`.
+    error RootIssuerMismatch(bytes32 root, bytes32 expected, bytes32 actual);
+    error InvalidHashAlg(uint8 hashAlg);
+    error HashAlgAlreadyRegistered(uint8 hashAlg);
+    error UnknownHashAlg(uint8 hashAlg);
+    error HashAlgAlreadyRetired(uint8 hashAlg);
+
+    // ------------------------------------------------------------------------------------------- anchoring
+
+    /**
+     * @notice Anchors a batch root covering `count` leaves of ONE `typeCode` in ONE `jurisdiction`.
+     * @dev Caller: a current account of an active member entitled for (typeCode, jurisdiction). One storage
+     * slot per root. Reverts InvalidRoot (0), InvalidBatchCount (0), NotEntitled, RootAlreadyAnchored,
+     * AccountNotMember, MemberNotActive. Emits Anchored.
+     */
+    function anchor(bytes32 root, bytes32 typeCode, uint32 jurisdiction, uint32 count) external;
+
+    // ------------------------------------------------------------------------------- issuer status (by leaf)
+
+    /// @notice The caller's member revokes `leaf` in its own namespace (final). Reverts MaterialAlreadyRevoked.
+    /// Emits MaterialRevoked(leaf, issuer, issuer, reason).
+    function revokeMaterial(bytes32 leaf, uint16 reason) external;
+
+    /// @notice The caller's member suspends `leaf` in its own namespace. Reverts MaterialAlreadyRevoked,
+    /// MaterialAlreadySuspended. Emits MaterialSuspended.
+    function suspendMaterial(bytes32 leaf, uint16 reason) external;
+
+    /// @notice The caller's member lifts ITS OWN suspension of `leaf`. Reverts MaterialNotSuspended,
+    /// MaterialAlreadyRevoked, SuspensionHeldBy (an authority suspended it). Emits MaterialReinstated.
+    function reinstateMaterial(bytes32 leaf) external;
+
+    /**
+     * @notice The caller's member declares `newLeaf` (proven by `proof` under `newRoot`, which it anchored)
+     * the successor of its `oldLeaf`; both links are recorded. Reverts RootNotAnchored, RootIssuerMismatch,
+     * InvalidMerkleProof, InvalidSupersession (old == new or old == 0), MaterialAlreadyRevoked (old),
+     * MaterialAlreadySuperseded (old has a successor), MaterialAlreadySupersedes (new has a predecessor).
+     * Emits MaterialSuperseded.
+     */
+    function supersedeMaterial(bytes32 oldLeaf, bytes32 newRoot, bytes32 newLeaf, bytes32[] calldata proof) external;
+
+    // ------------------------------------------------------------------------- authority status (with proof)
+
+    /**
+     * @notice A revocation authority competent for the anchor's jurisdiction (or an ancestor of it) revokes
+     * `leaf`, proven under the anchored `root`, in the ISSUER's namespace. Reverts RootNotAnchored,
+     * NotRevocationAuthority, InvalidMerkleProof, MaterialAlreadyRevoked. Emits MaterialRevoked(leaf, issuer, authority, reason).
+     */
+    function revokeMaterialAsAuthority(bytes32 root, bytes32 leaf, bytes32[] calldata proof, uint16 reason) external;
+
+    /// @notice As `revokeMaterialAsAuthority`, suspending. Emits MaterialSuspended.
+    function suspendMaterialAsAuthority(bytes32 root, bytes32 leaf, bytes32[] calldata proof, uint16 reason) external;
+
+    /// @notice A competent revocation authority lifts an AUTHORITY's suspension (any authority's, so a city
+    /// can lift its district's); it cannot lift the issuer's own suspension (SuspensionHeldBy). Emits MaterialReinstated.
+    function reinstateMaterialAsAuthority(bytes32 root, bytes32 leaf, bytes32[] calldata proof) external;
+
+    // -------------------------------------------------------------------------------------- governed (hash)
+
+    /// @notice Governed: adds a content-hash algorithm id (nonzero, never seen) as Active. Emits HashAlgAdded.
+    function addHashAlg(uint8 hashAlg) external;
+
+    /// @notice Governed: retires an active content-hash algorithm now. Emits HashAlgRetired.
+    function retireHashAlg(uint8 hashAlg) external;
+
+    // ------------------------------------------------------------------------------------------------- views
+
+    /**
+     * @notice Everything a verifier needs about `leaf` under `root` in one call. If `root` is not anchored,
+     * `anchored` is false and every anchor/status field is zero. The leaf's inclusion in `root` is NOT checked
+     * here (the verifier checks the proof offline); status is read from the anchoring issuer's namespace.
+     * `hashAlgStatus`/`hashAlgRetiredAt` describe `hashAlg` (the header's content-hash algorithm) today.
+     */
+    function materialState(bytes32 root, bytes32 leaf, uint8 hashAlg) external view returns (MaterialState memory);
+
+    /// @notice (status, retiredAt) of a content-hash algorithm id.
+    function hashAlgInfo(uint8 hashAlg) external view returns (HashAlgStatus status, uint64 retiredAt);
+
+    /// @notice The leaf of a header: keccak256(abi.encode(header fields in order)).
+    function leafOf(MaterialHeader calldata header) external pure returns (bytes32);
 }
