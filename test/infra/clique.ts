@@ -1,0 +1,660 @@
+/**
+ * A real multi-node proof-of-authority chain for tests: N geth v1.13.15 processes sealing Clique blocks,
+ * peered statically over loopback, each with its own HTTP JSON-RPC endpoint.
+ *
+ * Everything lives under a temporary directory (genesis, keystores, chain data, logs); nothing is written
+ * into the repository. Processes bind 127.0.0.1 only, on ports picked at start, and are killed by pid on
+ * `stop()` and when the Node.js process exits (unless started `detached`, as the CLI does).
+ *
+ * @example
+ * const net = await CliqueNetwork.start();           // 4 signers, period 1 s
+ * const provider = net.provider(0);                  // JsonRpcProvider with cacheTimeout -1
+ * const wallet = new Wallet(net.fundedKeys[0], provider);
+ * await net.killSigner(3);                           // chain goes on with 3 of 4
+ * await net.restartSigner(3);                        // rejoins and catches up
+ * await net.stop();
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { homedir, tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { JsonRpcProvider, Network, SigningKey, Wallet, encryptKeystoreJsonSync, getAddress } from "ethers";
+
+export const GETH_VERSION = "1.13.15";
+export const DEFAULT_CHAIN_ID = 1337001;
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const BUILD_SCRIPT = join(REPO_ROOT, "scripts", "clique", "build-geth.sh");
+
+/** Options for {@link CliqueNetwork.start}. All have working defaults. */
+export interface CliqueOptions {
+  /** Number of signers (= geth nodes). Default 4. */
+  signers?: number;
+  /** Number of extra funded accounts (for member signing keys). Default 10. */
+  fundedAccounts?: number;
+  /** Wei given to every funded account and signer. Default 10^24 (1,000,000 ether). */
+  fundedBalance?: bigint;
+  /** Clique block period in seconds (>= 1). Default 1. */
+  period?: number;
+  /** Chain id and network id. Default 1337001. */
+  chainId?: number;
+  /** Block gas limit (genesis and miner target). Default 100,000,000. */
+  gasLimit?: bigint;
+  /** Path of the geth binary. Default {@link findGeth}(). */
+  geth?: string;
+  /** Working directory; created if missing. Default a fresh folder under the OS temp dir. */
+  baseDir?: string;
+  /** Keep geth running after this process exits (for the CLI). Default false. */
+  detached?: boolean;
+  /** Keep `baseDir` after `stop()` (for debugging). Default false, or env TONGBAN_CLIQUE_KEEP=1. */
+  keepDir?: boolean;
+  /** How long `start()` may wait for peering and the first blocks. Default 60 s. */
+  readyTimeoutMs?: number;
+  /** geth --verbosity (0-5). Default 3. */
+  verbosity?: number;
+  /** Progress log. Default silent. */
+  log?: (msg: string) => void;
+}
+
+/** One geth node as recorded in the state file. */
+export interface CliqueNodeState {
+  index: number;
+  dir: string;
+  signer: string;
+  signerKey: string;
+  enode: string;
+  p2pPort: number;
+  httpPort: number;
+  authPort: number;
+  rpcUrl: string;
+  pid: number | null;
+  args: string[];
+}
+
+/** Everything needed to reach (or stop) a running network; written to `<baseDir>/network.json`. */
+export interface CliqueState {
+  geth: string;
+  baseDir: string;
+  chainId: number;
+  period: number;
+  gasLimit: string;
+  /** Signer addresses, sorted ascending as in the genesis extradata; in-turn signer of block n is `signers[n % N]`. */
+  signers: string[];
+  fundedKeys: string[];
+  nodes: CliqueNodeState[];
+  startedAt: string;
+  startMs: number;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Locating / building geth
+
+/** Whether `bin` is an executable geth of the pinned version. */
+export function isGethBinary(bin: string): boolean {
+  if (!existsSync(bin)) return false;
+  const r = spawnSync(bin, ["version"], { encoding: "utf8", timeout: 20_000 });
+  return r.status === 0 && new RegExp(`^Version: ${GETH_VERSION.replace(/\./g, "\\.")}-stable`, "m").test(r.stdout);
+}
+
+/** Directory of the cached geth build (outside the repo). */
+export function gethCacheDir(): string {
+  return process.env.TONGBAN_TOOLS ?? join(homedir(), ".cache", "tongban");
+}
+
+/**
+ * The geth v1.13.15 binary to use, or `null`: `$GETH`, then the cache dir `bin/geth`, then `geth` on PATH.
+ * Throws if `$GETH` is set but is not geth 1.13.15 (a wrong pin must not silently fall back).
+ */
+export function findGeth(): string | null {
+  const explicit = process.env.GETH;
+  if (explicit) {
+    if (isGethBinary(explicit)) return explicit;
+    throw new Error(`GETH=${explicit} is not an executable geth v${GETH_VERSION}`);
+  }
+  const cached = join(gethCacheDir(), "bin", "geth");
+  if (isGethBinary(cached)) return cached;
+  for (const dir of (process.env.PATH ?? "").split(":")) {
+    if (dir && isGethBinary(join(dir, "geth"))) return join(dir, "geth");
+  }
+  return null;
+}
+
+/**
+ * {@link findGeth}, and if none is found and `build` is set, run `scripts/clique/build-geth.sh` (needs Go and
+ * the Go module proxy; 2-3 minutes). Returns `null` when no binary can be found or built.
+ */
+export function ensureGeth(opts: { build?: boolean; log?: (m: string) => void } = {}): string | null {
+  const found = findGeth();
+  if (found || !opts.build) return found;
+  const hasGo = spawnSync("go", ["version"], { encoding: "utf8" }).status === 0;
+  if (!hasGo) return null;
+  opts.log?.(`no geth v${GETH_VERSION} found: building it with ${BUILD_SCRIPT}`);
+  const r = spawnSync("bash", [BUILD_SCRIPT], { encoding: "utf8", timeout: 20 * 60_000, stdio: ["ignore", "pipe", "inherit"] });
+  if (r.status !== 0) return null;
+  const path = r.stdout.trim().split("\n").pop() ?? "";
+  return isGethBinary(path) ? path : null;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Small helpers
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Minimal JSON-RPC over HTTP (no provider polling, no retries): throws on transport or RPC error. */
+export async function rpc<T = unknown>(url: string, method: string, params: unknown[] = [], timeoutMs = 3_000): Promise<T> {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  const body = (await res.json()) as { result?: T; error?: { code: number; message: string } };
+  if (body.error) throw new Error(`${method}: ${body.error.message} (${body.error.code})`);
+  return body.result as T;
+}
+
+/** `count` distinct free TCP ports on 127.0.0.1 (held open together while picking, so they differ). */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () => new Promise<import("node:net").Server>((ok, fail) => {
+      const s = createServer();
+      s.once("error", fail);
+      s.listen(0, "127.0.0.1", () => ok(s));
+    })),
+  );
+  const ports = servers.map((s) => (s.address() as import("node:net").AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
+/** Poll `fn` until it returns a value other than `undefined`, or throw after `timeoutMs`. */
+export async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number, everyMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastErr: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (e) {
+      lastErr = e;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? `: ${String(lastErr)}` : ""}`);
+    }
+    await sleep(everyMs);
+  }
+}
+
+/** Genesis extradata for Clique: 32 vanity bytes + signer addresses (sorted) + 65-byte empty seal. */
+export function cliqueExtraData(signers: string[]): string {
+  const sorted = [...signers].map((a) => getAddress(a)).sort((a, b) => (a.toLowerCase() < b.toLowerCase() ? -1 : 1));
+  return "0x" + "00".repeat(32) + sorted.map((a) => a.slice(2).toLowerCase()).join("") + "00".repeat(65);
+}
+
+/** A Clique genesis up to London at block 0 (no Shanghai/Cancun: Clique rejects them). */
+export function cliqueGenesis(p: { chainId: number; period: number; gasLimit: bigint; signers: string[]; alloc: Record<string, bigint> }) {
+  const alloc: Record<string, { balance: string }> = {};
+  for (const [addr, bal] of Object.entries(p.alloc)) alloc[addr.slice(2).toLowerCase()] = { balance: "0x" + bal.toString(16) };
+  return {
+    config: {
+      chainId: p.chainId,
+      homesteadBlock: 0,
+      eip150Block: 0,
+      eip155Block: 0,
+      eip158Block: 0,
+      byzantiumBlock: 0,
+      constantinopleBlock: 0,
+      petersburgBlock: 0,
+      istanbulBlock: 0,
+      muirGlacierBlock: 0,
+      berlinBlock: 0,
+      londonBlock: 0,
+      arrowGlacierBlock: 0,
+      grayGlacierBlock: 0,
+      clique: { period: p.period, epoch: 30000 },
+    },
+    nonce: "0x0",
+    timestamp: "0x" + Math.floor(Date.now() / 1000).toString(16),
+    extraData: cliqueExtraData(p.signers),
+    gasLimit: "0x" + p.gasLimit.toString(16),
+    difficulty: "0x1",
+    mixHash: "0x" + "00".repeat(32),
+    coinbase: "0x" + "00".repeat(20),
+    baseFeePerGas: "0x3b9aca00",
+    alloc,
+  };
+}
+
+/** Processes to kill if this Node.js process exits while networks are still running. */
+const liveNetworks = new Set<CliqueNetwork>();
+let exitHookInstalled = false;
+function installExitHook() {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on("exit", () => {
+    for (const net of liveNetworks) net.killAllNow();
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The network
+
+export class CliqueNetwork {
+  private readonly procs = new Map<number, ChildProcess>();
+  private readonly providers = new Map<number, JsonRpcProvider>();
+  private stopped = false;
+
+  private constructor(
+    readonly state: CliqueState,
+    private readonly opts: { detached: boolean; keepDir: boolean; verbosity: number; log: (m: string) => void },
+  ) {}
+
+  get chainId(): number { return this.state.chainId; }
+  get baseDir(): string { return this.state.baseDir; }
+  /** HTTP JSON-RPC URL of each node, index = signer index. */
+  get rpcUrls(): string[] { return this.state.nodes.map((n) => n.rpcUrl); }
+  /** Private keys of the funded dev accounts (0x-prefixed), for member signing keys. */
+  get fundedKeys(): string[] { return this.state.fundedKeys; }
+  /** Signer addresses sorted as in the genesis; node i seals as `nodes[i].signer`. */
+  get signers(): string[] { return this.state.signers; }
+  get size(): number { return this.state.nodes.length; }
+
+  /**
+   * Generate keys and genesis, init the data dirs, start all nodes, and wait until every node is peered with
+   * every other one and all have imported the same block >= 2.
+   */
+  static async start(options: CliqueOptions = {}): Promise<CliqueNetwork> {
+    const t0 = Date.now();
+    const n = options.signers ?? 4;
+    if (n < 1) throw new Error("signers must be >= 1");
+    const period = options.period ?? 1;
+    if (period < 1) throw new Error("Clique period must be >= 1 s");
+    const chainId = options.chainId ?? DEFAULT_CHAIN_ID;
+    const gasLimit = options.gasLimit ?? 100_000_000n;
+    const fundedBalance = options.fundedBalance ?? 10n ** 24n;
+    const log = options.log ?? (() => {});
+    const geth = options.geth ?? findGeth();
+    if (!geth) throw new Error(`no geth v${GETH_VERSION} binary: run scripts/clique/build-geth.sh or set GETH`);
+    const baseDir = options.baseDir ?? mkdtempSync(join(tmpdir(), "tongban-clique-"));
+    mkdirSync(baseDir, { recursive: true });
+
+    // Keys: one signer key and one p2p node key per node; funded dev accounts for members.
+    const nodeKeys = Array.from({ length: n }, () => ({ signer: new Wallet("0x" + randomBytes(32).toString("hex")), nodeKey: randomBytes(32).toString("hex") }));
+    nodeKeys.sort((a, b) => (a.signer.address.toLowerCase() < b.signer.address.toLowerCase() ? -1 : 1));
+    const funded = Array.from({ length: options.fundedAccounts ?? 10 }, () => new Wallet("0x" + randomBytes(32).toString("hex")));
+    const alloc: Record<string, bigint> = {};
+    for (const k of nodeKeys) alloc[k.signer.address] = fundedBalance;
+    for (const w of funded) alloc[w.address] = fundedBalance;
+    const genesis = cliqueGenesis({ chainId, period, gasLimit, signers: nodeKeys.map((k) => k.signer.address), alloc });
+    const genesisPath = join(baseDir, "genesis.json");
+    writeFileSync(genesisPath, JSON.stringify(genesis, null, 2));
+
+    const ports = await freePorts(3 * n);
+    const nodes: CliqueNodeState[] = nodeKeys.map((k, i) => {
+      const pub = new SigningKey("0x" + k.nodeKey).publicKey; // 0x04 || X || Y
+      const p2pPort = ports[3 * i], httpPort = ports[3 * i + 1], authPort = ports[3 * i + 2];
+      return {
+        index: i,
+        dir: join(baseDir, `node${i}`),
+        signer: k.signer.address,
+        signerKey: k.signer.privateKey,
+        enode: `enode://${pub.slice(4)}@127.0.0.1:${p2pPort}`,
+        p2pPort,
+        httpPort,
+        authPort,
+        rpcUrl: `http://127.0.0.1:${httpPort}`,
+        pid: null,
+        args: [],
+      };
+    });
+
+    // Data dirs: keystore (light scrypt: the chain is a local test chain), password, node key, config, init.
+    const verbosity = options.verbosity ?? 3;
+    for (const [i, node] of nodes.entries()) {
+      mkdirSync(join(node.dir, "keystore"), { recursive: true });
+      mkdirSync(join(node.dir, "geth"), { recursive: true });
+      const password = randomBytes(16).toString("hex");
+      writeFileSync(join(node.dir, "password.txt"), password + "\n", { mode: 0o600 });
+      const ks = encryptKeystoreJsonSync({ address: node.signer, privateKey: node.signerKey }, password, { scrypt: { N: 1 << 12 } });
+      writeFileSync(join(node.dir, "keystore", `key-${node.signer.slice(2).toLowerCase()}.json`), ks, { mode: 0o600 });
+      writeFileSync(join(node.dir, "geth", "nodekey"), nodeKeys[i].nodeKey, { mode: 0o600 });
+      const statics = nodes.filter((o) => o.index !== i).map((o) => JSON.stringify(o.enode)).join(", ");
+      // geth 1.13 ignores static-nodes.json: static peers come from the TOML config. ListenAddr binds loopback.
+      writeFileSync(
+        join(node.dir, "config.toml"),
+        `[Node.P2P]\nListenAddr = "127.0.0.1:${node.p2pPort}"\nNoDiscovery = true\nStaticNodes = [${statics}]\n`,
+      );
+      node.args = [
+        "--datadir", node.dir,
+        "--config", join(node.dir, "config.toml"),
+        "--networkid", String(chainId),
+        "--nodiscover", "--nat", "none", "--netrestrict", "127.0.0.0/8", "--maxpeers", String(Math.max(8, 2 * n)),
+        "--ipcdisable",
+        "--http", "--http.addr", "127.0.0.1", "--http.port", String(node.httpPort),
+        "--http.api", "eth,net,web3,clique,admin,txpool,debug,miner",
+        "--authrpc.addr", "127.0.0.1", "--authrpc.port", String(node.authPort),
+        "--syncmode", "full", "--gcmode", "archive", "--cache", "128",
+        // No --mine: sealing starts over RPC (miner_start) once the node is peered and caught up, so a node
+        // never seals a private fork at startup (geth discards propagated blocks until it mines or syncs).
+        "--miner.etherbase", node.signer, "--miner.gaslimit", gasLimit.toString(),
+        "--unlock", node.signer, "--password", join(node.dir, "password.txt"), "--allow-insecure-unlock",
+        "--verbosity", String(verbosity),
+      ];
+    }
+    await Promise.all(nodes.map((node) => runToEnd(geth, ["--datadir", node.dir, "--verbosity", "2", "init", genesisPath], join(node.dir, "init.log"))));
+
+    const state: CliqueState = {
+      geth,
+      baseDir,
+      chainId,
+      period,
+      gasLimit: gasLimit.toString(),
+      signers: nodes.map((x) => x.signer),
+      fundedKeys: funded.map((w) => w.privateKey),
+      nodes,
+      startedAt: new Date().toISOString(),
+      startMs: 0,
+    };
+    const net = new CliqueNetwork(state, {
+      detached: options.detached ?? false,
+      keepDir: options.keepDir ?? process.env.TONGBAN_CLIQUE_KEEP === "1",
+      verbosity,
+      log,
+    });
+    if (!net.opts.detached) {
+      liveNetworks.add(net);
+      installExitHook();
+    }
+    try {
+      for (const i of nodes.keys()) net.spawnNode(i);
+      net.saveState();
+      log(`started ${n} geth nodes under ${baseDir}; waiting for peering and blocks`);
+      await net.waitReady(options.readyTimeoutMs ?? 60_000);
+    } catch (e) {
+      await net.stop();
+      throw e;
+    }
+    state.startMs = Date.now() - t0;
+    net.saveState();
+    log(`clique network ready in ${state.startMs} ms`);
+    return net;
+  }
+
+  /**
+   * Attach to a network started elsewhere (e.g. by `scripts/clique/start.mjs`) from its `network.json`.
+   * `stop()` on an attached network stops it.
+   */
+  static attach(stateFile: string, opts: { log?: (m: string) => void } = {}): CliqueNetwork {
+    const state = JSON.parse(readFileSync(stateFile, "utf8")) as CliqueState;
+    const net = new CliqueNetwork(state, { detached: true, keepDir: false, verbosity: 3, log: opts.log ?? (() => {}) });
+    return net;
+  }
+
+  /** Path of this network's state file. */
+  get stateFile(): string { return join(this.baseDir, "network.json"); }
+
+  private saveState() {
+    writeFileSync(this.stateFile, JSON.stringify(this.state, null, 2), { mode: 0o600 });
+  }
+
+  private spawnNode(i: number) {
+    const node = this.state.nodes[i];
+    const logFd = openSync(join(node.dir, "geth.log"), "a");
+    const child = spawn(this.state.geth, node.args, {
+      stdio: ["ignore", logFd, logFd],
+      detached: this.opts.detached,
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? tmpdir() },
+    });
+    closeSync(logFd);
+    if (child.pid === undefined) throw new Error(`could not start geth node ${i}`);
+    if (this.opts.detached) child.unref();
+    node.pid = child.pid;
+    this.procs.set(i, child);
+    child.once("exit", () => {
+      if (this.procs.get(i) === child) this.procs.delete(i);
+    });
+  }
+
+  private async waitReady(timeoutMs: number) {
+    const n = this.size;
+    await until("every node's RPC", async () => ((await this.heads()).every((h) => h !== null) ? true : undefined), timeoutMs);
+    await until(
+      `every node peered with the ${n - 1} others`,
+      async () => {
+        const counts = await Promise.all(this.rpcUrls.map((u) => rpc<string>(u, "net_peerCount")));
+        return counts.every((c) => Number(c) >= n - 1) ? true : undefined;
+      },
+      timeoutMs,
+    );
+    await Promise.all(this.rpcUrls.map((u) => rpc(u, "miner_start")));
+    await this.waitForSameHead({ minBlock: 2, timeoutMs });
+  }
+
+  /** Whether node `i` is running (as far as this process knows; attached networks check the pid). */
+  isAlive(i: number): boolean {
+    const pid = this.state.nodes[i].pid;
+    if (pid === null) return false;
+    if (this.procs.has(i)) return true;
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Indexes of running nodes. */
+  alive(): number[] {
+    return this.state.nodes.map((n) => n.index).filter((i) => this.isAlive(i));
+  }
+
+  /** An ethers provider for node `i` (static network, request cache off, so nonces are never reused). */
+  provider(i = 0): JsonRpcProvider {
+    let p = this.providers.get(i);
+    if (!p) {
+      const network = Network.from(this.chainId);
+      p = new JsonRpcProvider(this.rpcUrls[i], network, { staticNetwork: network, cacheTimeout: -1, pollingInterval: 250 });
+      this.providers.set(i, p);
+    }
+    return p;
+  }
+
+  /** A funded wallet (index into `fundedKeys`) connected to node `node`. */
+  wallet(account = 0, node = 0): Wallet {
+    return new Wallet(this.fundedKeys[account], this.provider(node));
+  }
+
+  /** Latest block number of node `i`. */
+  async blockNumber(i = 0): Promise<number> {
+    return Number(await rpc<string>(this.rpcUrls[i], "eth_blockNumber"));
+  }
+
+  /** Latest block number of every node, `null` for a node that does not answer. */
+  async heads(): Promise<(number | null)[]> {
+    return Promise.all(this.rpcUrls.map((u) => rpc<string>(u, "eth_blockNumber", [], 1_000).then(Number, () => null)));
+  }
+
+  /** Highest block number among live nodes. */
+  async maxHead(): Promise<number> {
+    const hs = (await this.heads()).filter((h): h is number => h !== null);
+    if (!hs.length) throw new Error("no node answers");
+    return Math.max(...hs);
+  }
+
+  /** Header fields of block `number` on node `i` (hash, miner-independent signer via clique_getSigner). */
+  async block(number: number, i = 0): Promise<{ number: number; hash: string; difficulty: number; timestamp: number; signer: string }> {
+    const tag = "0x" + number.toString(16);
+    const b = await rpc<{ hash: string; difficulty: string; timestamp: string } | null>(this.rpcUrls[i], "eth_getBlockByNumber", [tag, false]);
+    if (!b) throw new Error(`node ${i} has no block ${number}`);
+    const signer = await rpc<string>(this.rpcUrls[i], "clique_getSigner", [tag]);
+    return { number, hash: b.hash, difficulty: Number(b.difficulty), timestamp: Number(b.timestamp), signer: getAddress(signer) };
+  }
+
+  /** Wait until node `i` (default: any live node) reaches block `n`; returns the height reached. */
+  async waitForBlock(n: number, opts: { node?: number; timeoutMs?: number } = {}): Promise<number> {
+    return until(`block ${n}${opts.node === undefined ? "" : ` on node ${opts.node}`}`, async () => {
+      const h = opts.node === undefined ? await this.maxHead() : await this.blockNumber(opts.node);
+      return h >= n ? h : undefined;
+    }, opts.timeoutMs ?? 30_000);
+  }
+
+  /**
+   * Wait until all the given nodes (default: all live ones) report the same head, at least `minBlock`, with the
+   * same block hash. Returns that head.
+   */
+  async waitForSameHead(opts: { nodes?: number[]; minBlock?: number; timeoutMs?: number } = {}): Promise<{ number: number; hash: string }> {
+    return until("nodes to agree on the head", async () => {
+      const nodes = opts.nodes ?? this.alive();
+      const hs = await Promise.all(nodes.map((i) => this.blockNumber(i)));
+      const target = Math.min(...hs);
+      if (target < (opts.minBlock ?? 0)) return undefined;
+      // Compare hashes at the lowest head: that block must be identical everywhere, and everyone must be there.
+      if (Math.max(...hs) !== target) {
+        // Chain moving: accept if all have the block at `target` with one hash and are within 1 of each other.
+        if (Math.max(...hs) - target > 1) return undefined;
+      }
+      const hashes = await Promise.all(
+        nodes.map((i) => rpc<{ hash: string } | null>(this.rpcUrls[i], "eth_getBlockByNumber", ["0x" + target.toString(16), false])),
+      );
+      if (hashes.some((h) => !h) || new Set(hashes.map((h) => h!.hash)).size !== 1) return undefined;
+      return { number: target, hash: hashes[0]!.hash };
+    }, opts.timeoutMs ?? 30_000);
+  }
+
+  /**
+   * Wait until the chain stops growing: no new block on any live node for `quietMs`. Returns the stalled height.
+   * Throws if it keeps growing for `timeoutMs`.
+   */
+  async waitForStall(opts: { quietMs?: number; timeoutMs?: number } = {}): Promise<number> {
+    const quiet = opts.quietMs ?? 5_000;
+    const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+    let last = await this.maxHead();
+    let since = Date.now();
+    for (;;) {
+      await sleep(250);
+      const h = await this.maxHead();
+      if (h !== last) {
+        last = h;
+        since = Date.now();
+      } else if (Date.now() - since >= quiet) {
+        return h;
+      }
+      if (Date.now() > deadline) throw new Error(`chain did not stall: still at ${h} after ${opts.timeoutMs} ms`);
+    }
+  }
+
+  /**
+   * Stop signer `i`. `SIGTERM` (default) is a clean shutdown; `SIGKILL` simulates a crash (archive mode keeps
+   * every block's state on disk, so the node restarts where it was).
+   */
+  async killSigner(i: number, signal: NodeJS.Signals = "SIGTERM", timeoutMs = 20_000): Promise<void> {
+    const pid = this.state.nodes[i].pid;
+    if (pid === null || !this.isAlive(i)) return;
+    this.opts.log(`stopping node ${i} (pid ${pid}) with ${signal}`);
+    this.providers.get(i)?.destroy();
+    this.providers.delete(i);
+    try {
+      process.kill(pid, signal);
+    } catch {
+      /* already gone */
+    }
+    try {
+      await until(`node ${i} (pid ${pid}) to exit`, async () => (this.pidGone(i, pid) ? true : undefined), timeoutMs, 100);
+    } catch {
+      try { process.kill(pid, "SIGKILL"); } catch { /* gone */ }
+      await until(`node ${i} (pid ${pid}) to die`, async () => (this.pidGone(i, pid) ? true : undefined), 5_000, 100);
+    }
+    this.state.nodes[i].pid = null;
+    this.saveStateQuietly();
+  }
+
+  private pidGone(i: number, pid: number): boolean {
+    const child = this.procs.get(i);
+    if (child) return child.exitCode !== null || child.signalCode !== null;
+    try {
+      process.kill(pid, 0);
+      return false;
+    } catch {
+      return true;
+    }
+  }
+
+  /**
+   * Start signer `i` again with its data dir and ports. Waits until its RPC answers, it has a peer, and it has
+   * caught up with the highest head among the other live nodes (geth's downloader starts at once with 5 peers,
+   * otherwise on its 10 s forced-sync cycle); then starts sealing (`miner_start`). Returns the catch-up time.
+   */
+  async restartSigner(i: number, timeoutMs = 60_000): Promise<{ catchUpMs: number; head: number }> {
+    const t0 = Date.now();
+    if (this.isAlive(i)) throw new Error(`node ${i} is running`);
+    this.spawnNode(i);
+    this.saveStateQuietly();
+    this.opts.log(`restarted node ${i} (pid ${this.state.nodes[i].pid})`);
+    const url = this.rpcUrls[i];
+    await until(`node ${i} RPC`, () => rpc<string>(url, "eth_blockNumber", [], 1_000).then(() => true), timeoutMs);
+    // Static peers are dialled anyway; adding them explicitly saves the redial backoff of the others.
+    const others = this.alive().filter((j) => j !== i);
+    await Promise.all(others.map((j) => rpc(url, "admin_addPeer", [this.state.nodes[j].enode]).catch(() => undefined)));
+    if (others.length) {
+      await until(`node ${i} to peer`, async () => (Number(await rpc<string>(url, "net_peerCount")) >= 1 ? true : undefined), timeoutMs);
+    }
+    let head = await this.blockNumber(i);
+    if (others.length) {
+      const target = Math.max(...(await Promise.all(others.map((j) => this.blockNumber(j)))));
+      head = await until(`node ${i} to catch up to block ${target}`, async () => {
+        const h = await this.blockNumber(i);
+        return h >= target ? h : undefined;
+      }, timeoutMs);
+    }
+    const catchUpMs = Date.now() - t0;
+    await rpc(url, "miner_start");
+    this.opts.log(`node ${i} caught up to ${head} in ${catchUpMs} ms and seals again`);
+    return { catchUpMs, head };
+  }
+
+  private saveStateQuietly() {
+    try { this.saveState(); } catch { /* dir removed */ }
+  }
+
+  /** Path of node `i`'s geth log. */
+  logFile(i: number): string {
+    return join(this.state.nodes[i].dir, "geth.log");
+  }
+
+  /** Synchronous SIGKILL of every node (used on process exit). */
+  killAllNow(): void {
+    for (const node of this.state.nodes) {
+      if (node.pid !== null) {
+        try { process.kill(node.pid, "SIGKILL"); } catch { /* gone */ }
+      }
+    }
+    if (!this.opts.keepDir && !this.opts.detached) {
+      try { rmSync(this.baseDir, { recursive: true, force: true }); } catch { /* best effort */ }
+    }
+  }
+
+  /** Stop every node (SIGTERM, then SIGKILL after 15 s) and remove the working dir unless kept. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const p of this.providers.values()) p.destroy();
+    this.providers.clear();
+    await Promise.all(this.state.nodes.map((n) => this.killSigner(n.index, "SIGTERM", 15_000).catch(() => undefined)));
+    liveNetworks.delete(this);
+    if (!this.opts.keepDir) rmSync(this.baseDir, { recursive: true, force: true });
+    this.opts.log(this.opts.keepDir ? `stopped; kept ${this.baseDir}` : "stopped");
+  }
+}
+
+/** Run a command to completion with output to `logFile`; reject on non-zero exit. */
+function runToEnd(cmd: string, args: string[], logFile: string): Promise<void> {
+  return new Promise((ok, fail) => {
+    const fd = openSync(logFile, "a");
+    const child = spawn(cmd, args, { stdio: ["ignore", fd, fd] });
+    closeSync(fd);
+    child.once("error", fail);
+    child.once("exit", (code) => (code === 0 ? ok() : fail(new Error(`${cmd} ${args.join(" ")} exited ${code}; see ${logFile}`))));
+  });
+}
