@@ -1,0 +1,198 @@
+/**
+ * Reusable chain harness for node tests: a real `hardhat node` child process on a free loopback port, the
+ * TongbanLedger deployed with the typechain factory, and a consortium bootstrapped in one `bootstrapBatch`.
+ *
+ * @example
+ *   const chain = await startChain();
+ *   const { ledger } = await deployLedger(chain);
+ *   await bootstrap(ledger, { jurisdictions: [310000, 310104], types: ["BIZ_LICENCE"],
+ *     members: [{ uscc: "11310115002418321F", jurisdiction: 310104, accounts: [addr], entitlements: [["BIZ_LICENCE", 310104]] }] });
+ *   ...
+ *   await chain.stop();
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer, connect, type Server, type Socket } from "node:net";
+import { resolve, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { HDNodeWallet, JsonRpcProvider, Mnemonic, Wallet, encodeBytes32String, type BaseContract } from "ethers";
+import { TongbanLedger__factory, type TongbanLedger } from "../../../sdk/src/contracts/types/index.js";
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+const HARDHAT_MNEMONIC = "test test test test test test test test test test test junk";
+
+/** The i-th funded account of `hardhat node` (default mnemonic). */
+export function devWallet(i: number): HDNodeWallet {
+  return HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(HARDHAT_MNEMONIC), `m/44'/60'/0'/0/${i}`);
+}
+
+/** A TCP port free on 127.0.0.1 right now. */
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once("error", rej);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => res(port));
+    });
+  });
+}
+
+export async function rpc<T = unknown>(url: string, method: string, params: unknown[] = []): Promise<T> {
+  const r = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }) });
+  const j = (await r.json()) as { result?: T; error?: { message: string } };
+  if (j.error) throw new Error(`${method}: ${j.error.message}`);
+  return j.result as T;
+}
+
+export interface Chain {
+  url: string;
+  port: number;
+  pid: number;
+  provider: JsonRpcProvider;
+  /** kills the hardhat node (SIGKILL after 3 s if SIGTERM is ignored) */
+  stop(): Promise<void>;
+}
+
+/** Spawn `hardhat node --port <free> --hostname 127.0.0.1` and wait until it answers JSON-RPC. */
+export async function startChain(opts: { port?: number; timeoutMs?: number } = {}): Promise<Chain> {
+  const port = opts.port ?? (await freePort());
+  const url = `http://127.0.0.1:${port}`;
+  const bin = resolve(REPO_ROOT, "node_modules/.bin/hardhat");
+  const child: ChildProcess = spawn(bin, ["node", "--port", String(port), "--hostname", "127.0.0.1"], {
+    cwd: REPO_ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, NODE_OPTIONS: "" },
+  });
+  let out = "";
+  child.stdout!.on("data", (d) => { if (out.length < 20_000) out += d; });
+  child.stderr!.on("data", (d) => { if (out.length < 20_000) out += d; });
+  let exited = false;
+  child.once("exit", () => { exited = true; });
+  const deadline = Date.now() + (opts.timeoutMs ?? 90_000);
+  for (;;) {
+    if (exited) throw new Error(`hardhat node exited early:\n${out.slice(-2000)}`);
+    try {
+      await rpc(url, "eth_chainId");
+      break;
+    } catch {
+      if (Date.now() > deadline) {
+        child.kill("SIGKILL");
+        throw new Error(`hardhat node did not answer on ${url}:\n${out.slice(-2000)}`);
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  const provider = new JsonRpcProvider(url, undefined, { cacheTimeout: -1, staticNetwork: true, polling: true, pollingInterval: 100 });
+  return {
+    url,
+    port,
+    pid: child.pid!,
+    provider,
+    async stop() {
+      provider.destroy();
+      if (exited) return;
+      const gone = new Promise<void>((r) => child.once("exit", () => r()));
+      process.kill(child.pid!, "SIGTERM");
+      const t = setTimeout(() => { if (!exited) process.kill(child.pid!, "SIGKILL"); }, 3000);
+      await gone;
+      clearTimeout(t);
+    },
+  };
+}
+
+/** Deploy TongbanLedger from dev account `deployerIndex` (0 by default); the deployer is the bootstrap admin. */
+export async function deployLedger(chain: Chain, deployerIndex = 0): Promise<{ ledger: TongbanLedger; address: string; admin: Wallet }> {
+  const admin = new Wallet(devWallet(deployerIndex).privateKey, chain.provider);
+  const ledger = await new TongbanLedger__factory(admin).deploy();
+  await ledger.waitForDeployment();
+  return { ledger, address: await ledger.getAddress(), admin };
+}
+
+export interface MemberSpec {
+  uscc: string;
+  jurisdiction: number;
+  accounts: string[];
+  /** [typeCode, jurisdiction] pairs the member may anchor */
+  entitlements?: [string, number][];
+  /** global roles by enum index (0 Governor, 1 IdentityProvider, 2 Cataloguer, 3 Auditor) */
+  roles?: number[];
+  /** jurisdictions it is revocation authority for */
+  revocationAuthority?: number[];
+}
+
+export interface ConsortiumSpec {
+  /** [code, parent] pairs (parent 0 = top level), in registration order */
+  jurisdictions: [number, number][];
+  types: string[];
+  members: MemberSpec[];
+}
+
+/** Set up a consortium in one bootstrapBatch transaction (bootstrap stays open). */
+export async function bootstrap(ledger: TongbanLedger, spec: ConsortiumSpec): Promise<void> {
+  const i = ledger.interface;
+  const calls: string[] = [];
+  for (const [code, parent] of spec.jurisdictions) calls.push(i.encodeFunctionData("registerJurisdiction", [code, parent]));
+  for (const t of spec.types) calls.push(i.encodeFunctionData("registerMaterialType", [encodeBytes32String(t)]));
+  for (const m of spec.members) {
+    const id = encodeBytes32String(m.uscc);
+    calls.push(i.encodeFunctionData("admitMember", [id, m.jurisdiction, m.accounts]));
+    for (const [t, j] of m.entitlements ?? []) calls.push(i.encodeFunctionData("grantEntitlement", [id, encodeBytes32String(t), j]));
+    for (const r of m.roles ?? []) calls.push(i.encodeFunctionData("grantRole", [id, r]));
+    for (const j of m.revocationAuthority ?? []) calls.push(i.encodeFunctionData("grantRevocationAuthority", [id, j]));
+  }
+  const tx = await ledger.bootstrapBatch(calls);
+  await tx.wait();
+}
+
+/** Send ether from dev account `from` to `to` (a node's fresh signing account needs gas). */
+export async function fund(chain: Chain, to: string, eth = 100n, from = 1): Promise<void> {
+  const w = new Wallet(devWallet(from).privateKey, chain.provider);
+  const tx = await w.sendTransaction({ to, value: eth * 10n ** 18n });
+  await tx.wait();
+}
+
+/**
+ * A TCP proxy in front of an RPC endpoint that a test can cut and restore, to simulate the chain being
+ * unreachable without losing the chain's state.
+ */
+export interface Cuttable {
+  url: string;
+  port: number;
+  /** refuse new connections and drop open ones */
+  cut(): Promise<void>;
+  restore(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startProxy(targetPort: number, port?: number): Promise<Cuttable> {
+  const p = port ?? (await freePort());
+  const sockets = new Set<Socket>();
+  let server: Server | undefined;
+  const listen = () =>
+    new Promise<void>((res, rej) => {
+      server = createServer((client) => {
+        const upstream = connect(targetPort, "127.0.0.1");
+        sockets.add(client);
+        sockets.add(upstream);
+        const drop = () => { client.destroy(); upstream.destroy(); sockets.delete(client); sockets.delete(upstream); };
+        client.on("error", drop).on("close", drop);
+        upstream.on("error", drop).on("close", drop);
+        client.pipe(upstream);
+        upstream.pipe(client);
+      });
+      server.once("error", rej);
+      server.listen(p, "127.0.0.1", () => res());
+    });
+  const shut = () =>
+    new Promise<void>((res) => {
+      for (const s of sockets) s.destroy();
+      sockets.clear();
+      if (!server) return res();
+      server.close(() => res());
+      server = undefined;
+    });
+  await listen();
+  return { url: `http://127.0.0.1:${p}`, port: p, cut: shut, restore: listen, close: shut };
+}
+
+export type { TongbanLedger, BaseContract };
