@@ -4,14 +4,16 @@
  * MerkleProof); an odd last node is carried up unchanged; a batch of one has root == leaf and an empty proof;
  * leaves are not hashed again.
  *
- * Built for speed: every level is one preallocated buffer, pairs are hashed by an unrolled allocation-free
- * keccak256-of-64-bytes (`keccak64.ts`), and a proof is an index walk over the levels. Hex strings are made
+ * Built for speed: every level is one preallocated buffer, pairs are hashed by a keccak256-of-64-bytes assembled
+ * as WebAssembly at load (`keccak-wasm.ts`, native i64 lanes; its memory keeps the largest tree's size), with an
+ * unrolled allocation-free JS fallback (`keccak64.ts`), and a proof is an index walk over the levels. Hex strings are made
  * once per level, only when proofs are asked for as hex.
  */
 import { keccak_256 } from "@noble/hashes/sha3";
 import { MerkleError } from "../errors.js";
 import { bytesToHex, hexToBytes } from "../bytes.js";
 import { keccak64 } from "./keccak64.js";
+import { keccak64Wasm } from "./keccak-wasm.js";
 
 /** A 32-byte value: 0x-hex string or 32 bytes. */
 export type Bytes32Like = string | Uint8Array;
@@ -55,6 +57,40 @@ function hashLevel(src: Uint8Array, len: number): Uint8Array {
   return dst;
 }
 
+/**
+ * Builds every level above `leaves` inside the WebAssembly hasher's memory (levels laid out one after another),
+ * then copies them out. Returns null when WebAssembly is unavailable.
+ */
+function buildLevelsWasm(leaves: Uint8Array, n: number): Uint8Array[] | null {
+  const w = keccak64Wasm();
+  if (w === null) return null;
+  let total = 0;
+  for (let len = n; ; len = (len + 1) >> 1) { total += len; if (len === 1) break; }
+  const need = total * 32;
+  const have = w.memory.buffer.byteLength;
+  if (have < need) w.memory.grow(Math.ceil((need - have) / 65536));
+  const mem = new Uint8Array(w.memory.buffer);
+  mem.set(leaves, 0);
+  const levels: Uint8Array[] = [leaves];
+  const k = w.k;
+  let src = 0, len = n;
+  while (len > 1) {
+    const dst = src + len * 32;
+    const pairs = len >> 1;
+    for (let p = 0; p < pairs; p++) {
+      const a = src + p * 64, b = a + 32;
+      if (sortsFirst(mem, a, b)) k(a, b, dst + p * 32);
+      else k(b, a, dst + p * 32);
+    }
+    const parentLen = (len + 1) >> 1;
+    if (len & 1) mem.copyWithin(dst + (parentLen - 1) * 32, src + (len - 1) * 32, src + len * 32);
+    levels.push(mem.slice(dst, dst + parentLen * 32));
+    src = dst;
+    len = parentLen;
+  }
+  return levels;
+}
+
 function packLeaves(leaves: readonly Bytes32Like[]): Uint8Array {
   const n = leaves.length;
   const packed = new Uint8Array(n * 32);
@@ -89,25 +125,30 @@ export class MerkleTree {
   readonly #levels: Uint8Array[];
   readonly #lengths: number[];
   readonly #hex: (string | undefined)[];
+  readonly #nodeHex: (string[] | undefined)[];
   #index: Map<string, number> | undefined;
 
   /** @internal use {@link buildMerkleTree} */
-  constructor(packedLeaves: Uint8Array) {
+  constructor(packedLeaves: Uint8Array, options: BuildMerkleTreeOptions = {}) {
     const n = packedLeaves.length / 32;
     if (!Number.isInteger(n) || n < 1) {
       throw new MerkleError("a Merkle tree needs at least one leaf", { reason: "EMPTY", size: 0 });
     }
     this.size = n;
-    this.#levels = [packedLeaves];
+    const viaWasm = n > 1 && options.hasher !== "js" ? buildLevelsWasm(packedLeaves, n) : null;
+    this.#levels = viaWasm ?? [packedLeaves];
     this.#lengths = [n];
     let len = n, level = packedLeaves;
     while (len > 1) {
-      level = hashLevel(level, len);
       len = (len + 1) >> 1;
-      this.#levels.push(level);
       this.#lengths.push(len);
+      if (viaWasm === null) {
+        level = hashLevel(level, this.#lengths[this.#lengths.length - 2]!);
+        this.#levels.push(level);
+      }
     }
     this.#hex = new Array(this.#levels.length).fill(undefined);
+    this.#nodeHex = new Array(this.#levels.length).fill(undefined);
   }
 
   /** The root as 0x-hex. */
@@ -133,6 +174,19 @@ export class MerkleTree {
       this.#hex[l] = h;
     }
     return h;
+  }
+
+  /** 0x-hex of every node of level `l`, made once; proofs share these strings. */
+  #levelNodes(l: number): string[] {
+    let nodes = this.#nodeHex[l];
+    if (nodes === undefined) {
+      const h = this.#levelHex(l);
+      const len = this.#lengths[l]!;
+      nodes = new Array<string>(len);
+      for (let i = 0; i < len; i++) nodes[i] = "0x" + h.substring(i * 64, i * 64 + 64);
+      this.#nodeHex[l] = nodes;
+    }
+    return nodes;
   }
 
   #checkIndex(index: number): void {
@@ -167,7 +221,7 @@ export class MerkleTree {
     let i = index;
     for (let l = 0; l < this.#levels.length - 1; l++) {
       const s = i ^ 1;
-      if (s < this.#lengths[l]!) proof.push("0x" + this.#levelHex(l).substring(s * 64, s * 64 + 64));
+      if (s < this.#lengths[l]!) proof.push(this.#levelNodes(l)[s]!);
       i >>= 1;
     }
     return proof;
@@ -194,6 +248,12 @@ export class MerkleTree {
   }
 }
 
+/** Options of {@link buildMerkleTree}. */
+export interface BuildMerkleTreeOptions {
+  /** "auto" (default): WebAssembly when available, else JS; "js" forces the unrolled JS keccak. */
+  hasher?: "auto" | "js";
+}
+
 /**
  * Builds the Merkle tree of `leaves` (0x-hex or 32-byte arrays), in the order given.
  * Throws {@link MerkleError} for an empty list or a malformed leaf (naming its index).
@@ -201,9 +261,9 @@ export class MerkleTree {
  * const tree = buildMerkleTree(headers.map(computeLeaf));
  * const bundleProof = tree.getProof(0);
  */
-export function buildMerkleTree(leaves: readonly Bytes32Like[]): MerkleTree {
+export function buildMerkleTree(leaves: readonly Bytes32Like[], options: BuildMerkleTreeOptions = {}): MerkleTree {
   if (leaves.length === 0) throw new MerkleError("a Merkle tree needs at least one leaf", { reason: "EMPTY", size: 0 });
-  return new MerkleTree(packLeaves(leaves));
+  return new MerkleTree(packLeaves(leaves), options);
 }
 
 /**
