@@ -67,7 +67,7 @@ const OP = {
 } as const;
 
 /** Assembles the module bytes. */
-export function assembleKeccak64Wasm(): Uint8Array {
+export function assembleKeccak64Wasm(): Uint8Array<ArrayBuffer> {
   const A = (i: number) => 3 + i, C = (x: number) => 28 + x, D = (x: number) => 33 + x, B = (i: number) => 38 + i;
   const code: number[] = [];
   const get = (l: number) => code.push(OP.localGet, ...uleb(l));
@@ -125,7 +125,7 @@ export function assembleKeccak64Wasm(): Uint8Array {
     ...section(7, [2, ...name("k"), 0x00, 0, ...name("m"), 0x02, 0]),
     ...section(10, [1, ...uleb(body.length), ...body]),
   ];
-  return Uint8Array.from(bytes);
+  return new Uint8Array(bytes);
 }
 
 /** The instantiated hasher, or undefined where WebAssembly is unavailable. */
