@@ -1,17 +1,20 @@
 #!/usr/bin/env node
-// Generates the FROZEN shared test vectors test/vectors/leaf.json and test/vectors/merkle.json.
+// Generates the FROZEN shared test vectors test/vectors/{leaf,merkle,holder-ref}.json.
 // Run once: `npx tsx scripts/make-vectors.mjs` (tsx lets this file import the SDK's TypeScript sources).
 // Each vector is computed twice, by independent paths, and the script aborts if they disagree:
 //   leaf:   SDK computeLeaf (ethers AbiCoder)  vs  hand-packed 32-byte words + @noble/hashes keccak_256
 //   merkle: plain reference tree (hex, ethers keccak256)  vs  the SDK's fast tree
 // Once committed the files are frozen: tests read them and never regenerate them; a change is breaking.
 // Pass --check to recompute and compare with the committed files instead of writing.
-import { writeFileSync, readFileSync } from "node:fs";
+import { writeFileSync, readFileSync, existsSync } from "node:fs";
 import { keccak256, toUtf8Bytes, ZeroHash, encodeBytes32String } from "ethers";
 import { keccak_256 } from "@noble/hashes/sha3";
 import { computeLeaf, encodeHeader, HashAlg } from "../sdk/src/leaf.js";
 import { buildMerkleTree } from "../sdk/src/merkle/index.js";
 import { referenceMerkle } from "../sdk/src/merkle/reference.js";
+import { hmac } from "@noble/hashes/hmac";
+import { sha256 } from "@noble/hashes/sha256";
+import { computeHolderRef, canonicalHolderId } from "../sdk/src/holder-ref.js";
 
 const MAX64 = (1n << 64n) - 1n;
 const h = (s) => keccak256(toUtf8Bytes(s));
@@ -96,15 +99,41 @@ const merkleFile = {
   vectors: merkleVectors.map((v) => ({ name: v.name, leaves: v.leaves, root: v.root, proofs: v.proofs })),
 };
 
-const outputs = [["test/vectors/leaf.json", leafFile], ["test/vectors/merkle.json", merkleFile]];
+// Holder references: SDK (node:crypto HMAC) vs @noble/hashes hmac(sha256) over the canonical string.
+const holderKey = "0x" + Buffer.from(Array.from({ length: 32 }, (_, i) => i)).toString("hex");
+const holderCases = [
+  ["resident-id-standard-example", { idType: "RESIDENT_ID", idNumber: "11010519491231002X" }],
+  ["resident-id-lowercase-x-normalised", { idType: "RESIDENT_ID", idNumber: "11010519491231002x" }],
+  ["resident-id-shanghai", { idType: "RESIDENT_ID", idNumber: "31010419900307123X" }],
+  ["resident-id-digit-check", { idType: "RESIDENT_ID", idNumber: "310115198512120022" }],
+  ["uscc-company", { idType: "USCC", idNumber: "91310104MA1K000018" }],
+  ["uscc-department", { idType: "USCC", idNumber: "11310115002418321F" }],
+  ["uscc-lowercase-normalised", { idType: "USCC", idNumber: "91350100m000100y43" }],
+  ["passport-opaque-trimmed", { idType: "PASSPORT", idNumber: "  E12345678 " }],
+  ["hk-macao-permit-opaque", { idType: "HK_MACAO_PERMIT", idNumber: "H12345678" }],
+];
+const holderVectors = holderCases.map(([name, id]) => {
+  const canonical = canonicalHolderId(id);
+  const holderRef = computeHolderRef(id, holderKey);
+  const again = "0x" + Buffer.from(hmac(sha256, Buffer.from(holderKey.slice(2), "hex"), Buffer.from(canonical, "utf8"))).toString("hex");
+  if (again !== holderRef) throw new Error(`${name}: holderRef differs between node:crypto and noble`);
+  return { name, idType: id.idType, idNumber: id.idNumber, canonical, holderRef };
+});
+const holderFile = {
+  description: "FROZEN. holderRef = HMAC-SHA256(key, utf8(idType + '|' + canonicalIdNumber)). RESIDENT_ID (GB 11643) and USCC (GB 32100) are validated and upper-cased; other types (^[A-Z][A-Z0-9_]{0,31}$) are opaque, trimmed, case kept. Test key only: bytes 0x00..0x1f. Made by scripts/make-vectors.mjs; changing any value is a breaking change.",
+  key: holderKey,
+  vectors: holderVectors,
+};
+
+const outputs = [["test/vectors/leaf.json", leafFile], ["test/vectors/merkle.json", merkleFile], ["test/vectors/holder-ref.json", holderFile]];
 if (process.argv.includes("--check")) {
   let bad = 0;
   for (const [path, obj] of outputs) {
-    const same = readFileSync(path, "utf8") === JSON.stringify(obj, null, 2) + "\n";
+    const same = existsSync(path) && readFileSync(path, "utf8") === JSON.stringify(obj, null, 2) + "\n";
     process.stdout.write(`${path}: ${same ? "matches" : "DIFFERS"}\n`);
     if (!same) bad++;
   }
   process.exit(bad ? 1 : 0);
 }
 for (const [path, obj] of outputs) writeFileSync(path, JSON.stringify(obj, null, 2) + "\n");
-process.stdout.write(`wrote ${leafVectors.length} leaf vectors, ${merkleVectors.length} merkle vectors\n`);
+process.stdout.write(`wrote ${leafVectors.length} leaf, ${merkleVectors.length} merkle, ${holderVectors.length} holder-ref vectors\n`);

@@ -2,3 +2,6 @@ export * from "./errors.js";
 export * from "./bytes.js";
 export * from "./leaf.js";
 export * from "./merkle/index.js";
+export * from "./identity.js";
+export * from "./holder-ref.js";
+export * from "./content-hash.js";
