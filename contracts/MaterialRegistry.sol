@@ -59,7 +59,13 @@ abstract contract MaterialRegistry is Consortium, IMaterialRegistry {
         if (typeIdx == 0) revert NotEntitled(id, typeCode, jurisdiction);
         uint32 existing = _anchors[root].memberIdx;
         if (existing != 0) revert RootAlreadyAnchored(root, _members[existing].id);
-        _anchors[root] = AnchorRecord(idx, typeIdx, jurisdiction, count, uint64(block.number), _time());
+        // One SSTORE of the whole slot (a struct assignment writes field by field).
+        uint256 word = uint256(idx) | (uint256(typeIdx) << 32) | (uint256(jurisdiction) << 64) | (uint256(count) << 96)
+            | (uint256(uint64(block.number)) << 128) | (uint256(_time()) << 192);
+        AnchorRecord storage a = _anchors[root];
+        assembly ("memory-safe") {
+            sstore(a.slot, word)
+        }
         emit Anchored(root, id, typeCode, jurisdiction, count);
     }
 
@@ -209,12 +215,21 @@ abstract contract MaterialRegistry is Consortium, IMaterialRegistry {
         issuer = _members[issuerIdx].id;
     }
 
+    /// @dev Writes a LeafRecord with ONE SSTORE, in Solidity's packing order (first field lowest).
+    function _writeLeaf(LeafRecord storage r, MaterialStatus status, uint16 reason, uint32 byIdx) private {
+        uint256 word = uint256(uint8(status)) | (uint256(reason) << 8) | (uint256(byIdx) << 24)
+            | (uint256(uint64(block.number)) << 56) | (uint256(_time()) << 120);
+        assembly ("memory-safe") {
+            sstore(r.slot, word)
+        }
+    }
+
     function _revoke(uint32 issuerIdx, bytes32 issuer, bytes32 leaf, uint32 byIdx, bytes32 by, uint16 reason)
         private
     {
         mapping(bytes32 => LeafRecord) storage ns = _leaves[issuerIdx];
         if (ns[leaf].status == MaterialStatus.Revoked) revert MaterialAlreadyRevoked(issuer, leaf);
-        ns[leaf] = LeafRecord(MaterialStatus.Revoked, reason, byIdx, uint64(block.number), _time());
+        _writeLeaf(ns[leaf], MaterialStatus.Revoked, reason, byIdx);
         emit MaterialRevoked(leaf, issuer, by, reason);
     }
 
@@ -225,7 +240,7 @@ abstract contract MaterialRegistry is Consortium, IMaterialRegistry {
         MaterialStatus status = ns[leaf].status;
         if (status == MaterialStatus.Revoked) revert MaterialAlreadyRevoked(issuer, leaf);
         if (status == MaterialStatus.Suspended) revert MaterialAlreadySuspended(issuer, leaf);
-        ns[leaf] = LeafRecord(MaterialStatus.Suspended, reason, byIdx, uint64(block.number), _time());
+        _writeLeaf(ns[leaf], MaterialStatus.Suspended, reason, byIdx);
         emit MaterialSuspended(leaf, issuer, by, reason);
     }
 
@@ -239,7 +254,7 @@ abstract contract MaterialRegistry is Consortium, IMaterialRegistry {
         if ((r.byIdx == issuerIdx) != (byIdx == issuerIdx)) {
             revert SuspensionHeldBy(issuer, leaf, _members[r.byIdx].id);
         }
-        ns[leaf] = LeafRecord(MaterialStatus.Active, 0, byIdx, uint64(block.number), _time());
+        _writeLeaf(ns[leaf], MaterialStatus.Active, 0, byIdx);
         emit MaterialReinstated(leaf, issuer, by);
     }
 }
