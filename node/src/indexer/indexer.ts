@@ -1,0 +1,594 @@
+/**
+ * Chain-event indexer: follows the TongbanLedger's events from a start block, `confirmations` blocks behind
+ * the head, into LevelDB, and answers queries about materials, roots and members.
+ *
+ * Reorgs. The indexer keeps the hash of each of the last `reorgDepth` indexed blocks and, per block that had
+ * events, an undo record (the previous value of every key the block changed). Each step first checks that
+ * the cursor block's hash is still the chain's; if not, it walks back through the kept hashes to the fork
+ * point, applies the undo records of the abandoned blocks in reverse and resumes from there. A new range is
+ * only written if its first block's parent is the cursor block and every log's block hash matches the block
+ * fetched for it, so a reorg racing the fetch is caught on the next step. Each step commits in ONE LevelDB
+ * batch (events, undo, hashes, cursor): a crash leaves the index at a step boundary.
+ *
+ * Headers. Chain events carry batch roots and leaves, not headers. What holder/issuer/type/time queries need
+ * is the header, which only the issuing node (and nodes it sent the material to) knows: `addHeader` records
+ * it (with its root once anchored). Header knowledge is not chain state and is never rolled back; queries
+ * join it with the chain state at read time, so a rolled-back anchor shows as not anchored.
+ */
+import { ClassicLevel } from "classic-level";
+import { toQuantity, type JsonRpcProvider } from "ethers";
+import { Counter, Gauge, Registry } from "prom-client";
+import type { Logger } from "pino";
+import type { HeaderJson } from "../core/types.js";
+import { ledgerEvents, argsOf, MEMBER_EVENT_NAMES } from "./events.js";
+import type {
+  ChainMaterialState,
+  IndexedEvent,
+  IndexerProgress,
+  IndexerView,
+  LeafStatus,
+  MaterialQuery,
+  QueryItem,
+  QueryPage,
+  RootInfo,
+} from "./types.js";
+
+export interface IndexerOptions {
+  provider: JsonRpcProvider;
+  /** TongbanLedger address */
+  address: string;
+  /** LevelDB directory of the index */
+  dbPath: string;
+  /** first block to index (the ledger's deployment block); default 0 */
+  startBlock?: number;
+  /** index only blocks at least this deep (head - confirmations); default 1 */
+  confirmations?: number;
+  /** how many recent block hashes / undo records to keep; a deeper reorg stops the indexer. Default 128 */
+  reorgDepth?: number;
+  /** max blocks per eth_getLogs; default 2000 */
+  maxRange?: number;
+  /** poll interval, ms; default 500 */
+  pollMs?: number;
+  registry?: Registry;
+  logger?: Logger;
+}
+
+const pad = (n: number, w = 12) => String(n).padStart(w, "0");
+const ZERO32 = "0x" + "00".repeat(32);
+/** key of a header-index entry: issuedAt padded so that lexicographic = numeric order */
+const tkey = (t: string | number) => String(t).padStart(20, "0");
+
+interface Cursor {
+  block: number;
+  hash: string | null;
+}
+
+interface RawBlock {
+  number: string;
+  hash: string;
+  parentHash: string;
+  timestamp: string;
+}
+
+interface RawLog {
+  address: string;
+  topics: string[];
+  data: string;
+  blockNumber: string;
+  blockHash: string;
+  transactionHash: string;
+  logIndex: string;
+  removed?: boolean;
+}
+
+export class IndexerError extends Error {
+  override name = "IndexerError";
+  constructor(
+    readonly code: "REORG_TOO_DEEP" | "RPC",
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+/** Pending writes of one step, with per-block undo capture. */
+class Step {
+  readonly overlay = new Map<string, string | null>();
+  readonly undo = new Map<number, Map<string, string | null>>();
+  constructor(private readonly db: ClassicLevel<string, string>) {}
+  async get(key: string): Promise<string | undefined> {
+    if (this.overlay.has(key)) return this.overlay.get(key) ?? undefined;
+    return (await this.db.get(key)) ?? undefined;
+  }
+  async getJson<T>(key: string): Promise<T | undefined> {
+    const v = await this.get(key);
+    return v === undefined ? undefined : (JSON.parse(v) as T);
+  }
+  private async remember(block: number, key: string) {
+    let u = this.undo.get(block);
+    if (!u) this.undo.set(block, (u = new Map()));
+    if (!u.has(key)) u.set(key, (await this.get(key)) ?? null);
+  }
+  async put(block: number, key: string, value: unknown) {
+    await this.remember(block, key);
+    this.overlay.set(key, JSON.stringify(value));
+  }
+}
+
+export class Indexer implements IndexerView {
+  readonly opts: Required<Omit<IndexerOptions, "registry" | "logger">> & Pick<IndexerOptions, "logger">;
+  private db: ClassicLevel<string, string>;
+  private cursor: Cursor = { block: -1, hash: null };
+  private head = 0;
+  private reorgCount = 0;
+  private lastError: string | undefined;
+  private running = false;
+  private timer: NodeJS.Timeout | undefined;
+  private stepping: Promise<void> | undefined;
+  private listeners = new Set<(e: IndexedEvent) => void>();
+  private metrics: { block: Gauge; head: Gauge; lag: Gauge; reorgs: Counter; events: Counter<"event"> };
+
+  constructor(opts: IndexerOptions) {
+    this.opts = {
+      startBlock: 0,
+      confirmations: 1,
+      reorgDepth: 128,
+      maxRange: 2000,
+      pollMs: 500,
+      ...opts,
+      address: opts.address.toLowerCase(),
+    };
+    this.db = new ClassicLevel<string, string>(opts.dbPath, { keyEncoding: "utf8", valueEncoding: "utf8" });
+    const registry = opts.registry ?? new Registry();
+    const once = <T>(name: string, make: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? make();
+    const registers = [registry];
+    this.metrics = {
+      block: once("tongban_indexer_block", () => new Gauge({ name: "tongban_indexer_block", help: "last block indexed", registers })),
+      head: once("tongban_indexer_head_block", () => new Gauge({ name: "tongban_indexer_head_block", help: "chain head seen by the indexer", registers })),
+      lag: once("tongban_indexer_lag_blocks", () => new Gauge({ name: "tongban_indexer_lag_blocks", help: "blocks the indexer is behind head - confirmations", registers })),
+      reorgs: once("tongban_indexer_reorgs_total", () => new Counter({ name: "tongban_indexer_reorgs_total", help: "chain reorganisations rolled back", registers })),
+      events: once(
+        "tongban_indexer_events_total",
+        () => new Counter({ name: "tongban_indexer_events_total", help: "ledger events indexed, by event", labelNames: ["event"], registers }),
+      ),
+    };
+  }
+
+  /** Open the index (idempotent). */
+  async open(): Promise<void> {
+    if (this.db.status === "open") return;
+    await this.db.open();
+    const c = await this.db.get("c");
+    this.cursor = c ? (JSON.parse(c) as Cursor) : { block: this.opts.startBlock - 1, hash: null };
+    this.metrics.block.set(Math.max(this.cursor.block, 0));
+  }
+
+  /** Open and follow the chain until {@link stop}. */
+  async start(): Promise<void> {
+    await this.open();
+    this.running = true;
+    const loop = async () => {
+      if (!this.running) return;
+      let delay = this.opts.pollMs;
+      try {
+        const more = await this.step();
+        this.lastError = undefined;
+        if (more) delay = 0;
+      } catch (e) {
+        this.lastError = String((e as Error)?.message ?? e).slice(0, 300);
+        this.opts.logger?.warn({ err: this.lastError }, "indexer step failed");
+        delay = Math.min(this.opts.pollMs * 4, 5000);
+        if (e instanceof IndexerError && e.code === "REORG_TOO_DEEP") {
+          this.opts.logger?.error({ details: e.details }, "reorg deeper than the kept window: rebuild the index");
+          this.running = false;
+          return;
+        }
+      }
+      if (this.running) this.timer = setTimeout(loop, delay);
+    };
+    this.timer = setTimeout(loop, 0);
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    await this.stepping?.catch(() => {});
+    if (this.db.status === "open") await this.db.close();
+  }
+
+  /** One indexing step (serialised). Resolves true if more confirmed blocks remain to index. */
+  step(): Promise<boolean> {
+    const p = (this.stepping ?? Promise.resolve()).catch(() => {}).then(() => this.doStep());
+    this.stepping = p.then(() => {}, () => {});
+    return p;
+  }
+
+  /** Index until caught up with head - confirmations (for tests and the CLI). */
+  async syncToHead(): Promise<void> {
+    await this.open();
+    while (await this.step()) {
+      /* next range */
+    }
+  }
+
+  private async rpc<T>(method: string, params: unknown[]): Promise<T> {
+    try {
+      return (await this.opts.provider.send(method, params)) as T;
+    } catch (e) {
+      throw new IndexerError("RPC", `${method} failed: ${String((e as Error)?.message ?? e).slice(0, 200)}`, { method });
+    }
+  }
+
+  private async block(n: number): Promise<RawBlock | null> {
+    return this.rpc<RawBlock | null>("eth_getBlockByNumber", [toQuantity(n), false]);
+  }
+
+  private async doStep(): Promise<boolean> {
+    const head = Number(await this.rpc<string>("eth_blockNumber", []));
+    this.head = head;
+    this.metrics.head.set(head);
+    const target = head - this.opts.confirmations;
+
+    // 1. Is the cursor block still on the chain?
+    if (this.cursor.hash !== null) {
+      const b = await this.block(this.cursor.block);
+      if (!b || b.hash !== this.cursor.hash) {
+        await this.rollback();
+        return true;
+      }
+    }
+    if (target <= this.cursor.block) {
+      this.updateLag();
+      return false;
+    }
+
+    // 2. Fetch the next range and the blocks we need.
+    const from = this.cursor.block + 1;
+    const to = Math.min(target, from + this.opts.maxRange - 1);
+    const logs = await this.rpc<RawLog[]>("eth_getLogs", [{ address: this.opts.address, fromBlock: toQuantity(from), toBlock: toQuantity(to) }]);
+    const want = new Set<number>([from]);
+    for (let b = Math.max(from, to - this.opts.reorgDepth + 1); b <= to; b++) want.add(b);
+    for (const l of logs) want.add(Number(l.blockNumber));
+    const nums = [...want].sort((a, b) => a - b);
+    const fetched = await Promise.all(nums.map((n) => this.block(n)));
+    const blocks = new Map<number, RawBlock>();
+    for (let i = 0; i < nums.length; i++) {
+      if (!fetched[i]) return true; // head moved back under us: next step re-checks
+      blocks.set(nums[i], fetched[i]!);
+    }
+    // consistency: the range continues the cursor, the tail is one chain, and every log is from these blocks
+    if (this.cursor.hash !== null && blocks.get(from)!.parentHash !== this.cursor.hash) return true;
+    for (let b = Math.max(from, to - this.opts.reorgDepth + 1) + 1; b <= to; b++) {
+      if (blocks.get(b)!.parentHash !== blocks.get(b - 1)!.hash) return true;
+    }
+    for (const l of logs) if (l.removed || blocks.get(Number(l.blockNumber))!.hash !== l.blockHash) return true;
+
+    // 3. Apply the logs in order, capturing undo per block.
+    const step = new Step(this.db);
+    const events: IndexedEvent[] = [];
+    logs.sort((a, b) => Number(a.blockNumber) - Number(b.blockNumber) || Number(a.logIndex) - Number(b.logIndex));
+    for (const l of logs) {
+      let d;
+      try {
+        d = ledgerEvents.parseLog({ topics: l.topics, data: l.data });
+      } catch {
+        d = null;
+      }
+      if (!d) continue; // an event this indexer does not know (e.g. a newer contract): skip
+      const bn = Number(l.blockNumber);
+      const e: IndexedEvent = {
+        event: d.name,
+        blockNumber: bn,
+        blockHash: l.blockHash,
+        logIndex: Number(l.logIndex),
+        txHash: l.transactionHash,
+        timestamp: Number(blocks.get(bn)!.timestamp),
+        args: argsOf(d),
+      };
+      await this.apply(step, e);
+      events.push(e);
+    }
+
+    // 4. One atomic batch: changes, undo records, kept hashes, cursor; drop what fell out of the window.
+    const batch = this.db.batch();
+    for (const [k, v] of step.overlay) {
+      if (v === null) batch.del(k);
+      else batch.put(k, v);
+    }
+    for (const [b, u] of step.undo) batch.put(`u!${pad(b)}`, JSON.stringify([...u]));
+    for (let b = Math.max(from, to - this.opts.reorgDepth + 1); b <= to; b++) batch.put(`h!${pad(b)}`, blocks.get(b)!.hash);
+    for (let b = Math.max(0, from - this.opts.reorgDepth); b <= to - this.opts.reorgDepth; b++) {
+      batch.del(`h!${pad(b)}`);
+      batch.del(`u!${pad(b)}`);
+    }
+    const cursor = { block: to, hash: blocks.get(to)!.hash };
+    batch.put("c", JSON.stringify(cursor));
+    await batch.write();
+    this.cursor = cursor;
+    this.metrics.block.set(to);
+    this.updateLag();
+    for (const e of events) {
+      this.metrics.events.inc({ event: e.event });
+      this.emit(e);
+    }
+    return to < target;
+  }
+
+  private updateLag() {
+    this.metrics.lag.set(this.lag());
+  }
+
+  private lag(): number {
+    return Math.max(0, this.head - this.opts.confirmations - this.cursor.block);
+  }
+
+  /** Roll back to the newest kept block still on the chain. */
+  private async rollback(): Promise<void> {
+    let fork: Cursor | null = null;
+    for await (const [k, hash] of this.db.iterator({ gte: "h!", lt: `h!${pad(this.cursor.block)}`, reverse: true })) {
+      const n = Number(k.slice(2));
+      const b = await this.block(n);
+      if (b && b.hash === hash) {
+        fork = { block: n, hash };
+        break;
+      }
+    }
+    if (!fork) {
+      const oldest = this.cursor.block - this.opts.reorgDepth + 1;
+      if (oldest <= this.opts.startBlock) fork = { block: this.opts.startBlock - 1, hash: null };
+      else
+        throw new IndexerError("REORG_TOO_DEEP", `chain reorganised below the ${this.opts.reorgDepth} kept blocks (cursor ${this.cursor.block})`, {
+          cursor: this.cursor.block,
+          reorgDepth: this.opts.reorgDepth,
+        });
+    }
+    const restore = new Map<string, string | null>();
+    const batch = this.db.batch();
+    for await (const [k, v] of this.db.iterator({ gt: `u!${pad(fork.block)}`, lte: `u!${pad(this.cursor.block)}`, reverse: true })) {
+      for (const [key, prev] of JSON.parse(v) as [string, string | null][]) restore.set(key, prev);
+      batch.del(k);
+    }
+    for (const [k, v] of restore) {
+      if (v === null) batch.del(k);
+      else batch.put(k, v);
+    }
+    for (let b = fork.block + 1; b <= this.cursor.block; b++) batch.del(`h!${pad(b)}`);
+    batch.put("c", JSON.stringify(fork));
+    await batch.write();
+    const abandoned = { from: fork.block + 1, to: this.cursor.block };
+    this.opts.logger?.warn({ fork: fork.block, abandoned }, "chain reorganisation: rolled back");
+    this.cursor = fork;
+    this.reorgCount++;
+    this.metrics.reorgs.inc();
+    this.metrics.block.set(Math.max(fork.block, 0));
+    this.emit({
+      event: "Rollback",
+      blockNumber: fork.block,
+      blockHash: fork.hash ?? ZERO32,
+      logIndex: 0,
+      txHash: ZERO32,
+      timestamp: Math.floor(Date.now() / 1000),
+      args: { fromBlock: abandoned.from, toBlock: abandoned.to },
+    });
+  }
+
+  private async apply(s: Step, e: IndexedEvent): Promise<void> {
+    const b = e.blockNumber;
+    const pos = `${pad(b)}!${pad(e.logIndex, 6)}`;
+    const a = e.args as Record<string, string & number>;
+    await s.put(b, `e!${pos}`, e);
+    const status = async (leaf: string, issuer: string, f: (st: LeafStatus) => void) => {
+      const key = `s!${leaf}!${issuer}`;
+      const st = (await s.getJson<LeafStatus>(key)) ?? {
+        issuer,
+        leaf,
+        status: "active",
+        reason: 0,
+        statusBy: null,
+        statusBlock: null,
+        supersededBy: null,
+        supersedes: null,
+      };
+      f(st);
+      await s.put(b, key, st);
+      await s.put(b, `l!${leaf}!${pos}`, e);
+    };
+    switch (e.event) {
+      case "Anchored": {
+        const r: RootInfo & { event: IndexedEvent } = {
+          root: a.root,
+          issuer: a.issuer,
+          typeCode: a.typeCode,
+          jurisdiction: a.jurisdiction,
+          count: a.count,
+          blockNumber: b,
+          timestamp: e.timestamp,
+          txHash: e.txHash,
+          event: e,
+        };
+        await s.put(b, `r!${a.root}`, r);
+        break;
+      }
+      case "MaterialRevoked":
+      case "MaterialSuspended":
+      case "MaterialReinstated":
+        await status(a.leaf, a.issuer, (st) => {
+          st.status = e.event === "MaterialRevoked" ? "revoked" : e.event === "MaterialSuspended" ? "suspended" : "active";
+          st.reason = e.event === "MaterialReinstated" ? 0 : Number(a.reason);
+          st.statusBy = a.by;
+          st.statusBlock = b;
+        });
+        break;
+      case "MaterialSuperseded":
+        await status(a.oldLeaf, a.issuer, (st) => void (st.supersededBy = a.newLeaf));
+        await status(a.newLeaf, a.issuer, (st) => void (st.supersedes = a.oldLeaf));
+        break;
+      default:
+        if (MEMBER_EVENT_NAMES.has(e.event)) await s.put(b, `m!${a.memberId}!${pos}`, e);
+    }
+  }
+
+  private emit(e: IndexedEvent) {
+    for (const l of this.listeners) {
+      try {
+        l(e);
+      } catch {
+        /* a listener's failure is its own */
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------ headers
+
+  /**
+   * Record a material's header (and its batch root once known) so holder/issuer/type/time queries find it.
+   * Idempotent; a later call may add the root. Not chain state: never rolled back.
+   */
+  async addHeader(leaf: string, header: HeaderJson, root?: string): Promise<void> {
+    await this.open();
+    leaf = leaf.toLowerCase();
+    const prev = await this.db.get(`H!${leaf}`);
+    const old = prev ? (JSON.parse(prev) as { header: HeaderJson; root: string | null }) : null;
+    const rec = { header, root: root?.toLowerCase() ?? old?.root ?? null };
+    if (old && old.root === rec.root) return;
+    const t = tkey(header.issuedAt);
+    const batch = this.db.batch();
+    batch.put(`H!${leaf}`, JSON.stringify(rec));
+    batch.put(`qh!${header.holderRef.toLowerCase()}!${t}!${leaf}`, "");
+    batch.put(`qi!${header.issuer.toLowerCase()}!${t}!${leaf}`, "");
+    batch.put(`qt!${header.typeCode.toLowerCase()}!${t}!${leaf}`, "");
+    batch.put(`qa!${t}!${leaf}`, "");
+    await batch.write();
+  }
+
+  // ------------------------------------------------------------------------------------------ queries
+
+  async root(root: string): Promise<RootInfo | null> {
+    const v = await this.db.get(`r!${root.toLowerCase()}`);
+    if (!v) return null;
+    const { event: _e, ...info } = JSON.parse(v) as RootInfo & { event: IndexedEvent };
+    return info;
+  }
+
+  private async statuses(leaf: string): Promise<LeafStatus[]> {
+    const out: LeafStatus[] = [];
+    for await (const v of this.db.values({ gt: `s!${leaf}!`, lt: `s!${leaf}!~` })) out.push(JSON.parse(v) as LeafStatus);
+    return out;
+  }
+
+  async materialState(leaf: string): Promise<ChainMaterialState | null> {
+    await this.open();
+    leaf = leaf.toLowerCase();
+    const h = await this.db.get(`H!${leaf}`);
+    const known = h ? (JSON.parse(h) as { header: HeaderJson; root: string | null }) : null;
+    const sts = await this.statuses(leaf);
+    const issuer = known?.header.issuer.toLowerCase() ?? sts[0]?.issuer ?? null;
+    const st = sts.find((x) => x.issuer === issuer) ?? null;
+    const r = known?.root ? await this.root(known.root) : null;
+    if (!known && !st) return null;
+    // an anchor by someone else than the header's issuer does not anchor this material
+    const anchored = !!r && (!known || r.issuer === known.header.issuer.toLowerCase());
+    return {
+      leaf,
+      anchored,
+      root: known?.root ?? null,
+      anchoredBlock: anchored ? r!.blockNumber : null,
+      anchoredAt: anchored ? r!.timestamp : null,
+      issuer,
+      typeCode: known?.header.typeCode.toLowerCase() ?? (anchored ? r!.typeCode : null),
+      jurisdiction: anchored ? r!.jurisdiction : null,
+      status: st?.status ?? "active",
+      reason: st?.reason ?? 0,
+      statusBy: st?.statusBy ?? null,
+      statusBlock: st?.statusBlock ?? null,
+      supersededBy: st?.supersededBy ?? null,
+      supersedes: st?.supersedes ?? null,
+      headerKnown: !!known,
+    };
+  }
+
+  async history(leaf: string): Promise<IndexedEvent[]> {
+    await this.open();
+    leaf = leaf.toLowerCase();
+    const out: IndexedEvent[] = [];
+    const h = await this.db.get(`H!${leaf}`);
+    const root = h ? (JSON.parse(h) as { root: string | null }).root : null;
+    if (root) {
+      const r = await this.db.get(`r!${root}`);
+      if (r) out.push((JSON.parse(r) as { event: IndexedEvent }).event);
+    }
+    for await (const v of this.db.values({ gt: `l!${leaf}!`, lt: `l!${leaf}!~` })) out.push(JSON.parse(v) as IndexedEvent);
+    return out.sort((x, y) => x.blockNumber - y.blockNumber || x.logIndex - y.logIndex);
+  }
+
+  async memberHistory(memberId: string): Promise<IndexedEvent[]> {
+    await this.open();
+    const out: IndexedEvent[] = [];
+    const id = memberId.toLowerCase();
+    for await (const v of this.db.values({ gt: `m!${id}!`, lt: `m!${id}!~` })) out.push(JSON.parse(v) as IndexedEvent);
+    return out;
+  }
+
+  /** All indexed events in a block range, oldest first (audit, catch-up). */
+  async events(fromBlock: number, toBlock: number, limit = 10_000): Promise<IndexedEvent[]> {
+    await this.open();
+    const out: IndexedEvent[] = [];
+    for await (const v of this.db.values({ gte: `e!${pad(fromBlock)}`, lt: `e!${pad(toBlock + 1)}`, limit })) out.push(JSON.parse(v) as IndexedEvent);
+    return out;
+  }
+
+  async queryMaterials(q: MaterialQuery): Promise<QueryPage> {
+    await this.open();
+    const limit = Math.min(Math.max(q.limit ?? 100, 1), 1000);
+    // most selective index first; the others filter
+    const [prefix] = q.holderRef
+      ? [`qh!${q.holderRef.toLowerCase()}!`]
+      : q.issuer
+        ? [`qi!${q.issuer.toLowerCase()}!`]
+        : q.typeCode
+          ? [`qt!${q.typeCode.toLowerCase()}!`]
+          : ["qa!"];
+    const lo = prefix + (q.from !== undefined ? tkey(q.from) : "");
+    const hi = prefix + (q.to !== undefined ? tkey(q.to) + "!~" : "~");
+    const range = q.after ? { gt: q.after, lt: hi } : { gte: lo, lt: hi };
+    if (q.after && !q.after.startsWith(prefix)) return { items: [] };
+    const items: QueryItem[] = [];
+    let last: string | undefined;
+    let more = false;
+    for await (const k of this.db.keys(range)) {
+      if (items.length === limit) {
+        more = true;
+        break;
+      }
+      last = k;
+      const leaf = k.slice(k.lastIndexOf("!") + 1);
+      const h = await this.db.get(`H!${leaf}`);
+      if (!h) continue;
+      const header = (JSON.parse(h) as { header: HeaderJson }).header;
+      if (q.issuer && header.issuer.toLowerCase() !== q.issuer.toLowerCase()) continue;
+      if (q.typeCode && header.typeCode.toLowerCase() !== q.typeCode.toLowerCase()) continue;
+      if (q.holderRef && header.holderRef.toLowerCase() !== q.holderRef.toLowerCase()) continue;
+      items.push({ id: leaf, header, chain: (await this.materialState(leaf))! });
+    }
+    return more && last ? { items, next: last } : { items };
+  }
+
+  progress(): IndexerProgress {
+    const lag = this.lag();
+    return {
+      running: this.running,
+      cursor: this.cursor.block,
+      head: this.head,
+      lag,
+      caughtUp: lag === 0,
+      reorgs: this.reorgCount,
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+    };
+  }
+
+  onEvent(listener: (e: IndexedEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+}
