@@ -5,3 +5,4 @@ export * from "./merkle/index.js";
 export * from "./identity.js";
 export * from "./holder-ref.js";
 export * from "./content-hash.js";
+export * from "./node-client/index.js";

@@ -1,0 +1,367 @@
+/**
+ * Typed client of a member node's HTTP API (`/v1`, see the node's `/openapi.json`): small functions over a
+ * {@link NodeClient}, each `verbNoun(client, params)`, errors as classes carrying the API `code`.
+ *
+ * @example
+ *   const client = createNodeClient({ url: "http://127.0.0.1:8080", token: process.env.TONGBAN_TOKEN });
+ *   const [ack] = await registerMaterials(client, { materials: [{ typeCode: "BIZ_LICENCE", jurisdiction: 310104,
+ *     content: bytes, holder: { idType: "RESIDENT_ID", idNumber: "11010519491231002X" }, validFrom: 1767225600 }] });
+ *   const material = await waitForAnchored(client, { id: ack.id });
+ *   const bundle = await getBundle(client, { id: ack.id });
+ */
+import type { HolderId } from "../holder-ref.js";
+import { NodeTransportError, nodeApiError, NodeNotAnchoredError, type NodeApiError } from "./errors.js";
+
+export * from "./errors.js";
+
+export interface NodeClientOptions {
+  /** base URL of the node, e.g. "http://127.0.0.1:8080" */
+  url: string;
+  /** bearer token */
+  token?: string;
+  /** per-request timeout, ms (default 60 s) */
+  timeoutMs?: number;
+  /** fetch implementation (default globalThis.fetch) */
+  fetch?: typeof fetch;
+}
+
+export interface NodeClient {
+  readonly url: string;
+  readonly token?: string;
+  readonly timeoutMs: number;
+  readonly fetch: typeof fetch;
+}
+
+/** @example const client = createNodeClient({ url: "http://127.0.0.1:8080", token }) */
+export function createNodeClient(opts: NodeClientOptions): NodeClient {
+  return { url: opts.url.replace(/\/+$/, ""), token: opts.token, timeoutMs: opts.timeoutMs ?? 60_000, fetch: opts.fetch ?? globalThis.fetch };
+}
+
+// ------------------------------------------------------------------------------------------------- types
+
+/** One material to register: `content` (bytes or base64) or `contentHash`; `holder` or `holderRef`. */
+export interface NodeMaterialInput {
+  typeCode: string;
+  jurisdiction: number;
+  content?: Uint8Array | string;
+  contentHash?: string;
+  hashAlg?: number;
+  holder?: HolderId;
+  holderRef?: string;
+  issuedAt?: number;
+  validFrom: number;
+  validUntil?: number;
+  version?: number;
+  supersedes?: string;
+}
+
+export type NodeMaterialState = "pending" | "anchoring" | "anchored" | "failed" | "unknown";
+export type NodeMaterialStatus = "active" | "suspended" | "revoked";
+
+export interface NodeRegisterAck {
+  id: string;
+  state: NodeMaterialState;
+  duplicate: boolean;
+  acceptedAt: number;
+}
+
+export interface NodeStatusOp {
+  opId: string;
+  kind: "revoke" | "suspend" | "reinstate" | "supersede";
+  leaf: string;
+  reason: number;
+  newLeaf?: string;
+  state: "pending" | "sent" | "done" | "failed";
+  createdAt: number;
+  txHash?: string;
+  blockNumber?: number;
+  error?: { code: string; message: string };
+}
+
+export interface NodeChainState {
+  leaf: string;
+  anchored: boolean;
+  root: string | null;
+  anchoredBlock: number | null;
+  anchoredAt: number | null;
+  issuer: string | null;
+  typeCode: string | null;
+  jurisdiction: number | null;
+  status: NodeMaterialStatus;
+  reason: number;
+  statusBy: string | null;
+  statusBlock: number | null;
+  supersededBy: string | null;
+  supersedes: string | null;
+  headerKnown: boolean;
+}
+
+export interface NodeHeaderJson {
+  typeCode: string;
+  issuer: string;
+  holderRef: string;
+  contentHash: string;
+  hashAlg: number;
+  issuedAt: string;
+  validFrom: string;
+  validUntil: string;
+  version: number;
+  supersedes: string;
+}
+
+export interface NodeMaterial {
+  id: string;
+  type?: string;
+  jurisdiction?: number;
+  header?: NodeHeaderJson;
+  state: NodeMaterialState;
+  status: NodeMaterialStatus;
+  statusReason?: number;
+  supersededBy?: string;
+  hasContent?: boolean;
+  acceptedAt?: number;
+  anchor?: { root: string; proof: string[]; index: number; count: number; blockNumber: number; txHash: string; chainId: number; contract: string };
+  error?: { code: string; message: string };
+  /** the indexer's view of the material on chain (null if it knows nothing) */
+  chain: NodeChainState | null;
+}
+
+export interface NodeHistoryEvent {
+  event: string;
+  blockNumber: number;
+  blockHash: string;
+  logIndex: number;
+  txHash: string;
+  timestamp: number;
+  args: Record<string, string | number | string[]>;
+}
+
+export interface QueryMaterialsParameters {
+  holderRef?: string;
+  /** USCC or bytes32 member id */
+  issuer?: string;
+  /** catalogue code or bytes32 */
+  type?: string;
+  /** issuedAt >= from, unix seconds */
+  from?: number;
+  to?: number;
+  limit?: number;
+  after?: string;
+}
+
+export interface QueryMaterialsReturnType {
+  items: { id: string; header: NodeHeaderJson; chain: NodeChainState }[];
+  next?: string;
+}
+
+/** Every route this client calls: [method, OpenAPI path]. A test checks each against the live /openapi.json. */
+export const NODE_CLIENT_ROUTES = [
+  ["post", "/v1/materials"],
+  ["post", "/v1/materials/bulk"],
+  ["get", "/v1/materials/{id}"],
+  ["get", "/v1/materials/{id}/bundle"],
+  ["get", "/v1/materials/{id}/content"],
+  ["get", "/v1/materials/{id}/history"],
+  ["post", "/v1/materials/{id}/revoke"],
+  ["post", "/v1/materials/{id}/suspend"],
+  ["post", "/v1/materials/{id}/reinstate"],
+  ["post", "/v1/materials/{id}/supersede"],
+  ["get", "/v1/ops/{opId}"],
+  ["get", "/v1/query/materials"],
+  ["get", "/readyz"],
+] as const;
+
+// ------------------------------------------------------------------------------------------------- transport
+
+interface Call {
+  method: "GET" | "POST";
+  path: string;
+  query?: Record<string, string | number | undefined>;
+  body?: unknown;
+  idempotencyKey?: string;
+  raw?: boolean;
+  /** statuses answered with a JSON body that are not errors (e.g. 503 from /readyz) */
+  okStatuses?: number[];
+}
+
+async function call<T>(client: NodeClient, c: Call): Promise<T> {
+  const qs = c.query
+    ? Object.entries(c.query)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
+        .join("&")
+    : "";
+  const url = `${client.url}${c.path}${qs ? `?${qs}` : ""}`;
+  const headers: Record<string, string> = { accept: c.raw ? "application/octet-stream" : "application/json" };
+  if (client.token) headers.authorization = `Bearer ${client.token}`;
+  if (c.idempotencyKey) headers["idempotency-key"] = c.idempotencyKey;
+  if (c.body !== undefined) headers["content-type"] = "application/json";
+  let res: Response;
+  try {
+    res = await client.fetch(url, {
+      method: c.method,
+      headers,
+      body: c.body === undefined ? undefined : JSON.stringify(c.body),
+      signal: AbortSignal.timeout(client.timeoutMs),
+    });
+  } catch (e) {
+    throw new NodeTransportError(`${c.method} ${c.path}: node unreachable (${(e as Error)?.message ?? e})`, { method: c.method, path: c.path, reason: String((e as Error)?.message ?? e) }, { cause: e });
+  }
+  if (res.ok && c.raw) return new Uint8Array(await res.arrayBuffer()) as T;
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = text.length ? JSON.parse(text) : undefined;
+  } catch (e) {
+    throw new NodeTransportError(`${c.method} ${c.path}: answer is not JSON (HTTP ${res.status})`, { method: c.method, path: c.path, status: res.status, reason: text.slice(0, 200) }, { cause: e });
+  }
+  if (res.ok || c.okStatuses?.includes(res.status)) return json as T;
+  const b = (json ?? {}) as { code?: string; message?: string; details?: Record<string, unknown> };
+  if (typeof b.code !== "string") {
+    throw new NodeTransportError(`${c.method} ${c.path}: HTTP ${res.status} without an API error body`, { method: c.method, path: c.path, status: res.status, reason: text.slice(0, 200) });
+  }
+  throw nodeApiError({ code: b.code, status: res.status, method: c.method, path: c.path, details: b.details ?? {} }, b.message ?? b.code);
+}
+
+function toBase64(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("base64");
+}
+
+function encodeMaterial(m: NodeMaterialInput): Record<string, unknown> {
+  return m.content instanceof Uint8Array ? { ...m, content: toBase64(m.content) } : { ...m };
+}
+
+const enc = encodeURIComponent;
+
+// ------------------------------------------------------------------------------------------------- actions
+
+export interface RegisterMaterialsParameters {
+  materials: NodeMaterialInput[];
+  /** makes a retry safe: the node answers the first result again */
+  idempotencyKey?: string;
+}
+
+/**
+ * Register materials (one request; all or nothing). Resolves with one ack per material, once the node has
+ * persisted them; anchoring follows.
+ * @example const acks = await registerMaterials(client, { materials: [m1, m2], idempotencyKey: "batch-42" })
+ */
+export async function registerMaterials(client: NodeClient, params: RegisterMaterialsParameters): Promise<NodeRegisterAck[]> {
+  if (params.materials.length === 1) {
+    return [await call<NodeRegisterAck>(client, { method: "POST", path: "/v1/materials", body: encodeMaterial(params.materials[0]), idempotencyKey: params.idempotencyKey })];
+  }
+  const r = await call<{ materials: NodeRegisterAck[] }>(client, {
+    method: "POST",
+    path: "/v1/materials/bulk",
+    body: { materials: params.materials.map(encodeMaterial) },
+    idempotencyKey: params.idempotencyKey,
+  });
+  return r.materials;
+}
+
+/** @example const m = await getMaterial(client, { id }) */
+export async function getMaterial(client: NodeClient, params: { id: string }): Promise<NodeMaterial> {
+  return call<NodeMaterial>(client, { method: "GET", path: `/v1/materials/${enc(params.id)}` });
+}
+
+/**
+ * The proof bundle (SDK bundle format) of an anchored material.
+ * @throws NodeNotAnchoredError until the anchor is confirmed
+ * @example const bundle = await getBundle(client, { id })
+ */
+export async function getBundle<B = Record<string, unknown>>(client: NodeClient, params: { id: string }): Promise<B> {
+  return call<B>(client, { method: "GET", path: `/v1/materials/${enc(params.id)}/bundle` });
+}
+
+/** The document bytes. @example const bytes = await getContent(client, { id }) */
+export async function getContent(client: NodeClient, params: { id: string }): Promise<Uint8Array> {
+  return call<Uint8Array>(client, { method: "GET", path: `/v1/materials/${enc(params.id)}/content`, raw: true });
+}
+
+/** Chain history (anchor and status events). @example const events = await getHistory(client, { id }) */
+export async function getHistory(client: NodeClient, params: { id: string }): Promise<NodeHistoryEvent[]> {
+  return (await call<{ events: NodeHistoryEvent[] }>(client, { method: "GET", path: `/v1/materials/${enc(params.id)}/history` })).events;
+}
+
+/** Revoke (final). @example const op = await revokeMaterial(client, { id, reason: 1 }) */
+export async function revokeMaterial(client: NodeClient, params: { id: string; reason?: number; idempotencyKey?: string }): Promise<NodeStatusOp> {
+  return call<NodeStatusOp>(client, { method: "POST", path: `/v1/materials/${enc(params.id)}/revoke`, body: { reason: params.reason ?? 0 }, idempotencyKey: params.idempotencyKey });
+}
+
+/** Suspend (reversible). @example await suspendMaterial(client, { id, reason: 2 }) */
+export async function suspendMaterial(client: NodeClient, params: { id: string; reason?: number; idempotencyKey?: string }): Promise<NodeStatusOp> {
+  return call<NodeStatusOp>(client, { method: "POST", path: `/v1/materials/${enc(params.id)}/suspend`, body: { reason: params.reason ?? 0 }, idempotencyKey: params.idempotencyKey });
+}
+
+/** Lift this member's suspension. @example await reinstateMaterial(client, { id }) */
+export async function reinstateMaterial(client: NodeClient, params: { id: string; idempotencyKey?: string }): Promise<NodeStatusOp> {
+  return call<NodeStatusOp>(client, { method: "POST", path: `/v1/materials/${enc(params.id)}/reinstate`, body: {}, idempotencyKey: params.idempotencyKey });
+}
+
+/**
+ * Register `material` as the successor of `id` (version and `supersedes` default from the old one).
+ * @example const { ack, op } = await supersedeMaterial(client, { id: oldId, material: next })
+ */
+export async function supersedeMaterial(
+  client: NodeClient,
+  params: { id: string; material: NodeMaterialInput; idempotencyKey?: string },
+): Promise<{ ack: NodeRegisterAck; op: NodeStatusOp }> {
+  return call(client, { method: "POST", path: `/v1/materials/${enc(params.id)}/supersede`, body: encodeMaterial(params.material), idempotencyKey: params.idempotencyKey });
+}
+
+/** A status operation. @example const op = await getOp(client, { opId }) */
+export async function getOp(client: NodeClient, params: { opId: string }): Promise<NodeStatusOp> {
+  return call<NodeStatusOp>(client, { method: "GET", path: `/v1/ops/${enc(params.opId)}` });
+}
+
+/**
+ * Materials by holder reference, issuer, type and issue time (the node's index).
+ * @example const page = await queryMaterials(client, { holderRef, from: 1700000000 })
+ */
+export async function queryMaterials(client: NodeClient, params: QueryMaterialsParameters): Promise<QueryMaterialsReturnType> {
+  return call<QueryMaterialsReturnType>(client, { method: "GET", path: "/v1/query/materials", query: { ...params } });
+}
+
+export interface NodeReadiness {
+  ready: boolean;
+  chain: { ok: boolean; head: number | null; error?: string };
+  indexer: { ok: boolean; cursor: number; head: number; lag: number; caughtUp: boolean } | null;
+  service: Record<string, unknown>;
+}
+
+/** NodeReadiness of the node (chain reachable, indexer caught up). Never throws for a 503. */
+export async function getReadiness(client: NodeClient): Promise<NodeReadiness> {
+  return call<NodeReadiness>(client, { method: "GET", path: "/readyz", okStatuses: [503] });
+}
+
+/**
+ * Poll until the material is anchored (or failed).
+ * @throws NodeApiError(code FAILED) if its batch failed, NodeTransportError on timeout
+ * @example const m = await waitForAnchored(client, { id, timeoutMs: 30_000 })
+ */
+export async function waitForAnchored(client: NodeClient, params: { id: string; timeoutMs?: number; intervalMs?: number }): Promise<NodeMaterial> {
+  const deadline = Date.now() + (params.timeoutMs ?? 60_000);
+  for (;;) {
+    const m = await getMaterial(client, { id: params.id });
+    if (m.state === "anchored") return m;
+    if (m.state === "failed") {
+      throw nodeApiError(
+        { code: m.error?.code ?? "FAILED", status: 200, method: "GET", path: `/v1/materials/${params.id}`, details: { id: params.id, error: m.error } },
+        `material ${params.id} failed to anchor: ${m.error?.message ?? "unknown"}`,
+      );
+    }
+    if (Date.now() > deadline) {
+      throw new NodeTransportError(`material ${params.id} not anchored after ${params.timeoutMs ?? 60_000} ms (state ${m.state})`, {
+        method: "GET",
+        path: `/v1/materials/${params.id}`,
+        reason: "timeout",
+      });
+    }
+    await new Promise((r) => setTimeout(r, params.intervalMs ?? 250));
+  }
+}
+
+/** Whether `e` is the API's answer that the bundle is not there yet. */
+export function isNotAnchored(e: unknown): e is NodeApiError {
+  return e instanceof NodeNotAnchoredError;
+}
