@@ -17,6 +17,8 @@ const suites = [
   { name: "contracts", dir: "test/contracts", cmd: "npx", args: ["hardhat", "test"] },
   { name: "sdk", dir: "test/sdk", cmd: "npx", args: [...MOCHA_TSX, "test/sdk/**/*.test.ts"] },
   { name: "node", dir: "test/node", cmd: "npx", args: [...MOCHA_TSX, "test/node/**/*.test.ts"] },
+  // A real 4-signer geth Clique network (docs/clique.md); geth v1.13.15 is built by .ci/run.
+  { name: "clique", dir: "test/clique", cmd: "npx", args: [...MOCHA_TSX, "test/clique/**/*.test.ts"] },
 ];
 const only = process.argv.slice(2);
 

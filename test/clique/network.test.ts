@@ -8,7 +8,9 @@
 import { expect } from "chai";
 import { encodeBytes32String, id, type ContractTransactionResponse, type TransactionReceipt } from "ethers";
 import { CliqueNetwork, ensureGeth, rpc } from "../infra/clique.js";
-import { TongbanLedger__factory, type TongbanLedger } from "../../sdk/src/contracts/types/index.js";
+// Straight from the generated files (not the typechain index, whose imports the SDK build post-processes).
+import { TongbanLedger__factory } from "../../sdk/src/contracts/types/factories/contracts/TongbanLedger__factory.js";
+import type { TongbanLedger } from "../../sdk/src/contracts/types/contracts/TongbanLedger.js";
 
 const log = (m: string) => process.stdout.write(`      [clique] ${m}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

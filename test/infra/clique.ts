@@ -122,12 +122,13 @@ export function findGeth(): string | null {
 }
 
 /**
- * {@link findGeth}, and if none is found and `build` is set, run `scripts/clique/build-geth.sh` (needs Go and
- * the Go module proxy; 2-3 minutes). Returns `null` when no binary can be found or built.
+ * {@link findGeth}, and if none is found and `build` is set (and env TONGBAN_CLIQUE_NO_BUILD is not "1"), run
+ * `scripts/clique/build-geth.sh` (needs Go and the Go module proxy; 2-3 minutes). Returns `null` when no
+ * binary can be found or built.
  */
 export function ensureGeth(opts: { build?: boolean; log?: (m: string) => void } = {}): string | null {
   const found = findGeth();
-  if (found || !opts.build) return found;
+  if (found || !opts.build || process.env.TONGBAN_CLIQUE_NO_BUILD === "1") return found;
   const hasGo = spawnSync("go", ["version"], { encoding: "utf8" }).status === 0;
   if (!hasGo) return null;
   opts.log?.(`no geth v${GETH_VERSION} found: building it with ${BUILD_SCRIPT}`);
@@ -635,14 +636,19 @@ export class CliqueNetwork {
     }
   }
 
-  /** Stop every node (SIGTERM, then SIGKILL after 15 s) and remove the working dir unless kept. */
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
+  /** Stop every node (SIGTERM, then SIGKILL after 15 s); the working dir stays. */
+  async stopProcesses(): Promise<void> {
     for (const p of this.providers.values()) p.destroy();
     this.providers.clear();
     await Promise.all(this.state.nodes.map((n) => this.killSigner(n.index, "SIGTERM", 15_000).catch(() => undefined)));
     liveNetworks.delete(this);
+  }
+
+  /** Stop every node (SIGTERM, then SIGKILL after 15 s) and remove the working dir unless kept. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.stopProcesses();
     if (!this.opts.keepDir) rmSync(this.baseDir, { recursive: true, force: true });
     this.opts.log(this.opts.keepDir ? `stopped; kept ${this.baseDir}` : "stopped");
   }
