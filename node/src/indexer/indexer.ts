@@ -16,7 +16,7 @@
  * join it with the chain state at read time, so a rolled-back anchor shows as not anchored.
  */
 import { ClassicLevel } from "classic-level";
-import { toQuantity, type JsonRpcProvider } from "ethers";
+import { toQuantity } from "ethers";
 import { Counter, Gauge, Registry } from "prom-client";
 import type { Logger } from "pino";
 import type { HeaderJson } from "../core/types.js";
@@ -33,8 +33,13 @@ import type {
   RootInfo,
 } from "./types.js";
 
+/** The one JSON-RPC method the indexer needs (an ethers JsonRpcProvider, or {@link FailoverRpc}). */
+export interface RpcSender {
+  send(method: string, params: unknown[]): Promise<unknown>;
+}
+
 export interface IndexerOptions {
-  provider: JsonRpcProvider;
+  provider: RpcSender;
   /** TongbanLedger address */
   address: string;
   /** LevelDB directory of the index */
