@@ -1,0 +1,125 @@
+/**
+ * Issuer e-seals: optional signatures over a material leaf, carried in the bundle's `seal`.
+ * - `eip712-secp256k1`: EIP-712 typed data, domain { name: "Tongban", version: "1", chainId, verifyingContract:
+ *   the ledger }, type `Material(bytes32 leaf)`; the signer address is recovered and compared with `seal.signer`.
+ * - `sm2-sm3`: SM2 (GM/T 0003) with SM3 over Z_A || leaf, Z_A from the user id (default "1234567812345678"),
+ *   signature r || s; checked against `seal.publicKey`.
+ */
+import { createRequire } from "node:module";
+import { Wallet, SigningKey, verifyTypedData, getAddress, type TypedDataDomain } from "ethers";
+import { TongbanError } from "./errors.js";
+import { hexToBytes } from "./bytes.js";
+import type { Eip712Seal, Seal, Sm2Seal } from "./bundle.js";
+
+/** Default SM2 user id (GM/T 0009). */
+export const SM2_DEFAULT_USER_ID = "1234567812345678";
+
+/** The EIP-712 type of the seal. */
+export const MATERIAL_SEAL_TYPES = { Material: [{ name: "leaf", type: "bytes32" }] } as const;
+
+/** A seal could not be made (bad key, bad leaf). */
+export class SealError extends TongbanError<{ scheme: string; leaf: string; reason: string }> {
+  override name = "SealError" as const;
+}
+
+/** The EIP-712 domain of seals for a ledger. */
+export function sealDomain(chainId: bigint | number | string, ledger: string): TypedDataDomain {
+  return { name: "Tongban", version: "1", chainId: BigInt(chainId), verifyingContract: getAddress(ledger) };
+}
+
+type Sm2 = {
+  doSignature(msg: number[], privateKey: string, opts: { hash: boolean; userId?: string; publicKey?: string }): string;
+  doVerifySignature(msg: number[], sig: string, publicKey: string, opts: { hash: boolean; userId?: string }): boolean;
+  getPublicKeyFromPrivateKey(privateKey: string): string;
+  generateKeyPairHex(): { privateKey: string; publicKey: string };
+};
+let sm2Lib: Sm2 | undefined;
+function sm2(): Sm2 {
+  sm2Lib ??= (createRequire(import.meta.url)("sm-crypto") as { sm2: Sm2 }).sm2;
+  return sm2Lib;
+}
+
+/**
+ * Seals `leaf` with a secp256k1 key under EIP-712.
+ * @example
+ * const seal = await signLeafEip712(bundle.leaf, issuerPrivateKey, { chainId: 31337n, ledger: ledgerAddress });
+ */
+export async function signLeafEip712(
+  leaf: string, privateKey: string, domain: { chainId: bigint | number | string; ledger: string },
+): Promise<Eip712Seal> {
+  hexToBytes(leaf, "leaf", 32);
+  let wallet: Wallet;
+  try {
+    wallet = new Wallet(privateKey);
+  } catch (e) {
+    throw new SealError("invalid secp256k1 private key", { scheme: "eip712-secp256k1", leaf, reason: "BAD_KEY" }, { cause: e });
+  }
+  const signature = await wallet.signTypedData(sealDomain(domain.chainId, domain.ledger), MATERIAL_SEAL_TYPES as never, { leaf });
+  return { scheme: "eip712-secp256k1", signer: wallet.address, signature };
+}
+
+/**
+ * Seals `leaf` with an SM2 private key (hex, 32 bytes) using SM3 and the user id.
+ * @example
+ * const { privateKey, publicKey } = generateSm2KeyPair();
+ * const seal = signLeafSm2(bundle.leaf, privateKey);
+ */
+export function signLeafSm2(leaf: string, privateKey: string, options: { userId?: string } = {}): Sm2Seal {
+  const bytes = Array.from(hexToBytes(leaf, "leaf", 32));
+  if (!/^[0-9a-fA-F]{64}$/.test(privateKey.replace(/^0x/, ""))) {
+    throw new SealError("SM2 private key must be 32 bytes of hex", { scheme: "sm2-sm3", leaf, reason: "BAD_KEY" });
+  }
+  const key = privateKey.replace(/^0x/, "").toLowerCase();
+  const publicKey = sm2().getPublicKeyFromPrivateKey(key);
+  const userId = options.userId ?? SM2_DEFAULT_USER_ID;
+  const signature = sm2().doSignature(bytes, key, { hash: true, publicKey, userId });
+  return { scheme: "sm2-sm3", publicKey, signature, ...(options.userId ? { userId } : {}) };
+}
+
+/** A fresh SM2 key pair (hex, public key uncompressed 04...). */
+export function generateSm2KeyPair(): { privateKey: string; publicKey: string } {
+  return sm2().generateKeyPairHex();
+}
+
+/** Outcome of {@link verifySeal}. */
+export type SealVerification =
+  | { valid: true; scheme: Seal["scheme"]; signer: string }
+  | { valid: false; scheme: string; reason: "BAD_SIGNATURE" | "SIGNER_MISMATCH" | "MALFORMED"; signer?: string; message: string };
+
+/**
+ * Checks a seal over `leaf`. For EIP-712 the domain is the bundle's chain and ledger. Never throws.
+ * @example verifySeal(bundle.seal, bundle.leaf, { chainId: bundle.anchor.chainId, ledger: bundle.anchor.contract })
+ */
+export function verifySeal(seal: Seal, leaf: string, domain: { chainId: bigint | number | string; ledger: string }): SealVerification {
+  if (seal.scheme === "eip712-secp256k1") {
+    let recovered: string;
+    try {
+      recovered = verifyTypedData(sealDomain(domain.chainId, domain.ledger), MATERIAL_SEAL_TYPES as never, { leaf }, seal.signature);
+    } catch (e) {
+      return { valid: false, scheme: seal.scheme, reason: "MALFORMED", message: `signature does not parse: ${(e as Error).message.slice(0, 120)}` };
+    }
+    if (recovered.toLowerCase() !== seal.signer.toLowerCase()) {
+      return { valid: false, scheme: seal.scheme, reason: "SIGNER_MISMATCH", signer: recovered, message: `signature recovers ${recovered}, seal names ${seal.signer}` };
+    }
+    return { valid: true, scheme: seal.scheme, signer: getAddress(recovered) };
+  }
+  if (seal.scheme === "sm2-sm3") {
+    let ok = false;
+    try {
+      ok = sm2().doVerifySignature(Array.from(hexToBytes(leaf, "leaf", 32)), seal.signature.toLowerCase(), seal.publicKey.toLowerCase(), {
+        hash: true, userId: seal.userId ?? SM2_DEFAULT_USER_ID,
+      });
+    } catch (e) {
+      return { valid: false, scheme: seal.scheme, reason: "MALFORMED", message: `SM2 verification failed to run: ${(e as Error).message.slice(0, 120)}` };
+    }
+    return ok
+      ? { valid: true, scheme: seal.scheme, signer: seal.publicKey.toLowerCase() }
+      : { valid: false, scheme: seal.scheme, reason: "BAD_SIGNATURE", signer: seal.publicKey, message: "SM2 signature does not verify under the seal's public key" };
+  }
+  return { valid: false, scheme: String((seal as { scheme?: unknown }).scheme), reason: "MALFORMED", message: "unknown seal scheme" };
+}
+
+/** The address of a secp256k1 private key (convenience for tests and nodes). */
+export function addressOfKey(privateKey: string): string {
+  return new Wallet(new SigningKey(privateKey)).address;
+}
