@@ -281,9 +281,8 @@ abstract contract Consortium is IConsortium {
 
     /// @inheritdoc IConsortium
     function closeBootstrap() external onlyBootstrapAdmin {
-        if (_threshold == 0 || _threshold > _governorCount) {
-            revert ConsortiumInvalidThreshold(_threshold, _governorCount);
-        }
+        // setThreshold and revokeRole keep threshold <= governorCount, so only "no threshold yet" is left.
+        if (_threshold == 0) revert ConsortiumInvalidThreshold(0, _governorCount);
         _bootstrapOpen = false;
         emit BootstrapClosed(msg.sender);
     }

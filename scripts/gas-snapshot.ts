@@ -1,6 +1,6 @@
 // Gas snapshot of the ledger (Uniswap-style, committed so a diff shows every regression):
 //   npm run gas            -> writes snapshots/gas.json
-//   npm run gas -- --check -> exits 1 if the measured values differ from snapshots/gas.json
+//   GAS_CHECK=1 npm run gas -> exits 1 if the measured values differ from snapshots/gas.json
 // Measured on the in-process Hardhat network (london), each figure is the transaction's gasUsed
 // (21,000 intrinsic included). Governance actions are measured as the `execute` of a 2-of-3 proposal.
 import { writeFileSync, readFileSync, mkdirSync } from "node:fs";
@@ -98,7 +98,7 @@ async function main(): Promise<void> {
 
   const file = join(__dirname, "..", "snapshots", "gas.json");
   const text = JSON.stringify(out, null, 2) + "\n";
-  if (process.argv.includes("--check") || process.env.GAS_CHECK === "1") {
+  if (process.env.GAS_CHECK === "1") {
     const old = readFileSync(file, "utf8");
     if (old !== text) {
       console.error("gas snapshot differs from snapshots/gas.json:\n" + text);

@@ -68,6 +68,25 @@ describe("Consortium", () => {
         .to.be.revertedWithCustomError(c.ledger, "ConsortiumUnauthorizedCaller").withArgs(c.admin.address);
     });
 
+    it("every governed function refuses any other caller", async () => {
+      const c = await loadFixture(deployClosed);
+      const calls: [string, unknown[]][] = [
+        ["registerJurisdiction", [310105, J.SH]], ["registerMaterialType", [bytes32("X")]],
+        ["admitMember", [M.issuer, J.SH, []]], ["suspendMember", [M.issuer]], ["reinstateMember", [M.issuer]],
+        ["addAccount", [M.issuer, c.stranger.address]], ["removeAccount", [M.issuer, c.issuer.address]],
+        ["grantRole", [M.issuer, Role.Auditor]], ["revokeRole", [M.govA, Role.Governor]],
+        ["grantRevocationAuthority", [M.issuer, J.SH]], ["revokeRevocationAuthority", [M.authCity, J.SH]],
+        ["grantEntitlement", [M.issuer, T.LICENCE, J.SH]], ["revokeEntitlement", [M.issuer, T.LICENCE, J.PUDONG]],
+        ["setThreshold", [1]], ["setProposalLifetime", [3600]], ["addHashAlg", [3]], ["retireHashAlg", [1]],
+      ];
+      for (const who of [c.admin, c.gov[0], c.issuer]) {
+        for (const [fn, args] of calls) {
+          await expect(c.ledger.connect(who)[fn](...args), `${fn} by ${who.address}`)
+            .to.be.revertedWithCustomError(c.ledger, "ConsortiumUnauthorizedCaller").withArgs(who.address);
+        }
+      }
+    });
+
     it("no one else may call a governed function, during or after bootstrap", async () => {
       const c = await loadFixture(deployOpen);
       for (const who of [c.gov[0], c.stranger]) {

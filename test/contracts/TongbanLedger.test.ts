@@ -1,14 +1,21 @@
 // The deployable ledger as a whole: it fits the EIP-170 size limit without allowUnlimitedContractSize, and
 // the hot paths stay within their gas budgets (anchor <= 60,000 whatever the batch size; revoke <= 50,000).
 import { expect } from "chai";
-import { ethers, artifacts } from "hardhat";
+import hre, { ethers, artifacts } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { J, T, deployClosed, leaves, merkle } from "./helpers/consortium";
 
 const gasOf = async (p: Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }>): Promise<bigint> =>
   (await (await p).wait())!.gasUsed;
 
-describe("TongbanLedger", () => {
+// Instrumented bytecode (npx hardhat coverage) is larger and costlier: budgets are checked on real bytecode only.
+const underCoverage = (hre as unknown as { __SOLIDITY_COVERAGE_RUNNING?: boolean }).__SOLIDITY_COVERAGE_RUNNING === true;
+
+describe("TongbanLedger", function () {
+  before(function () {
+    if (underCoverage) this.skip();
+  });
+
   it("deployed bytecode fits the 24,576-byte limit", async () => {
     const { deployedBytecode } = await artifacts.readArtifact("TongbanLedger");
     const size = (deployedBytecode.length - 2) / 2;
