@@ -5,3 +5,7 @@ export * from "./core/service.js";
 export * from "./core/config.js";
 export * from "./core/metrics.js";
 export * from "./core/log.js";
+export * from "./core/node.js";
+export * from "./core/keystore.js";
+export { RpcClient, LedgerClient, ChainUnavailableError, LedgerRevertError, RpcError } from "./core/chain.js";
+export * from "./core/crypto.js";

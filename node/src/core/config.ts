@@ -47,6 +47,8 @@ export interface NodeConfig {
   retry: { minMs: number; maxMs: number };
   api: ApiConfig;
   logLevel: string;
+  /** fsync every intake write before acknowledging (survives an OS crash, not only a process kill) */
+  syncWrites: boolean;
 }
 
 export const DEFAULTS: Omit<NodeConfig, "rpcUrls" | "ledgerAddress" | "memberId"> = {
@@ -62,6 +64,7 @@ export const DEFAULTS: Omit<NodeConfig, "rpcUrls" | "ledgerAddress" | "memberId"
   retry: { minMs: 250, maxMs: 15_000 },
   api: { host: "127.0.0.1", port: 8080, tokens: [] },
   logLevel: "info",
+  syncWrites: true,
 };
 
 type Env = Record<string, string | undefined>;
@@ -95,6 +98,9 @@ export function envOverrides(env: Env = process.env): Partial<NodeConfig> {
   if ((v = s("TONGBAN_KEYSTORE_PASSWORD_FILE"))) o.keystorePasswordFile = v;
   if ((v = s("TONGBAN_CIPHER"))) o.cipher = v as NodeConfig["cipher"];
   if ((v = s("TONGBAN_LOG_LEVEL"))) o.logLevel = v;
+  if ((v = s("TONGBAN_SYNC_WRITES"))) o.syncWrites = v !== "0" && v !== "false";
+  if ((v = s("TONGBAN_MAX_IN_FLIGHT"))) o.maxInFlight = num("maxInFlight", v);
+  if ((v = s("TONGBAN_POLL_MS"))) o.pollMs = num("pollMs", v);
   const api: Partial<ApiConfig> = {};
   if ((v = s("TONGBAN_API_HOST"))) api.host = v;
   if ((v = s("TONGBAN_API_PORT"))) api.port = num("api.port", v);

@@ -16,6 +16,27 @@ import type {
   ServiceStats,
   StatusOp,
 } from "./types.js";
+import { EventEmitter } from "node:events";
+import { decodeBytes32String } from "ethers";
+import type { DB } from "./db.js";
+import { K, FLAG_CONTENT, encodeMaterial, logValue, json, parse, decodeMaterial } from "./db.js";
+import type { Anchorer, BatchRecord, OpRecord } from "./anchorer.js";
+import type { Entitlements, Prepared } from "./intake.js";
+import { prepareRequest, fingerprint, ZERO32 } from "./intake.js";
+import type { ContentStore } from "./store.js";
+import type { LedgerClient } from "./chain.js";
+import type { CoreMetrics } from "./metrics.js";
+import type { Logger } from "./log.js";
+import { decodeHeader, hex, parseHex, HEADER_BYTES } from "./header.js";
+import {
+  ConflictError,
+  NoContentError,
+  NodeError,
+  NotFoundError,
+  NotRunningError,
+  ValidationError,
+} from "./errors.js";
+import type { HeaderJson, MaterialState, MaterialStatus, StatusOpKind } from "./types.js";
 
 export interface RegisterOptions {
   /**
@@ -98,4 +119,488 @@ export interface NodeCore extends Startable {
   readonly memberId: string;
   /** the consortium holder-ref key (32 bytes): node-api needs it only to compute holderRefs for queries */
   holderRef(idType: string, idNumber: string): string;
+}
+
+// ============================================================================================ implementation
+
+
+export interface MaterialServiceComponents {
+  db: DB;
+  anchorer: Anchorer;
+  entitlements: Entitlements;
+  store: ContentStore;
+  ledger: LedgerClient;
+  metrics: CoreMetrics;
+  logger: Logger;
+  /** this member's id, bytes32 */
+  issuer: Buffer;
+  /** consortium holder-ref key, 32 bytes */
+  holderKey: Uint8Array;
+  /** build the proof bundle of an anchored material (SDK format) */
+  bundle?: (rec: MaterialRecord) => unknown;
+}
+
+export interface MaterialServiceInit {
+  syncWrites?: boolean;
+  /** at most this many requests per register call */
+  maxRequests?: number;
+}
+
+type Put = { type: "put"; key: Buffer; value: Buffer };
+
+function typeName(typeCode: Uint8Array): string {
+  try {
+    return decodeBytes32String(hex(typeCode));
+  } catch {
+    return hex(typeCode);
+  }
+}
+
+function headerJson(enc: Buffer): HeaderJson {
+  const h = decodeHeader(enc);
+  return {
+    typeCode: hex(h.typeCode),
+    issuer: hex(h.issuer),
+    holderRef: hex(h.holderRef),
+    contentHash: hex(h.contentHash),
+    hashAlg: h.hashAlg,
+    issuedAt: String(h.issuedAt),
+    validFrom: String(h.validFrom),
+    validUntil: String(h.validUntil),
+    version: h.version,
+    supersedes: hex(h.supersedes),
+  };
+}
+
+function stateOf(batch: BatchRecord | undefined): MaterialState {
+  if (!batch) return "pending";
+  if (batch.state === "confirmed") return "anchored";
+  if (batch.state === "failed") return "failed";
+  return "anchoring";
+}
+
+/** The material service over LevelDB, the anchorer and the ledger. Build with {@link createMaterialService}. */
+export class CoreMaterialService implements MaterialService {
+  readonly #c: MaterialServiceComponents;
+  readonly #syncWrites: boolean;
+  readonly #maxRequests: number;
+  readonly #events = new EventEmitter();
+  #lock: Promise<unknown> = Promise.resolve();
+  #running = false;
+
+  constructor(components: MaterialServiceComponents, init: MaterialServiceInit = {}) {
+    this.#c = components;
+    this.#syncWrites = init.syncWrites ?? true;
+    this.#maxRequests = init.maxRequests ?? 100_000;
+    this.#events.setMaxListeners(0);
+  }
+
+  /** Emit a change (used by the anchorer). */
+  emit = (e: ChangeEvent): void => {
+    this.#events.emit("change", e);
+  };
+  /** Whether anyone listens to per-material events (they are skipped otherwise: 20,000/s adds up). */
+  hasListeners = (): boolean => this.#events.listenerCount("change") > 0;
+
+  async start(): Promise<void> {
+    if (this.#running) return;
+    await this.#c.anchorer.load();
+    this.#c.anchorer.start();
+    this.#running = true;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    await this.#lock.catch(() => undefined);
+    await this.#c.anchorer.stop();
+    this.#events.emit("stop");
+  }
+
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.#lock.then(fn, fn);
+    this.#lock = p.catch(() => undefined);
+    return p;
+  }
+
+  #check(): void {
+    if (!this.#running) throw new NotRunningError("material service");
+  }
+
+  // ------------------------------------------------------------------------------------------ register
+
+  async register(requests: RegisterRequest[], opts: RegisterOptions = {}): Promise<RegisterAck[]> {
+    this.#check();
+    const { metrics } = this.#c;
+    try {
+      return await this.#register(requests, opts, undefined);
+    } catch (e) {
+      if (e instanceof NodeError) metrics.refused.inc({ code: e.code });
+      throw e;
+    }
+  }
+
+  async #register(requests: RegisterRequest[], opts: RegisterOptions, supersedeOf: string | undefined): Promise<RegisterAck[]> {
+    if (!Array.isArray(requests) || requests.length === 0) throw new ValidationError("requests must be a non-empty array", {});
+    if (requests.length > this.#maxRequests) {
+      throw new ValidationError(`at most ${this.#maxRequests} requests per call`, { count: requests.length });
+    }
+    const idemKey = opts.idempotencyKey;
+    let fp: string | undefined;
+    if (idemKey !== undefined) {
+      if (typeof idemKey !== "string" || idemKey.length === 0 || idemKey.length > 200) {
+        throw new ValidationError("idempotencyKey must be 1-200 characters", { field: "idempotencyKey" });
+      }
+      fp = fingerprint(requests);
+      const prior = await this.#idem(idemKey, fp);
+      if (prior) return prior.acks!;
+    }
+    // 1. validate everything first (CPU only): all or nothing
+    const ctx = { issuer: this.#c.issuer, holderKey: this.#c.holderKey, nowSec: Math.floor(Date.now() / 1000) };
+    const scratch = Buffer.allocUnsafe(HEADER_BYTES);
+    const prepared: Prepared[] = new Array(requests.length);
+    for (let i = 0; i < requests.length; i++) prepared[i] = prepareRequest(requests[i]!, i, ctx, scratch);
+    // 2. entitlement per distinct (type, jurisdiction), from the cached chain view
+    const seen = new Set<string>();
+    for (const p of prepared) {
+      const k = p.typeCode.toString("latin1") + p.jurisdiction;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      await this.#c.entitlements.check(p.typeCode, requests[p.index]!.typeCode, p.jurisdiction, p.index);
+    }
+    // superseded materials must be ours
+    for (const p of prepared) {
+      if (!p.supersedes.equals(ZERO32) && hex(p.supersedes) !== supersedeOf) {
+        if (!(await this.#c.db.get(K.material(p.supersedes)))) {
+          throw new NotFoundError("material", hex(p.supersedes));
+        }
+      }
+    }
+    // 3. persist, then acknowledge (serialised: seq allocation and dedupe see a consistent store)
+    return this.#serial(() => this.#persist(prepared, idemKey, fp));
+  }
+
+  async #idem(key: string, fp: string): Promise<{ fp: string; acks?: RegisterAck[]; opId?: string; ack?: RegisterAck } | undefined> {
+    const raw = await this.#c.db.get(K.idem(key));
+    if (!raw) return undefined;
+    const prior = parse<{ fp: string; acks?: RegisterAck[]; opId?: string; ack?: RegisterAck }>(raw);
+    if (prior.fp !== fp) throw new ConflictError(`idempotency key ${key} was used with a different request`, { idempotencyKey: key });
+    return prior;
+  }
+
+  async #persist(prepared: Prepared[], idemKey: string | undefined, fp: string | undefined, extra: Put[] = [], ops: OpRecord[] = []): Promise<RegisterAck[]> {
+    this.#check();
+    const { db, anchorer, store, metrics } = this.#c;
+    if (idemKey !== undefined) {
+      const prior = await this.#idem(idemKey, fp!); // a concurrent retry may have won the race
+      if (prior) return prior.acks!;
+    }
+    const now = Date.now();
+    const acks: RegisterAck[] = new Array(prepared.length);
+    // dedupe within the call and against the store
+    const firstOf = new Map<string, number>();
+    const unique: Prepared[] = [];
+    for (const p of prepared) {
+      const k = p.leaf.toString("latin1");
+      const f = firstOf.get(k);
+      if (f === undefined) {
+        firstOf.set(k, p.index);
+        unique.push(p);
+      }
+    }
+    const existing = await db.getMany(unique.map((p) => K.material(p.leaf)));
+    const writes: (Put | { type: "del"; key: Buffer })[] = [];
+    const byGroup = new Map<string, { g: ReturnType<Anchorer["group"]>; leaves: Buffer[] }>();
+    const newGroups: Put[] = [];
+    const superseding: OpRecord[] = [...ops];
+    for (let u = 0; u < unique.length; u++) {
+      const p = unique[u]!;
+      const prior = existing[u];
+      if (prior) {
+        acks[p.index] = await this.#dupAck(p.leaf, decodeMaterial(prior));
+        continue;
+      }
+      const g = anchorer.group(p.typeCode, p.jurisdiction, newGroups);
+      let entry = byGroup.get(g.hex);
+      if (!entry) byGroup.set(g.hex, (entry = { g, leaves: [] }));
+      const seq = g.nextSeq + entry.leaves.length;
+      entry.leaves.push(p.leaf);
+      let flags = 0;
+      if (p.content) {
+        flags |= FLAG_CONTENT;
+        writes.push(store.putOp(p.hashAlg, p.contentHash, p.content));
+      }
+      writes.push({ type: "put", key: K.material(p.leaf), value: encodeMaterial(p.header, now, p.jurisdiction, seq, flags) });
+      writes.push({ type: "put", key: K.log(g.key, seq), value: logValue(p.leaf, now) });
+      if (!p.supersedes.equals(ZERO32) && !ops.some((o) => o.newLeaf === hex(p.leaf))) {
+        const { op, writes: w } = anchorer.newOp("supersede", hex(p.supersedes), 0, hex(p.leaf));
+        superseding.push(op);
+        writes.push(...w);
+      }
+      acks[p.index] = { id: hex(p.leaf), state: "pending", duplicate: false, acceptedAt: now };
+    }
+    for (const p of prepared) {
+      if (!acks[p.index]) acks[p.index] = { ...acks[firstOf.get(p.leaf.toString("latin1"))!]!, duplicate: true };
+    }
+    writes.push(...newGroups, ...extra);
+    if (idemKey !== undefined) writes.push({ type: "put", key: K.idem(idemKey), value: json({ fp, acks }) });
+    if (writes.length) await db.batch(writes, { sync: this.#syncWrites });
+    // on disk: now hand the leaves to the anchorer and acknowledge
+    let fresh = 0;
+    for (const { g, leaves } of byGroup.values()) {
+      g.nextSeq += leaves.length;
+      anchorer.appended(g, leaves, now);
+      fresh += leaves.length;
+    }
+    anchorer.opsWritten(superseding);
+    metrics.registered.inc({ result: "new" }, fresh);
+    if (prepared.length > fresh) metrics.registered.inc({ result: "duplicate" }, prepared.length - fresh);
+    if (fresh && this.hasListeners()) {
+      for (const a of acks) if (!a.duplicate) this.emit({ kind: "material", leaf: a.id, state: "pending", at: now });
+    }
+    return acks;
+  }
+
+  async #dupAck(leaf: Buffer, row: ReturnType<typeof decodeMaterial>): Promise<RegisterAck> {
+    const loc = await this.#c.anchorer.locate(leaf);
+    return { id: hex(leaf), state: stateOf(loc?.batch), duplicate: true, acceptedAt: row.acceptedAt };
+  }
+
+  // ------------------------------------------------------------------------------------------ queries
+
+  #leaf(leaf: string): Buffer {
+    const b = parseHex(leaf, 32);
+    if (!b) throw new ValidationError(`material id ${String(leaf).slice(0, 80)} is not 0x-prefixed 32-byte hex`, { leaf: String(leaf).slice(0, 80) });
+    return b;
+  }
+
+  async getMaterial(leaf: string): Promise<MaterialRecord> {
+    const lb = this.#leaf(leaf);
+    const { anchorer, db, ledger } = this.#c;
+    const loc = await anchorer.locate(lb);
+    if (!loc) throw new NotFoundError("material", hex(lb));
+    const { row, batch, index, tree } = loc;
+    const statusRaw = await db.get(K.status(lb));
+    const st = statusRaw ? parse<{ status: MaterialStatus; reason?: number; supersededBy?: string }>(statusRaw) : undefined;
+    const rec: MaterialRecord = {
+      id: hex(lb),
+      type: typeName(row.header.subarray(0, 32)),
+      jurisdiction: row.jurisdiction,
+      header: headerJson(row.header),
+      state: stateOf(batch),
+      status: st?.status ?? "active",
+      hasContent: (row.flags & FLAG_CONTENT) !== 0,
+      acceptedAt: row.acceptedAt,
+    };
+    if (st?.reason) rec.statusReason = st.reason;
+    if (st?.supersededBy) rec.supersededBy = st.supersededBy;
+    if (batch) rec.batchId = batch.root;
+    if (batch?.state === "failed" && batch.error) rec.error = batch.error;
+    if (batch?.state === "confirmed" && tree) {
+      rec.anchor = {
+        root: batch.root,
+        proof: tree.getProof(index!),
+        index: index!,
+        count: batch.count,
+        blockNumber: batch.blockNumber!,
+        txHash: batch.txHash!,
+        chainId: ledger.chainId,
+        contract: ledger.address,
+        confirmedAt: batch.confirmedAt!,
+      };
+      if (this.#c.bundle) rec.bundle = this.#c.bundle(rec);
+    }
+    return rec;
+  }
+
+  async getContent(leaf: string): Promise<Uint8Array> {
+    const lb = this.#leaf(leaf);
+    const raw = await this.#c.db.get(K.material(lb));
+    if (!raw) throw new NotFoundError("material", hex(lb));
+    const row = decodeMaterial(raw);
+    if (!(row.flags & FLAG_CONTENT)) throw new NoContentError(hex(lb));
+    const h = decodeHeader(row.header);
+    const content = await this.#c.store.get(h.hashAlg, Buffer.from(h.contentHash));
+    if (!content) throw new NoContentError(hex(lb));
+    return content;
+  }
+
+  // ------------------------------------------------------------------------------------------ status ops
+
+  async #statusOf(lb: Buffer): Promise<{ status: MaterialStatus; supersededBy?: string }> {
+    const raw = await this.#c.db.get(K.status(lb));
+    return raw ? parse(raw) : { status: "active" };
+  }
+
+  async #op(kind: Exclude<StatusOpKind, "supersede">, leaf: string, reason: number, opts: StatusOptions): Promise<StatusOp> {
+    this.#check();
+    const lb = this.#leaf(leaf);
+    const id = hex(lb);
+    if (kind !== "reinstate" && (!Number.isInteger(reason) || reason < 0 || reason > 0xffff)) {
+      throw new ValidationError(`reason must be a uint16 reason code`, { leaf: id, field: "reason" });
+    }
+    const fp = opts.idempotencyKey !== undefined ? fingerprint([kind, id, reason]) : undefined;
+    return this.#serial(async () => {
+      const { db, anchorer } = this.#c;
+      if (opts.idempotencyKey !== undefined) {
+        const prior = await this.#idem(opts.idempotencyKey, fp!);
+        if (prior?.opId) return this.getOp(prior.opId);
+      }
+      if (!(await db.get(K.material(lb)))) throw new NotFoundError("material", id);
+      const st = await this.#statusOf(lb);
+      const pendingRevoke = anchorer.pendingOp(id, "revoke");
+      if (kind === "revoke") {
+        if (pendingRevoke) return strip(pendingRevoke);
+        if (st.status === "revoked") throw new ConflictError(`material ${id} is already revoked`, { leaf: id });
+      } else {
+        if (st.status === "revoked" || pendingRevoke) throw new ConflictError(`material ${id} is revoked`, { leaf: id });
+        const same = anchorer.ops.filter((o) => o.leaf === id && (o.kind === "suspend" || o.kind === "reinstate"));
+        const last = same[same.length - 1];
+        if (last?.kind === kind) return strip(last);
+        const effective = last ? (last.kind === "suspend" ? "suspended" : "active") : st.status;
+        if (kind === "reinstate" && effective !== "suspended") throw new ConflictError(`material ${id} is not suspended`, { leaf: id });
+        if (kind === "suspend" && effective === "suspended") throw new ConflictError(`material ${id} is already suspended`, { leaf: id });
+      }
+      const { op, writes } = anchorer.newOp(kind, id, kind === "reinstate" ? 0 : reason);
+      if (opts.idempotencyKey !== undefined) writes.push({ type: "put", key: K.idem(opts.idempotencyKey), value: json({ fp, opId: op.opId }) });
+      await db.batch(writes, { sync: this.#syncWrites });
+      anchorer.opsWritten([op]);
+      return strip(op);
+    });
+  }
+
+  revoke(leaf: string, reason: number, opts: StatusOptions = {}): Promise<StatusOp> {
+    return this.#op("revoke", leaf, reason, opts);
+  }
+  suspend(leaf: string, reason: number, opts: StatusOptions = {}): Promise<StatusOp> {
+    return this.#op("suspend", leaf, reason, opts);
+  }
+  reinstate(leaf: string, opts: StatusOptions = {}): Promise<StatusOp> {
+    return this.#op("reinstate", leaf, 0, opts);
+  }
+
+  async supersede(oldLeaf: string, next: RegisterRequest, opts: StatusOptions = {}): Promise<{ ack: RegisterAck; op: StatusOp }> {
+    this.#check();
+    const ob = this.#leaf(oldLeaf);
+    const oid = hex(ob);
+    const { db, anchorer } = this.#c;
+    const raw = await db.get(K.material(ob));
+    if (!raw) throw new NotFoundError("material", oid);
+    const old = decodeHeader(decodeMaterial(raw).header);
+    if (next.supersedes !== undefined && String(next.supersedes).toLowerCase() !== oid) {
+      throw new ValidationError(`supersedes must be ${oid} or absent`, { leaf: oid, field: "supersedes" });
+    }
+    const req: RegisterRequest = { ...next, supersedes: oid, version: next.version ?? old.version + 1 };
+    const fp = opts.idempotencyKey !== undefined ? fingerprint(["supersede", oid, req]) : undefined;
+    if (opts.idempotencyKey !== undefined) {
+      const prior = await this.#idem(opts.idempotencyKey, fp!);
+      if (prior?.opId && prior.ack) return { ack: prior.ack, op: await this.getOp(prior.opId) };
+    }
+    const ctx = { issuer: this.#c.issuer, holderKey: this.#c.holderKey, nowSec: Math.floor(Date.now() / 1000) };
+    const p = prepareRequest(req, 0, ctx);
+    await this.#c.entitlements.check(p.typeCode, req.typeCode, p.jurisdiction, 0);
+    const nid = hex(p.leaf);
+    return this.#serial(async () => {
+      const st = await this.#statusOf(ob);
+      if (st.status === "revoked" || anchorer.pendingOp(oid, "revoke")) throw new ConflictError(`material ${oid} is revoked`, { leaf: oid });
+      const prev = anchorer.pendingOp(oid, "supersede");
+      const successor = prev?.newLeaf ?? st.supersededBy;
+      if (successor && successor !== nid) {
+        throw new ConflictError(`material ${oid} is already superseded by ${successor}`, { leaf: oid, supersededBy: successor });
+      }
+      if (prev) {
+        const [ack] = await this.#persist([p], undefined, undefined, [], [prev]);
+        return { ack: ack!, op: strip(prev) };
+      }
+      const { op, writes } = anchorer.newOp("supersede", oid, 0, nid);
+      const idem: Put[] = [];
+      // the ack is known before the write: a fresh leaf is "pending" now
+      const ackIfNew: RegisterAck = { id: nid, state: "pending", duplicate: false, acceptedAt: Date.now() };
+      if (opts.idempotencyKey !== undefined) idem.push({ type: "put", key: K.idem(opts.idempotencyKey), value: json({ fp, opId: op.opId, ack: ackIfNew }) });
+      const [ack] = await this.#persist([p], undefined, undefined, [...writes, ...idem], [op]);
+      return { ack: ack!, op: strip(op) };
+    });
+  }
+
+  async getOp(opId: string): Promise<StatusOp> {
+    if (typeof opId !== "string" || opId.length > 200) throw new ValidationError("opId must be a string", { opId: String(opId).slice(0, 80) });
+    const live = this.#c.anchorer.ops.find((o) => o.opId === opId);
+    if (live) return strip(live);
+    const raw = await this.#c.db.get(K.op(opId));
+    if (!raw) throw new NotFoundError("op", opId);
+    return strip(parse<OpRecord>(raw));
+  }
+
+  // ------------------------------------------------------------------------------------------ observing
+
+  stats(): ServiceStats {
+    const a = this.#c.anchorer;
+    return {
+      pending: a.pendingCount,
+      anchoring: a.anchoringCount,
+      anchored: a.counters.anchored,
+      failed: a.counters.failed,
+      opsPending: a.ops.length,
+      batchesSent: a.counters.batches,
+      chainUp: this.#c.ledger.rpc.up,
+      lastAnchorBlock: a.lastAnchorBlock,
+    };
+  }
+
+  onChange(listener: (e: ChangeEvent) => void): () => void {
+    this.#events.on("change", listener);
+    return () => this.#events.off("change", listener);
+  }
+
+  changes(opts: { signal?: AbortSignal; highWaterMark?: number } = {}): AsyncIterable<ChangeEvent> {
+    const hwm = opts.highWaterMark ?? 10_000;
+    const events = this.#events;
+    return {
+      [Symbol.asyncIterator](): AsyncIterator<ChangeEvent> {
+        const buf: ChangeEvent[] = [];
+        let wake: (() => void) | undefined;
+        let done = false;
+        const onChange = (e: ChangeEvent) => {
+          buf.push(e);
+          if (buf.length > hwm) buf.shift();
+          wake?.();
+        };
+        const end = () => {
+          done = true;
+          wake?.();
+        };
+        events.on("change", onChange);
+        events.once("stop", end);
+        opts.signal?.addEventListener("abort", end, { once: true });
+        const cleanup = () => {
+          events.off("change", onChange);
+          events.off("stop", end);
+          opts.signal?.removeEventListener("abort", end);
+        };
+        return {
+          async next(): Promise<IteratorResult<ChangeEvent>> {
+            for (;;) {
+              if (buf.length) return { value: buf.shift()!, done: false };
+              if (done || opts.signal?.aborted) {
+                cleanup();
+                return { value: undefined, done: true };
+              }
+              await new Promise<void>((r) => (wake = r));
+              wake = undefined;
+            }
+          },
+          async return(): Promise<IteratorResult<ChangeEvent>> {
+            done = true;
+            cleanup();
+            return { value: undefined, done: true };
+          },
+        };
+      },
+    };
+  }
+}
+
+function strip(op: OpRecord): StatusOp {
+  const { seq: _s, attempts: _a, tx: _t, ...rest } = op;
+  return rest;
 }

@@ -14,7 +14,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createServer, connect, type Server, type Socket } from "node:net";
 import { resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { HDNodeWallet, JsonRpcProvider, Mnemonic, Wallet, encodeBytes32String, type BaseContract } from "ethers";
+import { readFileSync } from "node:fs";
+import { ContractFactory, HDNodeWallet, JsonRpcProvider, Mnemonic, Wallet, encodeBytes32String, type BaseContract } from "ethers";
 import { TongbanLedger__factory, type TongbanLedger } from "../../../sdk/src/contracts/types/index.js";
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -103,9 +104,13 @@ export async function startChain(opts: { port?: number; timeoutMs?: number } = {
 /** Deploy TongbanLedger from dev account `deployerIndex` (0 by default); the deployer is the bootstrap admin. */
 export async function deployLedger(chain: Chain, deployerIndex = 0): Promise<{ ledger: TongbanLedger; address: string; admin: Wallet }> {
   const admin = new Wallet(devWallet(deployerIndex).privateKey, chain.provider);
-  const ledger = await new TongbanLedger__factory(admin).deploy();
-  await ledger.waitForDeployment();
-  return { ledger, address: await ledger.getAddress(), admin };
+  // Bytecode from the compiled artifact (the typechain factory's embedded copy can be stale, e.g. left
+  // instrumented by a coverage run); ABI and types from the factory.
+  const artifact = JSON.parse(readFileSync(resolve(REPO_ROOT, "artifacts/contracts/TongbanLedger.sol/TongbanLedger.json"), "utf8")) as { bytecode: string };
+  const deployed = await new ContractFactory(TongbanLedger__factory.abi, artifact.bytecode, admin).deploy();
+  await deployed.waitForDeployment();
+  const address = await deployed.getAddress();
+  return { ledger: TongbanLedger__factory.connect(address, admin), address, admin };
 }
 
 export interface MemberSpec {

@@ -1,0 +1,719 @@
+/**
+ * The batch anchorer: turns persisted leaves into anchored Merkle roots, and persisted status operations
+ * into ledger transactions, surviving crashes and chain outages.
+ *
+ * Per (type, jurisdiction) group, leaves wait in an in-memory queue mirrored by the group's durable intake
+ * log ('p' keys). A batch is planned when the oldest waiting leaf is `batchIntervalMs` old or `batchSize`
+ * leaves wait: the plan (root, seq range) is written BEFORE anything is sent. Sending signs locally with
+ * our own nonce, records the signed tx, then broadcasts. Confirming writes one record that marks every
+ * leaf of the batch anchored. On restart, every planned-but-unconfirmed batch is re-checked against the
+ * chain (`materialState(root)`): anchored -> finalised from the Anchored log; not anchored -> the recorded
+ * tx is rebroadcast or a fresh one sent. The ledger refuses a root twice (RootAlreadyAnchored) and a leaf is
+ * accepted into exactly one group log position, so nothing is anchored twice.
+ */
+import { MerkleTree } from "@tongban/sdk";
+import type { DB } from "./db.js";
+import { K, PFX, json, parse, readU64, decodeMaterial } from "./db.js";
+import {
+  ChainUnavailableError,
+  LedgerRevertError,
+  isNonceError,
+  type LedgerClient,
+} from "./chain.js";
+import type { CoreMetrics } from "./metrics.js";
+import { errInfo, type Logger } from "./log.js";
+import type { ChangeEvent, OpState, StatusOp, StatusOpKind } from "./types.js";
+import { hex } from "./header.js";
+import { decodeBytes32String } from "ethers";
+
+export interface AnchorerConfig {
+  batchIntervalMs: number;
+  batchSize: number;
+  maxInFlight: number;
+  confirmations: number;
+  pollMs: number;
+  retry: { minMs: number; maxMs: number };
+  /** rebroadcast a sent tx without receipt after this long */
+  rebroadcastMs?: number;
+}
+
+export type BatchState = "planned" | "sent" | "confirmed" | "failed";
+
+export interface BatchRecord {
+  v: 1;
+  root: string;
+  typeCode: string;
+  jurisdiction: number;
+  from: number;
+  to: number;
+  count: number;
+  state: BatchState;
+  plannedAt: number;
+  attempts: number;
+  tx?: { hash: string; raw: string; nonce: number; sentAt: number };
+  blockNumber?: number;
+  txHash?: string;
+  confirmedAt?: number;
+  error?: { code: string; message: string };
+}
+
+export interface Group {
+  key: Buffer;
+  hex: string;
+  typeCode: Buffer;
+  type: string;
+  jurisdiction: number;
+  /** next intake seq */
+  nextSeq: number;
+  /** waiting leaves (not yet in a batch), starting at seq `pendFirst` */
+  pendLeaves: Buffer[];
+  pendAt: number[];
+  pendFirst: number;
+}
+
+interface LiveBatch {
+  rec: BatchRecord;
+  key: Buffer;
+  rootBuf: Buffer;
+  group: Group;
+  acceptedAt: number[];
+  packed?: Buffer;
+  /** recovered after a restart or an outage: ask the chain before rebroadcasting */
+  needsCheck: boolean;
+  lastBroadcast: number;
+}
+
+export interface OpRecord extends StatusOp {
+  seq: number;
+  attempts: number;
+  tx?: { hash: string; raw: string; nonce: number; sentAt: number };
+}
+
+export interface Counters {
+  anchored: number;
+  failed: number;
+  batches: number;
+}
+
+const OP_DONE_ON: Record<StatusOpKind, string[]> = {
+  revoke: ["MaterialAlreadyRevoked"],
+  suspend: ["MaterialAlreadySuspended"],
+  reinstate: ["MaterialNotSuspended"],
+  supersede: ["MaterialAlreadySuperseded"],
+};
+
+export class Anchorer {
+  readonly groups = new Map<string, Group>();
+  readonly batches = new Map<string, LiveBatch>(); // unfinished, by root hex
+  readonly ops: OpRecord[] = []; // not done, in order
+  counters: Counters = { anchored: 0, failed: 0, batches: 0 };
+  pendingCount = 0;
+  anchoringCount = 0;
+  lastAnchorBlock: number | undefined;
+  #opSeq = 0;
+  #trees = new Map<string, MerkleTree>(); // small LRU of confirmed batch trees, by root hex
+  #timer: NodeJS.Timeout | undefined;
+  #running = false;
+  #busy: Promise<void> | undefined;
+  #planning = false;
+  #backoff = 0;
+  #nextChainTry = 0;
+  #kick = false;
+
+  constructor(
+    private readonly db: DB,
+    private readonly ledger: LedgerClient,
+    private readonly cfg: AnchorerConfig,
+    private readonly metrics: CoreMetrics,
+    private readonly log: Logger,
+    private readonly emit: (e: ChangeEvent) => void,
+    private readonly wantsLeafEvents: () => boolean,
+  ) {}
+
+  // ------------------------------------------------------------------------------------------ recovery
+
+  /** Rebuild in-memory queues from LevelDB (groups, waiting leaves, unfinished batches, pending ops). */
+  async load(): Promise<void> {
+    const c = await this.db.get(K.meta("counters"));
+    if (c) this.counters = parse<Counters>(c);
+    for await (const [k, v] of this.db.iterator(K.range(Buffer.from([PFX.g])))) {
+      const g = k.subarray(1);
+      const meta = parse<{ type: string; jurisdiction: number }>(v);
+      const group: Group = {
+        key: Buffer.from(g),
+        hex: g.toString("hex"),
+        typeCode: Buffer.from(g.subarray(0, 32)),
+        type: meta.type,
+        jurisdiction: meta.jurisdiction,
+        nextSeq: 0,
+        pendLeaves: [],
+        pendAt: [],
+        pendFirst: 0,
+      };
+      const logRange = K.range(Buffer.concat([Buffer.from([PFX.p]), g]));
+      for await (const lk of this.db.keys({ ...logRange, reverse: true, limit: 1 })) group.nextSeq = readU64(lk, 37) + 1;
+      let planned = 0;
+      const bRange = K.range(Buffer.concat([Buffer.from([PFX.b]), g]));
+      for await (const bk of this.db.keys({ ...bRange, reverse: true, limit: 1 })) planned = readU64(bk, 37) + 1;
+      group.pendFirst = planned;
+      for await (const [, lv] of this.db.iterator({ gte: K.log(g, planned), lt: logRange.lt })) {
+        group.pendLeaves.push(Buffer.from(lv.subarray(0, 32)));
+        group.pendAt.push(lv.readDoubleBE(32));
+      }
+      this.pendingCount += group.pendLeaves.length;
+      this.groups.set(group.hex, group);
+    }
+    for await (const uk of this.db.keys(K.range(Buffer.from([PFX.u])))) {
+      const bkey = await this.db.get(K.root(uk.subarray(1)));
+      if (!bkey) continue;
+      const raw = await this.db.get(bkey);
+      if (!raw) continue;
+      const rec = parse<BatchRecord>(raw);
+      const group = this.groups.get(bkey.subarray(1, 37).toString("hex"))!;
+      const acceptedAt: number[] = [];
+      for await (const lv of this.db.values({ gte: K.log(group.key, rec.from), lte: K.log(group.key, rec.to) })) acceptedAt.push(lv.readDoubleBE(32));
+      this.batches.set(rec.root, { rec, key: Buffer.from(bkey), rootBuf: Buffer.from(rec.root.slice(2), "hex"), group, acceptedAt, needsCheck: true, lastBroadcast: 0 });
+      this.anchoringCount += rec.count;
+    }
+    for await (const [, v] of this.db.iterator(K.range(Buffer.from([PFX.q])))) {
+      const raw = await this.db.get(K.op(v.toString("utf8")));
+      if (raw) this.ops.push(parse<OpRecord>(raw));
+    }
+    for await (const k of this.db.keys({ ...K.range(Buffer.from([PFX.q])), reverse: true, limit: 1 })) this.#opSeq = readU64(k, 1) + 1;
+    this.metrics.queueDepth.set(this.pendingCount + this.anchoringCount);
+    this.metrics.opsQueueDepth.set(this.ops.length);
+    if (this.batches.size || this.pendingCount) {
+      this.log.info({ unfinishedBatches: this.batches.size, waiting: this.pendingCount, ops: this.ops.length }, "recovered queues");
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------ intake side
+
+  /** The group of (typeCode, jurisdiction); `newGroupOps` receives the meta put if it is new. */
+  group(typeCode: Buffer, jurisdiction: number, newGroupOps: { type: "put"; key: Buffer; value: Buffer }[]): Group {
+    const key = Buffer.allocUnsafe(36);
+    typeCode.copy(key, 0);
+    key.writeUInt32BE(jurisdiction, 32);
+    const h = key.toString("hex");
+    let g = this.groups.get(h);
+    if (!g) {
+      let type: string;
+      try {
+        type = decodeBytes32String(hex(typeCode));
+      } catch {
+        type = hex(typeCode);
+      }
+      g = { key, hex: h, typeCode: Buffer.from(typeCode), type, jurisdiction, nextSeq: 0, pendLeaves: [], pendAt: [], pendFirst: 0 };
+      this.groups.set(h, g);
+      newGroupOps.push({ type: "put", key: K.group(key), value: json({ type, jurisdiction }) });
+    }
+    return g;
+  }
+
+  /** Called after the intake write: the leaves (seqs `g.nextSeq - n ..`) now wait for a batch. */
+  appended(g: Group, leaves: Buffer[], acceptedAt: number): void {
+    for (const l of leaves) {
+      g.pendLeaves.push(l);
+      g.pendAt.push(acceptedAt);
+    }
+    this.pendingCount += leaves.length;
+    this.metrics.queueDepth.set(this.pendingCount + this.anchoringCount);
+    if (g.pendLeaves.length >= this.cfg.batchSize) this.#schedule();
+  }
+
+  // ------------------------------------------------------------------------------------------ lifecycle
+
+  start(): void {
+    this.#running = true;
+    this.#loop();
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#busy;
+  }
+
+  #loop = (): void => {
+    this.#timer = undefined;
+    if (!this.#running) return;
+    this.#busy = this.tick().finally(() => {
+      this.#busy = undefined;
+      if (!this.#running) return;
+      const delay = this.#kick ? 0 : Math.min(this.cfg.pollMs, Math.max(10, this.cfg.batchIntervalMs / 4));
+      this.#kick = false;
+      this.#timer = setTimeout(this.#loop, delay);
+    });
+  };
+
+  /** Run a round as soon as possible (a full batch, a new op). */
+  #schedule(): void {
+    this.#kick = true;
+    if (this.#timer && !this.#busy) {
+      clearTimeout(this.#timer);
+      this.#timer = setTimeout(this.#loop, 0);
+    }
+  }
+
+  /** One round: plan due batches, send planned ones, check sent ones, work the op queue. */
+  async tick(): Promise<void> {
+    try {
+      await this.planDue();
+      if (Date.now() < this.#nextChainTry) return;
+      await this.#sendPlanned();
+      await this.#checkSent();
+      await this.#processOps();
+      if (this.#backoff) this.log.info("chain reachable again");
+      this.#backoff = 0;
+    } catch (e) {
+      if (e instanceof ChainUnavailableError) {
+        this.#backoff = this.#backoff ? Math.min(this.#backoff * 2, this.cfg.retry.maxMs) : this.cfg.retry.minMs;
+        this.#nextChainTry = Date.now() + this.#backoff;
+        for (const b of this.batches.values()) b.needsCheck = true;
+        this.log.warn({ retryInMs: this.#backoff }, "chain unreachable; requests are still accepted");
+      } else {
+        this.log.error({ err: errInfo(e) }, "anchorer round failed");
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------ planning
+
+  /** Plan a batch for every group whose oldest waiting leaf is due (or which is full). */
+  async planDue(force = false): Promise<void> {
+    if (this.#planning) return;
+    this.#planning = true;
+    try {
+      const now = Date.now();
+      for (const g of this.groups.values()) {
+        while (g.pendLeaves.length > 0 && (force || g.pendLeaves.length >= this.cfg.batchSize || now - g.pendAt[0]! >= this.cfg.batchIntervalMs)) {
+          await this.#plan(g, Math.min(g.pendLeaves.length, this.cfg.batchSize));
+        }
+      }
+    } finally {
+      this.#planning = false;
+    }
+  }
+
+  async #plan(g: Group, n: number): Promise<void> {
+    const leaves = g.pendLeaves.slice(0, n);
+    const acceptedAt = g.pendAt.slice(0, n);
+    const packed = Buffer.allocUnsafe(n * 32);
+    for (let i = 0; i < n; i++) leaves[i]!.copy(packed, i * 32);
+    const tree = new MerkleTree(packed);
+    const rootBuf = Buffer.from(tree.rootBytes);
+    const root = hex(rootBuf);
+    const from = g.pendFirst;
+    const to = from + n - 1;
+    const rec: BatchRecord = {
+      v: 1,
+      root,
+      typeCode: hex(g.typeCode),
+      jurisdiction: g.jurisdiction,
+      from,
+      to,
+      count: n,
+      state: "planned",
+      plannedAt: Date.now(),
+      attempts: 0,
+    };
+    const key = K.batch(g.key, to);
+    await this.db.batch([
+      { type: "put", key, value: json(rec) },
+      { type: "put", key: K.root(rootBuf), value: key },
+      { type: "put", key: K.unfinished(rootBuf), value: Buffer.alloc(0) },
+    ]);
+    g.pendLeaves.splice(0, n);
+    g.pendAt.splice(0, n);
+    g.pendFirst = to + 1;
+    this.pendingCount -= n;
+    this.anchoringCount += n;
+    this.#trees.set(root, tree);
+    this.#trimTrees();
+    this.batches.set(root, { rec, key, rootBuf, group: g, acceptedAt, packed, needsCheck: false, lastBroadcast: 0 });
+    this.emit({ kind: "batch", batchId: root, state: "planned", root, count: n, at: Date.now() });
+    if (this.wantsLeafEvents()) {
+      for (const l of leaves) this.emit({ kind: "material", leaf: hex(l), state: "anchoring", root, at: Date.now() });
+    }
+    this.log.debug({ root, type: g.type, jurisdiction: g.jurisdiction, count: n }, "batch planned");
+  }
+
+  #trimTrees(): void {
+    while (this.#trees.size > 16) this.#trees.delete(this.#trees.keys().next().value!);
+  }
+
+  // ------------------------------------------------------------------------------------------ sending
+
+  async #persist(b: LiveBatch): Promise<void> {
+    await this.db.put(b.key, json(b.rec));
+  }
+
+  async #sendPlanned(): Promise<void> {
+    let inFlight = 0;
+    for (const b of this.batches.values()) if (b.rec.state === "sent") inFlight++;
+    for (const b of [...this.batches.values()]) {
+      if (inFlight >= this.cfg.maxInFlight) break;
+      if (b.rec.state !== "planned") continue;
+      if (b.needsCheck && (await this.#finaliseIfAnchored(b))) continue;
+      b.needsCheck = false;
+      try {
+        const stx = await this.ledger.prepare("anchor", [b.rec.root, b.rec.typeCode, b.rec.jurisdiction, b.rec.count]);
+        b.rec.state = "sent";
+        b.rec.attempts++;
+        b.rec.tx = { hash: stx.hash, raw: stx.raw, nonce: stx.nonce, sentAt: Date.now() };
+        await this.#persist(b); // the signed tx is on disk before it can reach the chain
+        inFlight++;
+        b.lastBroadcast = Date.now();
+        await this.ledger.broadcast(stx.raw);
+        this.emit({ kind: "batch", batchId: b.rec.root, state: "sent", root: b.rec.root, count: b.rec.count, txHash: stx.hash, at: Date.now() });
+      } catch (e) {
+        await this.#onSendError(b, e);
+      }
+    }
+  }
+
+  async #onSendError(b: LiveBatch, e: unknown): Promise<void> {
+    if (e instanceof ChainUnavailableError) throw e;
+    if (e instanceof LedgerRevertError) {
+      if (e.revert === "RootAlreadyAnchored") {
+        if (await this.#finaliseIfAnchored(b)) return;
+      }
+      await this.#fail(b, e.revert, e.message);
+      return;
+    }
+    if (isNonceError(e)) {
+      this.ledger.resyncNonce();
+      if (await this.#finaliseIfAnchored(b)) return;
+      b.rec.state = "planned";
+      await this.#persist(b);
+      return;
+    }
+    this.metrics.anchors.inc({ result: "error" });
+    this.log.warn({ root: b.rec.root, err: errInfo(e) }, "anchor send failed; will retry");
+    if (b.rec.attempts >= 8) await this.#fail(b, "SEND_FAILED", errInfo(e).message);
+  }
+
+  /** If the chain says `root` is anchored, finalise the batch from its Anchored log. */
+  async #finaliseIfAnchored(b: LiveBatch): Promise<boolean> {
+    const st = await this.ledger.materialState(b.rec.root, b.rec.root, 1);
+    if (!st.anchored) return false;
+    const log = await this.ledger.findAnchorLog(b.rec.root, Math.max(0, st.anchoredBlock - 1));
+    const head = await this.ledger.blockNumber();
+    if (head - st.anchoredBlock + 1 < Math.max(1, this.cfg.confirmations)) {
+      // anchored, not yet deep enough: wait as a sent batch
+      if (b.rec.state !== "sent") {
+        b.rec.state = "sent";
+        if (log) b.rec.tx = { hash: log.txHash, raw: b.rec.tx?.raw ?? "", nonce: b.rec.tx?.nonce ?? -1, sentAt: Date.now() };
+        await this.#persist(b);
+      }
+      b.needsCheck = false;
+      return true;
+    }
+    await this.#finalise(b, st.anchoredBlock, log?.txHash ?? b.rec.tx?.hash ?? "");
+    this.log.info({ root: b.rec.root, block: st.anchoredBlock }, "batch found anchored on chain; finalised");
+    return true;
+  }
+
+  async #checkSent(): Promise<void> {
+    const sent = [...this.batches.values()].filter((b) => b.rec.state === "sent");
+    if (!sent.length) return;
+    const head = await this.ledger.blockNumber();
+    for (const b of sent) {
+      const tx = b.rec.tx!;
+      const r = tx.raw ? await this.ledger.receipt(tx.hash) : undefined;
+      if (!r) {
+        const stale = Date.now() - b.lastBroadcast > (this.cfg.rebroadcastMs ?? 5000);
+        if (b.needsCheck || stale || !tx.raw) {
+          if (await this.#finaliseIfAnchored(b)) continue;
+          b.needsCheck = false;
+          if (!tx.raw) {
+            b.rec.state = "planned";
+            await this.#persist(b);
+            continue;
+          }
+          try {
+            b.lastBroadcast = Date.now();
+            await this.ledger.broadcast(tx.raw);
+            this.metrics.anchors.inc({ result: "resent" });
+            this.log.info({ root: b.rec.root, tx: tx.hash, nonce: tx.nonce }, "anchor tx rebroadcast");
+          } catch (e) {
+            await this.#onSendError(b, e);
+          }
+        }
+        continue;
+      }
+      if (r.status === 1) {
+        if (head - r.blockNumber + 1 >= Math.max(1, this.cfg.confirmations)) await this.#finalise(b, r.blockNumber, r.transactionHash);
+      } else {
+        // reverted on chain: anchored by an earlier attempt, or refused (re-estimating decodes why)
+        if (await this.#finaliseIfAnchored(b)) continue;
+        b.rec.state = "planned";
+        await this.#persist(b);
+        if (b.rec.attempts >= 8) await this.#fail(b, "REVERTED", `anchor tx ${r.transactionHash} reverted`);
+      }
+    }
+  }
+
+  async #finalise(b: LiveBatch, blockNumber: number, txHash: string): Promise<void> {
+    const now = Date.now();
+    b.rec.state = "confirmed";
+    b.rec.blockNumber = blockNumber;
+    b.rec.txHash = txHash;
+    b.rec.confirmedAt = now;
+    if (b.rec.tx) b.rec.tx.raw = ""; // no longer needed
+    const counters = { ...this.counters, anchored: this.counters.anchored + b.rec.count, batches: this.counters.batches + 1 };
+    await this.db.batch([
+      { type: "put", key: b.key, value: json(b.rec) },
+      { type: "del", key: K.unfinished(b.rootBuf) },
+      { type: "put", key: K.meta("counters"), value: json(counters) },
+    ]);
+    this.counters = counters;
+    this.batches.delete(b.rec.root);
+    this.anchoringCount -= b.rec.count;
+    this.lastAnchorBlock = Math.max(this.lastAnchorBlock ?? 0, blockNumber);
+    this.metrics.queueDepth.set(this.pendingCount + this.anchoringCount);
+    this.metrics.batchSize.observe(b.rec.count);
+    this.metrics.anchors.inc({ result: "confirmed" });
+    for (const t of b.acceptedAt) this.metrics.ackToAnchored.observe((now - t) / 1000);
+    this.emit({ kind: "batch", batchId: b.rec.root, state: "confirmed", root: b.rec.root, count: b.rec.count, txHash, at: now });
+    if (this.wantsLeafEvents()) {
+      const leaves = await this.batchLeaves(b.group.key, b.rec);
+      for (const l of leaves) this.emit({ kind: "material", leaf: hex(l), state: "anchored", root: b.rec.root, blockNumber, txHash, at: now });
+    }
+    this.log.info({ root: b.rec.root, type: b.group.type, jurisdiction: b.rec.jurisdiction, count: b.rec.count, block: blockNumber }, "batch anchored");
+  }
+
+  async #fail(b: LiveBatch, code: string, message: string): Promise<void> {
+    b.rec.state = "failed";
+    b.rec.error = { code, message };
+    if (b.rec.tx) b.rec.tx.raw = "";
+    const counters = { ...this.counters, failed: this.counters.failed + b.rec.count };
+    await this.db.batch([
+      { type: "put", key: b.key, value: json(b.rec) },
+      { type: "del", key: K.unfinished(b.rootBuf) },
+      { type: "put", key: K.meta("counters"), value: json(counters) },
+    ]);
+    this.counters = counters;
+    this.batches.delete(b.rec.root);
+    this.anchoringCount -= b.rec.count;
+    this.metrics.queueDepth.set(this.pendingCount + this.anchoringCount);
+    this.metrics.anchors.inc({ result: "failed" });
+    this.emit({ kind: "batch", batchId: b.rec.root, state: "failed", root: b.rec.root, count: b.rec.count, at: Date.now() });
+    this.log.error({ root: b.rec.root, code, message }, "batch failed for good");
+  }
+
+  // ------------------------------------------------------------------------------------------ lookups
+
+  /** The leaves of a batch, from the group's intake log. */
+  async batchLeaves(g: Buffer, rec: BatchRecord): Promise<Buffer[]> {
+    const out: Buffer[] = [];
+    for await (const v of this.db.values({ gte: K.log(g, rec.from), lte: K.log(g, rec.to) })) out.push(Buffer.from(v.subarray(0, 32)));
+    return out;
+  }
+
+  /** The batch covering seq `seq` of group `g`, if planned. */
+  async batchFor(g: Buffer, seq: number): Promise<{ key: Buffer; rec: BatchRecord } | undefined> {
+    const range = K.range(Buffer.concat([Buffer.from([PFX.b]), g]));
+    for await (const [k, v] of this.db.iterator({ gte: K.batch(g, seq), lt: range.lt, limit: 1 })) {
+      const rec = parse<BatchRecord>(v);
+      if (rec.from <= seq) return { key: k, rec };
+    }
+    return undefined;
+  }
+
+  /** The tree of a batch (cached). */
+  async tree(g: Buffer, rec: BatchRecord): Promise<MerkleTree> {
+    let t = this.#trees.get(rec.root);
+    if (t) {
+      this.#trees.delete(rec.root);
+      this.#trees.set(rec.root, t);
+      return t;
+    }
+    const leaves = await this.batchLeaves(g, rec);
+    t = new MerkleTree(Buffer.concat(leaves));
+    this.#trees.set(rec.root, t);
+    this.#trimTrees();
+    return t;
+  }
+
+  /** Where a leaf stands: its batch (if any) and the proof once the batch is known. */
+  async locate(leaf: Buffer): Promise<
+    | { row: ReturnType<typeof decodeMaterial>; batch?: BatchRecord; index?: number; tree?: MerkleTree }
+    | undefined
+  > {
+    const raw = await this.db.get(K.material(leaf));
+    if (!raw) return undefined;
+    const row = decodeMaterial(raw);
+    const g = Buffer.concat([row.header.subarray(0, 32), Buffer.from([0, 0, 0, 0])]);
+    g.writeUInt32BE(row.jurisdiction, 32);
+    const live = this.groups.get(g.toString("hex"));
+    if (live && row.seq >= live.pendFirst) return { row };
+    const found = await this.batchFor(g, row.seq);
+    if (!found) return { row };
+    const index = row.seq - found.rec.from;
+    const unfinished = this.batches.get(found.rec.root);
+    const rec = unfinished?.rec ?? found.rec;
+    if (rec.state !== "confirmed") return { row, batch: rec, index };
+    return { row, batch: rec, index, tree: await this.tree(g, rec) };
+  }
+
+  // ------------------------------------------------------------------------------------------ status ops
+
+  /** A new op and the writes that persist it; call {@link opsWritten} once they are on disk. */
+  newOp(kind: StatusOpKind, leaf: string, reason: number, newLeaf?: string): { op: OpRecord; writes: { type: "put"; key: Buffer; value: Buffer }[] } {
+    const seq = this.#opSeq++;
+    const op: OpRecord = {
+      opId: `op-${Date.now().toString(36)}-${seq.toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
+      kind,
+      leaf,
+      reason,
+      newLeaf,
+      state: "pending",
+      createdAt: Date.now(),
+      seq,
+      attempts: 0,
+    };
+    return {
+      op,
+      writes: [
+        { type: "put", key: K.op(op.opId), value: json(op) },
+        { type: "put", key: K.opQueue(seq), value: Buffer.from(op.opId, "utf8") },
+      ],
+    };
+  }
+
+  opsWritten(ops: OpRecord[]): void {
+    for (const op of ops) {
+      this.ops.push(op);
+      this.emit({ kind: "op", opId: op.opId, op: op.kind, leaf: op.leaf, state: "pending", at: Date.now() });
+    }
+    this.metrics.opsQueueDepth.set(this.ops.length);
+    if (ops.length) this.#schedule();
+  }
+
+  /** Pending (not done) op of `kind` on `leaf`, if any. */
+  pendingOp(leaf: string, kind?: StatusOpKind): OpRecord | undefined {
+    return this.ops.find((o) => o.leaf === leaf && (kind === undefined || o.kind === kind));
+  }
+
+  async #opDone(op: OpRecord, state: OpState, info: { txHash?: string; blockNumber?: number; error?: { code: string; message: string } }): Promise<void> {
+    op.state = state;
+    op.txHash = info.txHash ?? op.txHash;
+    op.blockNumber = info.blockNumber;
+    op.error = info.error;
+    if (op.tx) op.tx.raw = "";
+    const writes: ({ type: "put"; key: Buffer; value: Buffer } | { type: "del"; key: Buffer })[] = [
+      { type: "put", key: K.op(op.opId), value: json(op) },
+      { type: "del", key: K.opQueue(op.seq) },
+    ];
+    if (state === "done") {
+      const leafBuf = Buffer.from(op.leaf.slice(2), "hex");
+      const prevRaw = await this.db.get(K.status(leafBuf));
+      const prev = prevRaw ? parse<{ status: string; reason?: number; supersededBy?: string }>(prevRaw) : { status: "active" };
+      const next = { ...prev };
+      if (op.kind === "revoke") Object.assign(next, { status: "revoked", reason: op.reason });
+      if (op.kind === "suspend" && prev.status !== "revoked") Object.assign(next, { status: "suspended", reason: op.reason });
+      if (op.kind === "reinstate" && prev.status === "suspended") Object.assign(next, { status: "active", reason: 0 });
+      if (op.kind === "supersede") next.supersededBy = op.newLeaf;
+      writes.push({ type: "put", key: K.status(leafBuf), value: json(next) });
+    }
+    await this.db.batch(writes);
+    this.ops.splice(this.ops.indexOf(op), 1);
+    this.metrics.opsQueueDepth.set(this.ops.length);
+    this.emit({ kind: "op", opId: op.opId, op: op.kind, leaf: op.leaf, state, txHash: op.txHash, at: Date.now() });
+    this.log.info({ opId: op.opId, op: op.kind, leaf: op.leaf, state, error: info.error }, "status operation finished");
+  }
+
+  /** Anchored position of a leaf (root, proof), or "pending" / "failed". */
+  async #anchoredAt(leaf: string): Promise<{ root: string; proof: string[] } | "pending" | "failed" | "unknown"> {
+    const loc = await this.locate(Buffer.from(leaf.slice(2), "hex"));
+    if (!loc) return "unknown";
+    if (!loc.batch) return "pending";
+    if (loc.batch.state === "failed") return "failed";
+    if (!loc.tree) return "pending";
+    return { root: loc.batch.root, proof: loc.tree.getProof(loc.index!) };
+  }
+
+  async #processOps(): Promise<void> {
+    const blocked = new Set<string>();
+    for (const op of [...this.ops]) {
+      if (blocked.has(op.leaf)) continue;
+      blocked.add(op.leaf); // later ops on the same leaf wait for this one
+      if (op.state === "sent" && op.tx) {
+        const r = op.tx.raw ? await this.ledger.receipt(op.tx.hash) : undefined;
+        if (!r) {
+          if (Date.now() - op.tx.sentAt > (this.cfg.rebroadcastMs ?? 5000)) {
+            op.tx.sentAt = Date.now();
+            try {
+              if (op.tx.raw) await this.ledger.broadcast(op.tx.raw);
+            } catch (e) {
+              if (e instanceof ChainUnavailableError) throw e;
+              if (isNonceError(e)) this.ledger.resyncNonce();
+              op.state = "pending"; // re-estimate: decodes "already done" reverts
+              await this.db.put(K.op(op.opId), json(op));
+            }
+          }
+          continue;
+        }
+        if (r.status === 1) await this.#opDone(op, "done", { txHash: r.transactionHash, blockNumber: r.blockNumber });
+        else {
+          op.state = "pending";
+          await this.db.put(K.op(op.opId), json(op));
+        }
+        continue;
+      }
+      // pending: the material(s) must be anchored first
+      const at = await this.#anchoredAt(op.leaf);
+      if (at === "failed" || at === "unknown") {
+        await this.#opDone(op, "failed", { error: { code: "NOT_ANCHORED", message: `material ${op.leaf} was never anchored` } });
+        continue;
+      }
+      if (at === "pending") continue;
+      let args: unknown[];
+      let fn: string;
+      if (op.kind === "supersede") {
+        const nat = await this.#anchoredAt(op.newLeaf!);
+        if (nat === "failed" || nat === "unknown") {
+          await this.#opDone(op, "failed", { error: { code: "NOT_ANCHORED", message: `successor ${op.newLeaf} was never anchored` } });
+          continue;
+        }
+        if (nat === "pending") continue;
+        fn = "supersedeMaterial";
+        args = [op.leaf, nat.root, op.newLeaf, nat.proof];
+      } else if (op.kind === "revoke") {
+        fn = "revokeMaterial";
+        args = [op.leaf, op.reason];
+      } else if (op.kind === "suspend") {
+        fn = "suspendMaterial";
+        args = [op.leaf, op.reason];
+      } else {
+        fn = "reinstateMaterial";
+        args = [op.leaf];
+      }
+      try {
+        const stx = await this.ledger.prepare(fn, args);
+        op.state = "sent";
+        op.attempts++;
+        op.tx = { hash: stx.hash, raw: stx.raw, nonce: stx.nonce, sentAt: Date.now() };
+        op.txHash = stx.hash;
+        await this.db.put(K.op(op.opId), json(op));
+        await this.ledger.broadcast(stx.raw);
+        this.emit({ kind: "op", opId: op.opId, op: op.kind, leaf: op.leaf, state: "sent", txHash: stx.hash, at: Date.now() });
+      } catch (e) {
+        if (e instanceof ChainUnavailableError) throw e;
+        if (e instanceof LedgerRevertError) {
+          if (OP_DONE_ON[op.kind].includes(e.revert)) await this.#opDone(op, "done", {});
+          else await this.#opDone(op, "failed", { error: { code: e.revert, message: e.message } });
+        } else if (isNonceError(e)) {
+          this.ledger.resyncNonce();
+          op.state = "pending";
+          await this.db.put(K.op(op.opId), json(op));
+        } else {
+          this.log.warn({ opId: op.opId, err: errInfo(e) }, "status op send failed; will retry");
+          if (++op.attempts >= 8) await this.#opDone(op, "failed", { error: { code: "SEND_FAILED", message: errInfo(e).message } });
+        }
+      }
+    }
+  }
+}

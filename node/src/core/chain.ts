@@ -1,0 +1,358 @@
+/**
+ * The node's view of, and writes to, the TongbanLedger over JSON-RPC.
+ *
+ *  - {@link RpcClient}: a minimal JSON-RPC client over several URLs with failover (a URL that fails at the
+ *    network level is skipped until the others fail too); JSON-RPC error answers are not failed over.
+ *  - {@link LedgerClient}: typed views (entitlement, material state, anchor logs) and a transaction sender
+ *    with its OWN nonce management and fee settings: the anchorer signs locally, records the signed
+ *    transaction durably, then broadcasts it (so a crash between the two is recoverable). About 3 round trips
+ *    per transaction (estimate, fee, send) plus receipt polling, instead of ethers' ~8.
+ */
+import { Interface, Transaction, Wallet, type TransactionLike } from "ethers";
+import { UnavailableError, NodeError, ErrorCode } from "./errors.js";
+import type { CoreMetrics } from "./metrics.js";
+import { errInfo, type Logger } from "./log.js";
+
+export const LEDGER_ABI = [
+  "function anchor(bytes32 root, bytes32 typeCode, uint32 jurisdiction, uint32 count)",
+  "function revokeMaterial(bytes32 leaf, uint16 reason)",
+  "function suspendMaterial(bytes32 leaf, uint16 reason)",
+  "function reinstateMaterial(bytes32 leaf)",
+  "function supersedeMaterial(bytes32 oldLeaf, bytes32 newRoot, bytes32 newLeaf, bytes32[] proof)",
+  "function isEntitled(bytes32 memberId, bytes32 typeCode, uint32 jurisdiction) view returns (bool)",
+  "function isMaterialType(bytes32 typeCode) view returns (bool)",
+  "function memberOf(address account) view returns (bytes32 memberId, bool active)",
+  "function materialState(bytes32 root, bytes32 leaf, uint8 hashAlg) view returns (tuple(bool anchored, uint64 anchoredBlock, uint64 anchoredAt, bytes32 issuer, bytes32 typeCode, uint32 jurisdiction, uint32 count, bool issuerActiveNow, uint8 status, uint16 reason, bytes32 statusBy, uint64 statusBlock, uint64 statusAt, bytes32 supersededBy, bytes32 supersedes, uint8 hashAlgStatus, uint64 hashAlgRetiredAt))",
+  "event Anchored(bytes32 indexed root, bytes32 indexed issuer, bytes32 indexed typeCode, uint32 jurisdiction, uint32 count)",
+  "error InvalidRoot(bytes32 root)",
+  "error InvalidBatchCount(bytes32 root, uint32 count)",
+  "error RootAlreadyAnchored(bytes32 root, bytes32 issuer)",
+  "error RootNotAnchored(bytes32 root)",
+  "error NotEntitled(bytes32 memberId, bytes32 typeCode, uint32 jurisdiction)",
+  "error InvalidMerkleProof(bytes32 root, bytes32 leaf)",
+  "error MaterialAlreadyRevoked(bytes32 issuer, bytes32 leaf)",
+  "error MaterialAlreadySuspended(bytes32 issuer, bytes32 leaf)",
+  "error MaterialNotSuspended(bytes32 issuer, bytes32 leaf)",
+  "error SuspensionHeldBy(bytes32 issuer, bytes32 leaf, bytes32 suspendedBy)",
+  "error InvalidSupersession(bytes32 oldLeaf, bytes32 newLeaf)",
+  "error MaterialAlreadySuperseded(bytes32 issuer, bytes32 leaf, bytes32 successor)",
+  "error MaterialAlreadySupersedes(bytes32 issuer, bytes32 leaf, bytes32 predecessor)",
+  "error RootIssuerMismatch(bytes32 root, bytes32 expected, bytes32 actual)",
+  "error AccountNotMember(address account)",
+  "error MemberNotActive(bytes32 memberId)",
+  "error UnknownMaterialType(bytes32 typeCode)",
+];
+export const ledgerInterface = new Interface(LEDGER_ABI);
+
+/** The chain could not be reached on any RPC URL. */
+export class ChainUnavailableError extends UnavailableError {
+  override name = "ChainUnavailableError";
+}
+
+/** A JSON-RPC error answer (the endpoint is up). */
+export class RpcError extends NodeError {
+  override name = "RpcError";
+  constructor(
+    readonly method: string,
+    readonly rpcCode: number,
+    message: string,
+    readonly data?: unknown,
+  ) {
+    super(ErrorCode.INTERNAL, `${method}: ${message}`.slice(0, 500), { method, rpcCode });
+  }
+}
+
+/** A call or transaction reverted with a decoded ledger error (e.g. NotEntitled, RootAlreadyAnchored). */
+export class LedgerRevertError extends NodeError {
+  override name = "LedgerRevertError";
+  constructor(
+    readonly revert: string,
+    readonly args: unknown[],
+    message: string,
+  ) {
+    super(ErrorCode.CONFLICT, message, { revert, args: args.map(String) });
+  }
+}
+
+export interface RpcOptions {
+  timeoutMs?: number;
+  metrics?: CoreMetrics;
+  log?: Logger;
+}
+
+export class RpcClient {
+  readonly urls: string[];
+  #current = 0;
+  #id = 0;
+  #timeoutMs: number;
+  #metrics?: CoreMetrics;
+  #log?: Logger;
+  /** whether the last call reached an endpoint */
+  up = true;
+
+  constructor(urls: string[], opts: RpcOptions = {}) {
+    if (urls.length === 0) throw new UnavailableError("no RPC URL configured");
+    this.urls = [...urls];
+    this.#timeoutMs = opts.timeoutMs ?? 5000;
+    this.#metrics = opts.metrics;
+    this.#log = opts.log;
+  }
+
+  get url(): string {
+    return this.urls[this.#current]!;
+  }
+
+  async call<T = unknown>(method: string, params: unknown[] = []): Promise<T> {
+    let lastErr: unknown;
+    for (let attempt = 0; attempt < this.urls.length; attempt++) {
+      const i = (this.#current + attempt) % this.urls.length;
+      const url = this.urls[i]!;
+      let res: Response;
+      try {
+        res = await fetch(url, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ jsonrpc: "2.0", id: ++this.#id, method, params }),
+          signal: AbortSignal.timeout(this.#timeoutMs),
+        });
+        if (res.status >= 500 || res.status === 429) throw new Error(`HTTP ${res.status}`);
+      } catch (e) {
+        lastErr = e;
+        this.#metrics?.rpcErrors.inc({ url });
+        this.#log?.debug({ url, method, err: errInfo(e) }, "rpc endpoint failed");
+        continue;
+      }
+      let body: { result?: T; error?: { code: number; message: string; data?: unknown } };
+      try {
+        body = (await res.json()) as typeof body;
+      } catch (e) {
+        lastErr = e;
+        this.#metrics?.rpcErrors.inc({ url });
+        continue;
+      }
+      if (i !== this.#current) {
+        this.#log?.warn({ from: this.urls[this.#current], to: url }, "rpc failover");
+        this.#current = i;
+      }
+      this.up = true;
+      if (body.error) throw new RpcError(method, body.error.code, body.error.message, body.error.data);
+      return body.result as T;
+    }
+    this.up = false;
+    throw new ChainUnavailableError(`chain unreachable on ${this.urls.length} RPC URL(s) (${method})`, { method }, { cause: lastErr });
+  }
+}
+
+export interface MaterialStateView {
+  anchored: boolean;
+  anchoredBlock: number;
+  anchoredAt: number;
+  issuer: string;
+  typeCode: string;
+  jurisdiction: number;
+  count: number;
+  status: number;
+  reason: number;
+  supersededBy: string;
+  supersedes: string;
+}
+
+export interface Receipt {
+  status: number;
+  blockNumber: number;
+  transactionHash: string;
+}
+
+export interface SignedTx {
+  raw: string;
+  hash: string;
+  nonce: number;
+}
+
+/** Extract revert data from a JSON-RPC error's `data` (hardhat, geth and besu put it differently). */
+function revertData(e: unknown): string | undefined {
+  if (!(e instanceof RpcError)) return undefined;
+  const d = e.data as unknown;
+  if (typeof d === "string" && d.startsWith("0x")) return d;
+  if (d && typeof d === "object") {
+    const o = d as { data?: unknown; result?: unknown };
+    if (typeof o.data === "string" && o.data.startsWith("0x")) return o.data;
+    if (typeof o.result === "string" && o.result.startsWith("0x")) return o.result;
+  }
+  return undefined;
+}
+
+/** Decode a ledger revert from an RPC error, or undefined when it is not one. */
+export function decodeRevert(e: unknown): LedgerRevertError | undefined {
+  const data = revertData(e);
+  if (!data || data === "0x") return undefined;
+  try {
+    const parsed = ledgerInterface.parseError(data);
+    if (!parsed) return undefined;
+    return new LedgerRevertError(parsed.name, [...parsed.args], `ledger reverted ${parsed.name}(${[...parsed.args].join(", ")})`);
+  } catch {
+    return undefined;
+  }
+}
+
+export interface GasSettings {
+  maxFeePerGasGwei?: number;
+  maxPriorityFeePerGasGwei?: number;
+  gasPriceGwei?: number;
+}
+
+const GWEI = 1_000_000_000n;
+
+export class LedgerClient {
+  readonly address: string;
+  readonly wallet: Wallet;
+  chainId = 0;
+  #nonce: number | undefined;
+  #fees: { at: number; maxFee: bigint; prio: bigint } | undefined;
+  #gas: GasSettings;
+
+  constructor(
+    readonly rpc: RpcClient,
+    address: string,
+    wallet: Wallet,
+    opts: { gas?: GasSettings } = {},
+  ) {
+    this.address = address.toLowerCase();
+    this.wallet = wallet;
+    this.#gas = opts.gas ?? {};
+  }
+
+  async init(): Promise<void> {
+    this.chainId = Number(await this.rpc.call<string>("eth_chainId"));
+  }
+
+  async #view(fn: string, args: unknown[]): Promise<import("ethers").Result> {
+    const data = ledgerInterface.encodeFunctionData(fn, args);
+    try {
+      const out = await this.rpc.call<string>("eth_call", [{ to: this.address, data }, "latest"]);
+      return ledgerInterface.decodeFunctionResult(fn, out);
+    } catch (e) {
+      throw decodeRevert(e) ?? e;
+    }
+  }
+
+  async isEntitled(memberId: string, typeCode: string, jurisdiction: number): Promise<boolean> {
+    return Boolean((await this.#view("isEntitled", [memberId, typeCode, jurisdiction]))[0]);
+  }
+  async isMaterialType(typeCode: string): Promise<boolean> {
+    return Boolean((await this.#view("isMaterialType", [typeCode]))[0]);
+  }
+  async memberOf(account: string): Promise<{ memberId: string; active: boolean }> {
+    const r = await this.#view("memberOf", [account]);
+    return { memberId: String(r[0]), active: Boolean(r[1]) };
+  }
+  async materialState(root: string, leaf: string, hashAlg: number): Promise<MaterialStateView> {
+    const s = (await this.#view("materialState", [root, leaf, hashAlg]))[0];
+    return {
+      anchored: Boolean(s.anchored),
+      anchoredBlock: Number(s.anchoredBlock),
+      anchoredAt: Number(s.anchoredAt),
+      issuer: String(s.issuer),
+      typeCode: String(s.typeCode),
+      jurisdiction: Number(s.jurisdiction),
+      count: Number(s.count),
+      status: Number(s.status),
+      reason: Number(s.reason),
+      supersededBy: String(s.supersededBy),
+      supersedes: String(s.supersedes),
+    };
+  }
+
+  /** The Anchored log of `root` (block and tx), searching from `fromBlock`. */
+  async findAnchorLog(root: string, fromBlock = 0): Promise<{ blockNumber: number; txHash: string } | undefined> {
+    const topic = ledgerInterface.getEvent("Anchored")!.topicHash;
+    const logs = await this.rpc.call<{ blockNumber: string; transactionHash: string }[]>("eth_getLogs", [
+      { address: this.address, topics: [topic, root], fromBlock: "0x" + fromBlock.toString(16), toBlock: "latest" },
+    ]);
+    if (!logs.length) return undefined;
+    return { blockNumber: Number(logs[0]!.blockNumber), txHash: logs[0]!.transactionHash };
+  }
+
+  async blockNumber(): Promise<number> {
+    return Number(await this.rpc.call<string>("eth_blockNumber"));
+  }
+
+  async receipt(txHash: string): Promise<Receipt | undefined> {
+    const r = await this.rpc.call<{ status: string; blockNumber: string; transactionHash: string } | null>("eth_getTransactionReceipt", [txHash]);
+    if (!r) return undefined;
+    return { status: Number(r.status), blockNumber: Number(r.blockNumber), transactionHash: r.transactionHash };
+  }
+
+  async #feeFields(): Promise<Partial<TransactionLike>> {
+    const g = this.#gas;
+    if (g.gasPriceGwei !== undefined) return { type: 0, gasPrice: BigInt(Math.round(g.gasPriceGwei * 1e9)) };
+    if (g.maxFeePerGasGwei !== undefined) {
+      return {
+        type: 2,
+        maxFeePerGas: BigInt(Math.round(g.maxFeePerGasGwei * 1e9)),
+        maxPriorityFeePerGas: BigInt(Math.round((g.maxPriorityFeePerGasGwei ?? 0) * 1e9)),
+      };
+    }
+    if (!this.#fees || Date.now() - this.#fees.at > 5000) {
+      const block = await this.rpc.call<{ baseFeePerGas?: string }>("eth_getBlockByNumber", ["latest", false]);
+      const base = block.baseFeePerGas ? BigInt(block.baseFeePerGas) : 0n;
+      let prio = g.maxPriorityFeePerGasGwei !== undefined ? BigInt(Math.round(g.maxPriorityFeePerGasGwei * 1e9)) : GWEI;
+      if (g.maxPriorityFeePerGasGwei === undefined) {
+        try {
+          prio = BigInt(await this.rpc.call<string>("eth_maxPriorityFeePerGas"));
+        } catch (e) {
+          if (e instanceof ChainUnavailableError) throw e;
+        }
+      }
+      this.#fees = { at: Date.now(), maxFee: base * 2n + prio, prio };
+    }
+    return { type: 2, maxFeePerGas: this.#fees.maxFee, maxPriorityFeePerGas: this.#fees.prio };
+  }
+
+  /** Forget the local nonce; the next transaction reads it from the chain (pending). */
+  resyncNonce(): void {
+    this.#nonce = undefined;
+  }
+
+  /**
+   * Estimate (reverts are decoded into {@link LedgerRevertError}), price and sign a ledger call with the next
+   * local nonce. Nothing is broadcast: the caller persists the signed tx first, then calls {@link broadcast}.
+   */
+  async prepare(fn: string, args: unknown[]): Promise<SignedTx> {
+    const data = ledgerInterface.encodeFunctionData(fn, args);
+    let gas: bigint;
+    try {
+      gas = BigInt(await this.rpc.call<string>("eth_estimateGas", [{ from: this.wallet.address, to: this.address, data }]));
+    } catch (e) {
+      throw decodeRevert(e) ?? e;
+    }
+    if (this.#nonce === undefined) {
+      this.#nonce = Number(await this.rpc.call<string>("eth_getTransactionCount", [this.wallet.address, "pending"]));
+    }
+    const fees = await this.#feeFields();
+    const nonce = this.#nonce;
+    const tx: TransactionLike = { ...fees, chainId: this.chainId, nonce, to: this.address, data, gasLimit: (gas * 13n) / 10n + 10_000n };
+    const raw = await this.wallet.signTransaction(tx);
+    this.#nonce = nonce + 1;
+    return { raw, hash: Transaction.from(raw).hash!, nonce };
+  }
+
+  /**
+   * Broadcast a signed tx. Returns "sent", or "known" if the node already has it; throws a decoded revert,
+   * {@link ChainUnavailableError}, or an RpcError (nonce too low, underpriced...).
+   */
+  async broadcast(raw: string): Promise<"sent" | "known"> {
+    try {
+      await this.rpc.call<string>("eth_sendRawTransaction", [raw]);
+      return "sent";
+    } catch (e) {
+      if (e instanceof RpcError && /already known|known transaction|already imported/i.test(e.message)) return "known";
+      throw decodeRevert(e) ?? e;
+    }
+  }
+}
+
+/** Whether an RPC error says the nonce was already used. */
+export function isNonceError(e: unknown): boolean {
+  return e instanceof RpcError && /nonce too low|nonce has already been used|replacement transaction underpriced|nonce.*(lower|too small)/i.test(e.message);
+}

@@ -1,0 +1,174 @@
+import { expect } from "chai";
+import { randomBytes, createHash } from "node:crypto";
+import { verifyProof, computeLeaf, computeHolderRef, type MaterialHeader } from "@tongban/sdk";
+import { startCoreFixture, waitFor, TYPE, OTHER_TYPE, JUR, JUR2, MEMBER_USCC, type CoreFixture } from "../helpers/core.js";
+import type { RegisterRequest } from "../../../node/src/core/types.js";
+import { NodeError } from "../../../node/src/core/errors.js";
+
+const NOW = Math.floor(Date.now() / 1000);
+
+function req(i: number, over: Partial<RegisterRequest> = {}): RegisterRequest {
+  return {
+    typeCode: TYPE,
+    jurisdiction: JUR,
+    contentHash: "0x" + createHash("sha256").update(`doc-${i}-${Math.random()}`).digest("hex"),
+    holderRef: "0x" + randomBytes(32).toString("hex"),
+    issuedAt: NOW,
+    validFrom: NOW,
+    validUntil: NOW + 86400 * 365,
+    ...over,
+  };
+}
+
+async function expectCode(p: Promise<unknown>, code: string): Promise<NodeError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).to.be.instanceOf(NodeError);
+    expect((e as NodeError).code, (e as Error).message).to.equal(code);
+    return e as NodeError;
+  }
+  throw new Error(`expected ${code}`);
+}
+
+describe("node core: MaterialService on a real chain", function () {
+  let fx: CoreFixture;
+  let core: Awaited<ReturnType<CoreFixture["newCore"]>>;
+  before(async () => {
+    fx = await startCoreFixture();
+    core = await fx.newCore();
+  });
+  after(async () => fx?.close());
+
+  it("registers, anchors, and the proof verifies against a root the ledger says is anchored", async () => {
+    const content = new TextEncoder().encode("营业执照 electronic licence #1");
+    const reqs = [req(0, { content, contentHash: undefined, holder: { idType: "USCC", idNumber: "91310104MA1K000018" }, holderRef: undefined }), ...Array.from({ length: 49 }, (_, i) => req(i + 1, { jurisdiction: i % 2 ? JUR : JUR2 }))];
+    const acks = await core.service.register(reqs);
+    expect(acks).to.have.length(50);
+    expect(acks.every((a) => a.state === "pending" && !a.duplicate)).to.equal(true);
+    // the id is the SDK's leaf of the header
+    const rec0 = await core.service.getMaterial(acks[0]!.id);
+    const h: MaterialHeader = {
+      ...rec0.header,
+      issuedAt: BigInt(rec0.header.issuedAt),
+      validFrom: BigInt(rec0.header.validFrom),
+      validUntil: BigInt(rec0.header.validUntil),
+    };
+    expect(computeLeaf(h)).to.equal(acks[0]!.id);
+    expect(rec0.header.holderRef).to.equal(computeHolderRef({ idType: "USCC", idNumber: "91310104MA1K000018" }, fx.keys.holderKey));
+    for (const a of acks) {
+      const rec = await waitFor(async () => {
+        const r = await core.service.getMaterial(a.id);
+        return r.state === "anchored" ? r : undefined;
+      }, 30_000, `anchor of ${a.id}`);
+      expect(verifyProof(a.id, rec.anchor!.proof, rec.anchor!.root)).to.equal(true);
+      const st = await fx.ledger.materialState(rec.anchor!.root, a.id, 1);
+      expect(st.anchored).to.equal(true);
+      expect(Number(st.jurisdiction)).to.equal(rec.jurisdiction);
+      expect(Number(st.anchoredBlock)).to.equal(rec.anchor!.blockNumber);
+    }
+    // grouped by (type, jurisdiction): two jurisdictions -> at least two roots
+    const roots = new Set((await Promise.all(acks.map((a) => core.service.getMaterial(a.id)))).map((r) => r.anchor!.root));
+    expect(roots.size).to.be.greaterThanOrEqual(2);
+    expect(Buffer.from(await core.service.getContent(acks[0]!.id)).toString()).to.equal("营业执照 electronic licence #1");
+    await expectCode(core.service.getContent(acks[1]!.id), "NO_CONTENT");
+    expect(core.service.stats().anchored).to.be.greaterThanOrEqual(50);
+  });
+
+  it("is idempotent by leaf and by idempotency key: the same header never anchors twice", async () => {
+    const r = req(100);
+    const [a1] = await core.service.register([r]);
+    const [a2, a3] = await core.service.register([r, r]);
+    expect(a2!.id).to.equal(a1!.id);
+    expect(a2!.duplicate).to.equal(true);
+    expect(a3!.duplicate).to.equal(true);
+    const batch = [req(101), req(102)];
+    const k1 = await core.service.register(batch, { idempotencyKey: "k-1" });
+    const k2 = await core.service.register(batch, { idempotencyKey: "k-1" });
+    expect(k2).to.deep.equal(k1);
+    await expectCode(core.service.register([req(103)], { idempotencyKey: "k-1" }), "CONFLICT");
+    const rec = await waitFor(async () => {
+      const x = await core.service.getMaterial(a1!.id);
+      return x.state === "anchored" ? x : undefined;
+    });
+    // after anchoring, a re-registration answers anchored and still queues nothing
+    const [a4] = await core.service.register([r]);
+    expect(a4!.state).to.equal("anchored");
+    expect(a4!.duplicate).to.equal(true);
+    const topic = fx.ledger.interface.getEvent("Anchored").topicHash;
+    const logs = await fx.chain.provider.getLogs({ address: fx.ledgerAddress, topics: [topic, rec.anchor!.root], fromBlock: 0 });
+    expect(logs).to.have.length(1);
+  });
+
+  it("refuses at intake: a type the member may not issue, an unknown type, a bad ID, bad fields", async () => {
+    const e1 = await expectCode(core.service.register([req(0), req(1, { typeCode: OTHER_TYPE })]), "NOT_ENTITLED");
+    expect(e1.details.index).to.equal(1);
+    await expectCode(core.service.register([req(0, { jurisdiction: 310000 })]), "NOT_ENTITLED");
+    await expectCode(core.service.register([req(0, { typeCode: "NO_SUCH_TYPE" })]), "UNKNOWN_TYPE");
+    const e2 = await expectCode(
+      core.service.register([req(0, { holderRef: undefined, holder: { idType: "RESIDENT_ID", idNumber: "110105194912310021" } })]),
+      "INVALID_ID",
+    );
+    expect(JSON.stringify(e2.details)).not.to.contain("110105194912310021");
+    await expectCode(core.service.register([req(0, { contentHash: "0x1234" })]), "VALIDATION");
+    await expectCode(core.service.register([req(0, { validUntil: NOW - 10, validFrom: NOW })]), "VALIDATION");
+    await expectCode(core.service.register([]), "VALIDATION");
+    await expectCode(core.service.getMaterial("0x" + "ab".repeat(32)), "NOT_FOUND");
+    await expectCode(core.service.getMaterial("nope"), "VALIDATION");
+  });
+
+  it("revoke, suspend, reinstate and supersede reach the chain", async () => {
+    const [a, b, c] = await core.service.register([req(200), req(201), req(202)]);
+    const rv = await core.service.revoke(a!.id, 7);
+    expect(rv.state).to.equal("pending");
+    expect((await core.service.revoke(a!.id, 7)).opId).to.equal(rv.opId); // idempotent
+    const sp = await core.service.suspend(b!.id, 3);
+    const { ack: nextAck, op: ss } = await core.service.supersede(c!.id, req(203));
+    const done = async (opId: string) =>
+      waitFor(async () => {
+        const o = await core.service.getOp(opId);
+        if (o.state === "failed") throw new Error(`op failed: ${JSON.stringify(o.error)}`);
+        return o.state === "done" ? o : undefined;
+      }, 30_000, `op ${opId}`);
+    await done(rv.opId);
+    await done(sp.opId);
+    await done(ss.opId);
+    const ra = await core.service.getMaterial(a!.id);
+    expect(ra.status).to.equal("revoked");
+    const sa = await fx.ledger.materialState(ra.anchor!.root, a!.id, 1);
+    expect(Number(sa.status)).to.equal(2);
+    expect(Number(sa.reason)).to.equal(7);
+    const rb = await core.service.getMaterial(b!.id);
+    expect(Number((await fx.ledger.materialState(rb.anchor!.root, b!.id, 1)).status)).to.equal(1);
+    await expectCode(core.service.suspend(a!.id, 1), "CONFLICT");
+    const rs = await core.service.reinstate(b!.id);
+    await done(rs.opId);
+    expect(Number((await fx.ledger.materialState(rb.anchor!.root, b!.id, 1)).status)).to.equal(0);
+    expect((await core.service.getMaterial(b!.id)).status).to.equal("active");
+    const rc = await core.service.getMaterial(c!.id);
+    expect(rc.supersededBy).to.equal(nextAck.id);
+    const sc = await fx.ledger.materialState(rc.anchor!.root, c!.id, 1);
+    expect(sc.supersededBy).to.equal(nextAck.id);
+    const rn = await core.service.getMaterial(nextAck.id);
+    expect(rn.header.version).to.equal(2);
+    expect(rn.header.supersedes).to.equal(c!.id);
+  });
+
+  it("streams state changes", async () => {
+    const ac = new AbortController();
+    const seen: string[] = [];
+    const it = (async () => {
+      for await (const e of core.service.changes({ signal: ac.signal })) {
+        if (e.kind === "material") seen.push(`${e.leaf}:${e.state}`);
+        if (seen.some((s) => s.endsWith(":anchored"))) break;
+      }
+    })();
+    const [a] = await core.service.register([req(300)]);
+    await it;
+    ac.abort();
+    expect(seen).to.include(`${a!.id}:pending`);
+    expect(seen).to.include(`${a!.id}:anchored`);
+  });
+});
+
+export { MEMBER_USCC };
