@@ -5,6 +5,7 @@ export * from "./merkle/index.js";
 export * from "./identity.js";
 export * from "./holder-ref.js";
 export * from "./content-hash.js";
+export * from "./node-client/index.js";
 export * from "./bundle.js";
 export * from "./seal.js";
 export * from "./contract-errors.js";
