@@ -472,10 +472,12 @@ abstract contract Consortium is IConsortium {
     /// @dev The caller's member (index, id); reverts unless it is a current account of an active member.
     /// One storage read.
     function _activeCaller() internal view returns (uint32 idx, bytes32 id) {
-        AccountRecord memory acc = _accounts[msg.sender];
-        if (!acc.current) revert AccountNotMember(msg.sender);
-        if (!acc.memberActive) revert MemberNotActive(bytes32(acc.member));
-        return (acc.memberIdx, bytes32(acc.member));
+        AccountRecord storage acc = _accounts[msg.sender];
+        (bytes18 member, uint32 memberIdx, bool current, bool memberActive) =
+            (acc.member, acc.memberIdx, acc.current, acc.memberActive);
+        if (!current) revert AccountNotMember(msg.sender);
+        if (!memberActive) revert MemberNotActive(bytes32(member));
+        return (memberIdx, bytes32(member));
     }
 
     function _activeGovernor() private view returns (uint32 idx, bytes32 id) {

@@ -227,34 +227,34 @@ abstract contract MaterialRegistry is Consortium, IMaterialRegistry {
     function _revoke(uint32 issuerIdx, bytes32 issuer, bytes32 leaf, uint32 byIdx, bytes32 by, uint16 reason)
         private
     {
-        mapping(bytes32 => LeafRecord) storage ns = _leaves[issuerIdx];
-        if (ns[leaf].status == MaterialStatus.Revoked) revert MaterialAlreadyRevoked(issuer, leaf);
-        _writeLeaf(ns[leaf], MaterialStatus.Revoked, reason, byIdx);
+        LeafRecord storage r = _leaves[issuerIdx][leaf];
+        if (r.status == MaterialStatus.Revoked) revert MaterialAlreadyRevoked(issuer, leaf);
+        _writeLeaf(r, MaterialStatus.Revoked, reason, byIdx);
         emit MaterialRevoked(leaf, issuer, by, reason);
     }
 
     function _suspend(uint32 issuerIdx, bytes32 issuer, bytes32 leaf, uint32 byIdx, bytes32 by, uint16 reason)
         private
     {
-        mapping(bytes32 => LeafRecord) storage ns = _leaves[issuerIdx];
-        MaterialStatus status = ns[leaf].status;
+        LeafRecord storage r = _leaves[issuerIdx][leaf];
+        MaterialStatus status = r.status;
         if (status == MaterialStatus.Revoked) revert MaterialAlreadyRevoked(issuer, leaf);
         if (status == MaterialStatus.Suspended) revert MaterialAlreadySuspended(issuer, leaf);
-        _writeLeaf(ns[leaf], MaterialStatus.Suspended, reason, byIdx);
+        _writeLeaf(r, MaterialStatus.Suspended, reason, byIdx);
         emit MaterialSuspended(leaf, issuer, by, reason);
     }
 
     /// @dev The issuer lifts only its own suspension; an authority (byIdx != issuerIdx) lifts only an
     /// authority's (any competent one's, so a city can lift its district's).
     function _reinstate(uint32 issuerIdx, bytes32 issuer, bytes32 leaf, uint32 byIdx, bytes32 by) private {
-        mapping(bytes32 => LeafRecord) storage ns = _leaves[issuerIdx];
-        LeafRecord memory r = ns[leaf];
+        LeafRecord storage slot = _leaves[issuerIdx][leaf];
+        LeafRecord memory r = slot;
         if (r.status == MaterialStatus.Revoked) revert MaterialAlreadyRevoked(issuer, leaf);
         if (r.status != MaterialStatus.Suspended) revert MaterialNotSuspended(issuer, leaf);
         if ((r.byIdx == issuerIdx) != (byIdx == issuerIdx)) {
             revert SuspensionHeldBy(issuer, leaf, _members[r.byIdx].id);
         }
-        _writeLeaf(ns[leaf], MaterialStatus.Active, 0, byIdx);
+        _writeLeaf(slot, MaterialStatus.Active, 0, byIdx);
         emit MaterialReinstated(leaf, issuer, by);
     }
 }
