@@ -48,7 +48,7 @@ contract DataCatalogue is IDataCatalogue {
         bytes32 me = _activeCaller();
         Duty storage d = _duties[me][dutyCode];
         if (!d.active) revert UnknownDuty(me, dutyCode);
-        if (d.entries != 0) revert DutyInUse(me, dutyCode, d.entries);
+        if (d.entryCount != 0) revert DutyInUse(me, dutyCode, d.entryCount);
         d.active = false;
         emit DutyRetired(me, dutyCode);
     }
@@ -72,7 +72,7 @@ contract DataCatalogue is IDataCatalogue {
         InfoSystem storage s = _systems[systemCode];
         if (s.owner == bytes32(0)) revert UnknownSystem(systemCode);
         if (s.owner != me || !s.active) revert SystemNotOwned(systemCode, s.owner, me);
-        if (s.entries != 0) revert SystemInUse(systemCode, s.entries);
+        if (s.entryCount != 0) revert SystemInUse(systemCode, s.entryCount);
         s.active = false;
         s.deregisteredAt = _time();
         emit SystemDeregistered(systemCode, me);
@@ -412,13 +412,13 @@ contract DataCatalogue is IDataCatalogue {
         InfoSystem storage s = _systems[systemCode];
         if (s.owner == bytes32(0)) revert UnknownSystem(systemCode);
         if (s.owner != provider || !s.active) revert SystemNotOwned(systemCode, s.owner, provider);
-        d.entries += 1;
-        s.entries += 1;
+        d.entryCount += 1;
+        s.entryCount += 1;
     }
 
     function _uncite(bytes32 provider, bytes32 dutyCode, bytes32 systemCode) private {
-        _duties[provider][dutyCode].entries -= 1;
-        _systems[systemCode].entries -= 1;
+        _duties[provider][dutyCode].entryCount -= 1;
+        _systems[systemCode].entryCount -= 1;
     }
 
     function _claimItems(bytes32 code, bytes32[] calldata items) private {

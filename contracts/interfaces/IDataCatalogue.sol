@@ -167,7 +167,7 @@ interface IDataCatalogue {
         bytes32 owner; // member id; 0 = never registered
         bytes32 descriptionHash;
         bool active;
-        uint32 entries; // live entries citing it
+        uint32 entryCount; // live entries citing it
         uint64 registeredAt;
         uint64 deregisteredAt;
     }
@@ -175,7 +175,7 @@ interface IDataCatalogue {
     struct Duty {
         bytes32 descriptionHash;
         bool active;
-        uint32 entries; // live entries citing it
+        uint32 entryCount; // live entries citing it
         uint64 registeredAt;
     }
 
