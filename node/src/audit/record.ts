@@ -1,70 +1,66 @@
 /**
- * A use record: one retrieval of a material under an authorisation, as the custodian SERVED it or the
- * requester RECEIVED it. Records are encoded canonically (fixed 235-byte binary, below); the log's leaf is
- * the RFC 6962 leaf hash of that encoding, so an auditor holding the record bytes can check inclusion.
+ * Use records as the node's log keeps them. The canonical encoding is the SDK's (`sdk/src/audit/record.ts`,
+ * 235 bytes: version, direction, basis, time (unix s), requestId, grantId, matter, requester, custodian,
+ * typeCode, leaf); the log leaf is SHA-256(0x00 || encoding). This module adds what the node indexes beside
+ * the record without committing to it in the leaf: the material's holder reference (from its anchored header,
+ * so an auditor re-derives it from the leaf) for holder history queries.
  *
- *   version u8 (=1) | direction u8 (1 SERVED, 2 RECEIVED) | at u64 BE (unix ms) | grantId 32 | matter 32 |
- *   requester 32 | custodian 32 | material 32 | holderRef 32 | requestId 32 | flags u8
- *
- * `requestId` is the EIP-712 digest of the signed exchange request: the custodian's SERVED record and the
- * requester's RECEIVED record of one exchange carry the same requestId, which is how they are reconciled.
+ * The custodian's SERVED record and the requester's RECEIVED record of one exchange are equal except for the
+ * direction; `requestId` is the requester's random nonce of the signed request.
  */
 
 export type Direction = "SERVED" | "RECEIVED";
 
 export interface UseRecordInput {
   direction: Direction;
-  /** unix ms */
-  at: number;
-  /** bytes32 hex */
+  /** unix seconds: the time the custodian judged the request at (the requester logs the same value) */
+  time: number;
+  /** bytes32 hex: the requester's nonce of the signed request */
+  requestId: string;
   grantId: string;
-  /** bytes32 hex: the matter (事项) code the use is for */
+  /** matter (事项) code */
   matter: string;
-  /** bytes32 member ids */
+  /** member ids */
   requester: string;
   custodian: string;
-  /** material leaf, bytes32 hex */
-  material: string;
-  /** holder reference of the material (from its header), bytes32 hex */
+  /** material type code and leaf */
+  typeCode: string;
+  leaf: string;
+  /** index-only: holder reference of the material (from its header); not part of the encoding */
   holderRef: string;
-  /** EIP-712 digest of the signed request, bytes32 hex */
-  requestId: string;
 }
 
-export interface UseRecord extends UseRecordInput {
-  /** position in the log (0-based): the leaf index */
+export interface UseRecord extends Omit<UseRecordInput, "holderRef"> {
+  /** position in the log (leaf index) */
   seq: number;
 }
 
 export const RECORD_VERSION = 1;
-export const RECORD_BYTES = 1 + 1 + 8 + 32 * 7 + 1;
-
+export const RECORD_BYTES = 235;
 const DIR: Record<Direction, number> = { SERVED: 1, RECEIVED: 2 };
+const BASIS_GRANT = 1;
+
+/** Byte offsets of the 32-byte fields (index keys are sliced straight from the encoding). */
+export const FIELD_OFFSET = { requestId: 11, grantId: 43, matter: 75, requester: 107, custodian: 139, typeCode: 171, leaf: 203 } as const;
+const B32 = ["requestId", "grantId", "matter", "requester", "custodian", "typeCode", "leaf"] as const;
 
 function putHex(b: Buffer, off: number, hex: string, field: string): void {
-  const h = hex.startsWith("0x") ? hex.slice(2) : hex;
-  if (h.length !== 64 || !/^[0-9a-fA-F]+$/.test(h)) throw new TypeError(`use record ${field} must be 32 bytes hex`);
-  b.write(h, off, 32, "hex");
+  if (typeof hex !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(hex)) throw new TypeError(`use record ${field} must be 0x + 32 bytes hex`);
+  b.write(hex.slice(2), off, 32, "hex");
 }
 
-/** Canonical binary encoding of a use record (the log leaf data). */
-export function encodeUseRecord(r: UseRecordInput): Buffer {
+/** Canonical encoding (byte-identical to the SDK's `encodeUseRecord`, pinned by test/node/audit). */
+export function encodeUseRecord(r: Omit<UseRecordInput, "holderRef"> & { holderRef?: string }): Buffer {
   const b = Buffer.alloc(RECORD_BYTES);
   b[0] = RECORD_VERSION;
   const d = DIR[r.direction];
-  if (!d) throw new TypeError(`use record direction must be SERVED or RECEIVED`);
+  if (!d) throw new TypeError("use record direction must be SERVED or RECEIVED");
   b[1] = d;
-  if (!Number.isSafeInteger(r.at) || r.at < 0) throw new TypeError("use record at must be unix ms");
-  b.writeUInt32BE(Math.floor(r.at / 2 ** 32), 2);
-  b.writeUInt32BE(r.at >>> 0, 6);
-  putHex(b, 10, r.grantId, "grantId");
-  putHex(b, 42, r.matter, "matter");
-  putHex(b, 74, r.requester, "requester");
-  putHex(b, 106, r.custodian, "custodian");
-  putHex(b, 138, r.material, "material");
-  putHex(b, 170, r.holderRef, "holderRef");
-  putHex(b, 202, r.requestId, "requestId");
-  b[234] = 0;
+  b[2] = BASIS_GRANT;
+  if (!Number.isSafeInteger(r.time) || r.time < 0) throw new TypeError("use record time must be unix seconds");
+  b.writeUInt32BE(Math.floor(r.time / 2 ** 32), 3);
+  b.writeUInt32BE(r.time >>> 0, 7);
+  for (const f of B32) putHex(b, FIELD_OFFSET[f], r[f], f);
   return b;
 }
 
@@ -72,20 +68,19 @@ const hx = (b: Buffer, off: number) => "0x" + b.toString("hex", off, off + 32);
 
 /** Decode a canonical record. @throws TypeError on a malformed encoding */
 export function decodeUseRecord(b: Buffer, seq: number): UseRecord {
-  if (b.length !== RECORD_BYTES || b[0] !== RECORD_VERSION || (b[1] !== 1 && b[1] !== 2)) throw new TypeError(`use record ${seq} is malformed`);
+  if (b.length !== RECORD_BYTES || b[0] !== RECORD_VERSION || (b[1] !== 1 && b[1] !== 2) || b[2] !== BASIS_GRANT) {
+    throw new TypeError(`use record ${seq} is malformed`);
+  }
   return {
     seq,
     direction: b[1] === 1 ? "SERVED" : "RECEIVED",
-    at: b.readUInt32BE(2) * 2 ** 32 + b.readUInt32BE(6),
-    grantId: hx(b, 10),
-    matter: hx(b, 42),
-    requester: hx(b, 74),
-    custodian: hx(b, 106),
-    material: hx(b, 138),
-    holderRef: hx(b, 170),
-    requestId: hx(b, 202),
+    time: b.readUInt32BE(3) * 2 ** 32 + b.readUInt32BE(7),
+    requestId: hx(b, 11),
+    grantId: hx(b, 43),
+    matter: hx(b, 75),
+    requester: hx(b, 107),
+    custodian: hx(b, 139),
+    typeCode: hx(b, 171),
+    leaf: hx(b, 203),
   };
 }
-
-/** Raw 32-byte fields at their offsets (the index keys), without hex round trips. */
-export const FIELD_OFFSET = { grantId: 10, matter: 42, requester: 74, custodian: 106, material: 138, holderRef: 170, requestId: 202 } as const;

@@ -134,9 +134,18 @@ export function headDigest(logId: string, size: number, root: string, timestamp:
   );
 }
 
-/** Writes a head on chain; resolved when the transaction is confirmed. */
+/** SERVED uses of one grant in the records an anchor adds (IAuthorisations.GrantUses). */
+export interface GrantUses {
+  grantId: string;
+  count: number;
+}
+
+/** Where heads are anchored: IAuthorisations.anchorUseLog through the node's signing account. */
 export interface HeadAnchorSink {
-  anchorHead(size: number, root: string): Promise<{ blockNumber: number; txHash: string }>;
+  /** tree size of this custodian's latest head on chain (0 if none) */
+  latestAnchoredSize(): Promise<number>;
+  /** anchor (size, root) with the uses per grant of the added records; resolves when confirmed */
+  anchorHead(size: number, root: string, uses: GrantUses[]): Promise<{ blockNumber: number; txHash: string }>;
 }
 
 export interface UseLogComponents {
@@ -194,9 +203,9 @@ export interface HistoryQuery {
   by: IndexKind;
   /** bytes32 hex: holderRef, material leaf, member id, matter code or grant id */
   key: string;
-  /** unix ms, inclusive (default 0) */
+  /** unix seconds, inclusive (default 0) */
   from?: number;
-  /** unix ms, inclusive (default now/infinite) */
+  /** unix seconds, inclusive (default: no end) */
   to?: number;
   /** at most this many records, oldest first (default 1,000) */
   limit?: number;
@@ -230,6 +239,8 @@ export class UseLog implements Startable {
   #anchoring: Promise<AnchoredHead | undefined> | undefined;
   #lastAnchored: AnchoredHead | undefined;
   #lastSigned: SignedTreeHead | undefined;
+  /** SERVED records per grant not yet covered by an anchored head (the chain's `used` does not count them yet) */
+  #unanchored = new Map<string, number>();
 
   constructor(components: UseLogComponents, init: UseLogInit = {}) {
     this.#c = components;
@@ -263,6 +274,7 @@ export class UseLog implements Startable {
     }
     this.#lastAnchored = await this.#last(PFX.A);
     this.#lastSigned = await this.#last(PFX.S);
+    this.#unanchored = await this.#servedPerGrant(this.#lastAnchored?.size ?? 0, this.#size);
     this.#running = true;
     if (this.#c.anchor && this.#anchorIntervalMs > 0) {
       this.#timer = setInterval(() => {
@@ -295,6 +307,7 @@ export class UseLog implements Startable {
     if (!this.#running) return Promise.reject(new Error("use log is not running"));
     // validate now, so one bad record cannot fail a whole batch
     encodeUseRecord(input);
+    if (!/^0x[0-9a-fA-F]{64}$/.test(input.holderRef)) throw new TypeError("use record holderRef must be 0x + 32 bytes hex");
     return new Promise((resolve, reject) => {
       this.#queue.push({ input, unique: unique && { key: unhex(unique.key), expiry: unique.expiry }, resolve, reject });
       if (!this.#flushing) this.#flushing = this.#flushLoop();
@@ -362,16 +375,16 @@ export class UseLog implements Startable {
       }
       frontier[level] = h;
       size++;
-      // indexes
-      const at = p.input.at;
+      // indexes (time in unix seconds)
+      const at = p.input.time;
       const e = enc;
-      const idxKey = (kind: number, off: number) => ops.push({ type: "put", key: LK.index(kind, e.subarray(off, off + 32), at, seq), value: EMPTY });
-      idxKey(INDEX_KIND.holder, FIELD_OFFSET.holderRef);
-      idxKey(INDEX_KIND.material, FIELD_OFFSET.material);
-      idxKey(INDEX_KIND.member, FIELD_OFFSET.requester);
-      if (p.input.requester.toLowerCase() !== p.input.custodian.toLowerCase()) idxKey(INDEX_KIND.member, FIELD_OFFSET.custodian);
-      idxKey(INDEX_KIND.matter, FIELD_OFFSET.matter);
-      idxKey(INDEX_KIND.grant, FIELD_OFFSET.grantId);
+      const idxKey = (kind: number, key: Buffer) => ops.push({ type: "put", key: LK.index(kind, key, at, seq), value: EMPTY });
+      idxKey(INDEX_KIND.holder, unhex(p.input.holderRef));
+      idxKey(INDEX_KIND.material, e.subarray(FIELD_OFFSET.leaf, FIELD_OFFSET.leaf + 32));
+      idxKey(INDEX_KIND.member, e.subarray(FIELD_OFFSET.requester, FIELD_OFFSET.requester + 32));
+      if (p.input.requester.toLowerCase() !== p.input.custodian.toLowerCase()) idxKey(INDEX_KIND.member, e.subarray(FIELD_OFFSET.custodian, FIELD_OFFSET.custodian + 32));
+      idxKey(INDEX_KIND.matter, e.subarray(FIELD_OFFSET.matter, FIELD_OFFSET.matter + 32));
+      idxKey(INDEX_KIND.grant, e.subarray(FIELD_OFFSET.grantId, FIELD_OFFSET.grantId + 32));
       if (p.unique) {
         const v = Buffer.allocUnsafe(8);
         u64(v, 0, p.unique.expiry);
@@ -391,10 +404,30 @@ export class UseLog implements Startable {
     this.#frontier = frontier;
     this.#size = size;
     for (const [k, v] of cached) this.#cache.set(k, v);
+    for (const p of accepted) {
+      if (p.input.direction !== "SERVED") continue;
+      const g = p.input.grantId.toLowerCase();
+      this.#unanchored.set(g, (this.#unanchored.get(g) ?? 0) + 1);
+    }
     accepted.forEach((p, i) => p.resolve(results[i]!));
     if (this.#c.anchor && this.#size - (this.#lastAnchored?.size ?? 0) >= this.#anchorEvery && !this.#anchoring) {
       void this.anchorNow().catch(() => undefined);
     }
+  }
+
+  /** SERVED records of `grantId` this node appended after its last anchored head (not yet counted on chain). */
+  unanchoredUses(grantId: string): number {
+    return this.#unanchored.get(grantId.toLowerCase()) ?? 0;
+  }
+
+  async #servedPerGrant(from: number, to: number): Promise<Map<string, number>> {
+    const m = new Map<string, number>();
+    for await (const { raw } of this.scan(from, to)) {
+      if (raw[1] !== 1) continue;
+      const g = "0x" + raw.toString("hex", FIELD_OFFSET.grantId, FIELD_OFFSET.grantId + 32);
+      m.set(g, (m.get(g) ?? 0) + 1);
+    }
+    return m;
   }
 
   /** Wait until every append queued so far is on disk. */
@@ -470,10 +503,21 @@ export class UseLog implements Startable {
       const root = this.root();
       const sth = await this.signHead();
       try {
-        const r = await this.#c.anchor!.anchorHead(size, root);
+        // counts since the chain's previous head (not our notes: a crash after the tx must not count twice)
+        const prev = await this.#c.anchor!.latestAnchoredSize();
+        if (prev > size) throw new Error(`chain head size ${prev} > local log size ${size}: the log lost records`);
+        if (prev === size) return this.#lastAnchored;
+        const counts = await this.#servedPerGrant(prev, size);
+        const uses = [...counts.entries()].map(([grantId, count]) => ({ grantId, count }));
+        const r = await this.#c.anchor!.anchorHead(size, root, uses);
         const head: AnchoredHead = { size, root, blockNumber: r.blockNumber, txHash: r.txHash, at: Date.now() };
         await this.#c.db.put(LK.anchored(size), Buffer.from(JSON.stringify(head)));
         this.#lastAnchored = head;
+        for (const [g, c] of counts) {
+          const left = (this.#unanchored.get(g) ?? 0) - c;
+          if (left > 0) this.#unanchored.set(g, left);
+          else this.#unanchored.delete(g);
+        }
         this.#c.logger?.info({ size, root, block: r.blockNumber, signedAt: sth.timestamp }, "use-log head anchored");
         return head;
       } catch (e) {
@@ -618,7 +662,7 @@ function cacheKey(level: number, index: number): number {
 
 // ------------------------------------------------------------------------------------------------ export
 
-const CSV_COLUMNS = ["seq", "direction", "at", "time", "grantId", "matter", "requester", "custodian", "material", "holderRef", "requestId", "leafHash", "treeSize", "anchored", "proof"] as const;
+const CSV_COLUMNS = ["seq", "direction", "time", "isoTime", "requestId", "grantId", "matter", "requester", "custodian", "typeCode", "leaf", "leafHash", "treeSize", "anchored", "proof"] as const;
 
 /** CSV (RFC 4180, header row) of a history result; the proof is `;`-separated hashes. */
 export function historyToCsv(h: HistoryResult): string {
@@ -626,7 +670,7 @@ export function historyToCsv(h: HistoryResult): string {
   for (const r of h.records) {
     const x = r.record;
     lines.push(
-      [x.seq, x.direction, x.at, new Date(x.at).toISOString(), x.grantId, x.matter, x.requester, x.custodian, x.material, x.holderRef, x.requestId, r.leafHash, r.treeSize, r.anchored, r.proof.join(";")].join(","),
+      [x.seq, x.direction, x.time, new Date(x.time * 1000).toISOString(), x.requestId, x.grantId, x.matter, x.requester, x.custodian, x.typeCode, x.leaf, r.leafHash, r.treeSize, r.anchored, r.proof.join(";")].join(","),
     );
   }
   return lines.join("\r\n") + "\r\n";

@@ -22,14 +22,15 @@ function mth(leaves: Buffer[]): Buffer {
 function rec(over: Partial<UseRecordInput> = {}): UseRecordInput {
   return {
     direction: "SERVED",
-    at: Date.now(),
+    time: Math.floor(Date.now() / 1000),
+    requestId: b32(),
     grantId: b32(),
     matter: b32(),
     requester: b32(),
     custodian: b32(),
-    material: b32(),
+    typeCode: b32(),
+    leaf: b32(),
     holderRef: b32(),
-    requestId: b32(),
     ...over,
   };
 }
@@ -52,10 +53,11 @@ describe("audit: use log (RFC 6962 Merkle log in LevelDB)", function () {
   });
 
   it("encodes records canonically and round-trips them", () => {
-    const r = rec({ direction: "RECEIVED", at: 1_700_000_000_123 });
+    const r = rec({ direction: "RECEIVED", time: 1_700_000_000 });
     const enc = encodeUseRecord(r);
     expect(enc.length).to.equal(235);
-    expect(decodeUseRecord(enc, 7)).to.deep.equal({ ...r, seq: 7 });
+    const { holderRef: _h, ...encoded } = r;
+    expect(decodeUseRecord(enc, 7)).to.deep.equal({ ...encoded, seq: 7 });
     expect(() => encodeUseRecord({ ...r, grantId: "0x12" })).to.throw(TypeError);
   });
 
@@ -119,10 +121,10 @@ describe("audit: use log (RFC 6962 Merkle log in LevelDB)", function () {
   it("answers holder history in a time range with proofs that verify against the signed head, and exports CSV", async () => {
     const holder = b32();
     const member = b32();
-    const t0 = 1_800_000_000_000;
-    for (let i = 0; i < 10; i++) await log.append(rec({ holderRef: holder, requester: member, at: t0 + i * 1000 }));
-    const h = await log.history({ by: "holder", key: holder, from: t0 + 2000, to: t0 + 6000 });
-    expect(h.records.map((r) => r.record.at)).to.deep.equal([2, 3, 4, 5, 6].map((i) => t0 + i * 1000));
+    const t0 = 1_800_000_000;
+    for (let i = 0; i < 10; i++) await log.append(rec({ holderRef: holder, requester: member, time: t0 + i * 10 }));
+    const h = await log.history({ by: "holder", key: holder, from: t0 + 20, to: t0 + 60 });
+    expect(h.records.map((r) => r.record.time)).to.deep.equal([2, 3, 4, 5, 6].map((i) => t0 + i * 10));
     const root = Buffer.from(h.signedHead!.root.slice(2), "hex");
     for (const r of h.records) {
       expect(r.anchored).to.equal(false);
@@ -133,7 +135,7 @@ describe("audit: use log (RFC 6962 Merkle log in LevelDB)", function () {
     expect(m.records).to.have.length(3);
     expect(m.truncated).to.equal(true);
     const csv = historyToCsv(h);
-    expect(csv.split("\r\n")[0]).to.match(/^seq,direction,at,time,grantId/);
+    expect(csv.split("\r\n")[0]).to.match(/^seq,direction,time,isoTime,requestId/);
     expect(csv.trim().split("\r\n")).to.have.length(6);
     // the stored record is what the leaf commits to
     const raw = await db.get(LK.record(h.records[0]!.record.seq));

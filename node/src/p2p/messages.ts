@@ -1,0 +1,233 @@
+/**
+ * The material-exchange protocol `/tongban/exchange/1.0.0`: messages, status codes, the signed request
+ * (EIP-712) and the frame format.
+ *
+ * FRAMES. Each message is one length-prefixed (unsigned varint) frame: u32 BE length of a JSON part, the JSON
+ * part (UTF-8), then an optional binary body (the sealed content of a response). A stream carries any number
+ * of requests; responses carry the request's `id`, so one long-lived stream per peer is multiplexed (the
+ * client's default) and a stream per request also works (measured in node/bench/exchange.ts).
+ *
+ * SIGNED REQUEST. The requesting member's signing account signs the EIP-712 typed data
+ *   ExchangeRequest(bytes32 grantId,bytes32 leaf,bytes32 matter,bytes32 requester,bytes32 custodian,
+ *                   bytes32 nonce,uint64 expiry,bytes32 replyKey)
+ * in the domain {name "TongbanExchange", version "1", chainId, verifyingContract = the authorisations
+ * contract}. `replyKey` is the requester's ephemeral X25519 public key: the signature binds the key the
+ * content is encrypted to, so a relay that swaps it breaks the signature. The digest is the request id that
+ * both use-log records carry.
+ */
+import { createRequire } from "node:module";
+import secp256k1 from "secp256k1";
+
+const require = createRequire(import.meta.url);
+const createKeccak = require("keccak") as (alg: "keccak256") => { update(b: Buffer): { digest(): Buffer } };
+
+export const EXCHANGE_PROTOCOL = "/tongban/exchange/1.0.0";
+
+/**
+ * Status codes of an exchange response. Stable: append only, never renumber or reuse.
+ * 0 is success; 1xx request problems; 2xx authorisation refusals (grant verdicts); 3xx custodian-side.
+ */
+export const ExchangeStatus = {
+  OK: 0,
+  MALFORMED: 100,
+  BAD_SIGNATURE: 101,
+  STALE_REQUEST: 102,
+  REPLAYED: 103,
+  NOT_MEMBER: 104,
+  PEER_MISMATCH: 105,
+  WRONG_CUSTODIAN: 106,
+  GRANT_UNKNOWN: 200,
+  GRANT_NOT_YET_VALID: 201,
+  GRANT_EXPIRED: 202,
+  GRANT_REVOKED: 203,
+  ANCESTOR_REVOKED: 204,
+  GRANT_EXHAUSTED: 205,
+  GRANTEE_INACTIVE: 206,
+  WRONG_GRANTEE: 207,
+  WRONG_MATTER: 208,
+  OUT_OF_SCOPE: 209,
+  NOT_FOUND: 300,
+  NO_CONTENT: 301,
+  UNAVAILABLE: 302,
+  BUSY: 303,
+  TIMEOUT: 304,
+  INTERNAL: 399,
+} as const;
+export type ExchangeStatusName = keyof typeof ExchangeStatus;
+export const STATUS_NAME: Record<number, ExchangeStatusName> = Object.fromEntries(
+  Object.entries(ExchangeStatus).map(([k, v]) => [v, k as ExchangeStatusName]),
+);
+
+/** IAuthorisations.UseVerdict (index) -> exchange status. */
+export const VERDICT_STATUS: ExchangeStatusName[] = [
+  "GRANT_UNKNOWN", // 0 Unknown
+  "OK", // 1 Allowed
+  "GRANT_NOT_YET_VALID", // 2
+  "GRANT_EXPIRED", // 3
+  "GRANT_REVOKED", // 4
+  "ANCESTOR_REVOKED", // 5
+  "GRANT_EXHAUSTED", // 6
+  "GRANTEE_INACTIVE", // 7
+  "WRONG_GRANTEE", // 8
+  "WRONG_MATTER", // 9
+  "OUT_OF_SCOPE", // 10
+];
+
+/** The signed fields of a request (all bytes32 hex except expiry, unix seconds). */
+export interface RequestFields {
+  grantId: string;
+  leaf: string;
+  matter: string;
+  requester: string;
+  custodian: string;
+  nonce: string;
+  expiry: number;
+  replyKey: string;
+}
+
+export interface ExchangeRequest extends RequestFields {
+  /** "fetch" (the only operation of version 1) */
+  op: "fetch";
+  /** client correlation id, echoed by the response */
+  id: number;
+  /** 65-byte r || s || v signature by a current account of `requester` */
+  signature: string;
+}
+
+export interface ExchangeResponseHead {
+  id: number;
+  status: number;
+  code: ExchangeStatusName;
+  message?: string;
+  /** request id (EIP-712 digest) the custodian recorded */
+  requestId?: string;
+  /** the custodian's use-log position of the SERVED record */
+  servedSeq?: number;
+  /** custodian's ephemeral X25519 public key (hex) */
+  ephemeralKey?: string;
+  /** proof bundle of the material (SDK format) */
+  bundle?: unknown;
+}
+
+export interface Eip712Domain {
+  chainId: number | bigint;
+  verifyingContract: string;
+}
+
+export function keccak(...parts: Buffer[]): Buffer {
+  const k = createKeccak("keccak256");
+  for (const p of parts) k.update(p);
+  return k.digest();
+}
+
+const TYPE_STRING =
+  "ExchangeRequest(bytes32 grantId,bytes32 leaf,bytes32 matter,bytes32 requester,bytes32 custodian,bytes32 nonce,uint64 expiry,bytes32 replyKey)";
+const TYPE_HASH = keccak(Buffer.from(TYPE_STRING));
+const DOMAIN_TYPE_HASH = keccak(Buffer.from("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"));
+
+export const EXCHANGE_EIP712_TYPES = {
+  ExchangeRequest: [
+    { name: "grantId", type: "bytes32" },
+    { name: "leaf", type: "bytes32" },
+    { name: "matter", type: "bytes32" },
+    { name: "requester", type: "bytes32" },
+    { name: "custodian", type: "bytes32" },
+    { name: "nonce", type: "bytes32" },
+    { name: "expiry", type: "uint64" },
+    { name: "replyKey", type: "bytes32" },
+  ],
+};
+export const EXCHANGE_DOMAIN_NAME = "TongbanExchange";
+
+function word(n: number | bigint): Buffer {
+  const b = Buffer.alloc(32);
+  let v = BigInt(n);
+  for (let i = 31; i >= 0 && v > 0n; i--) {
+    b[i] = Number(v & 0xffn);
+    v >>= 8n;
+  }
+  return b;
+}
+
+export function b32(hex: string, field: string): Buffer {
+  if (typeof hex !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(hex)) throw new MalformedError(`${field} must be 0x + 32 bytes hex`);
+  return Buffer.from(hex.slice(2), "hex");
+}
+
+export class MalformedError extends Error {
+  override name = "MalformedError";
+}
+
+/** EIP-712 domain separator of the exchange. */
+export function domainSeparator(d: Eip712Domain): Buffer {
+  const addr = Buffer.alloc(32);
+  Buffer.from(d.verifyingContract.slice(2), "hex").copy(addr, 12);
+  return keccak(DOMAIN_TYPE_HASH, keccak(Buffer.from(EXCHANGE_DOMAIN_NAME)), keccak(Buffer.from("1")), word(d.chainId), addr);
+}
+
+/** EIP-712 digest of a request (its request id). Native keccak; pinned against ethers' TypedDataEncoder by tests. */
+export function requestDigest(separator: Buffer, f: RequestFields): Buffer {
+  if (!Number.isSafeInteger(f.expiry) || f.expiry < 0) throw new MalformedError("expiry must be unix seconds");
+  const struct = keccak(
+    TYPE_HASH,
+    b32(f.grantId, "grantId"),
+    b32(f.leaf, "leaf"),
+    b32(f.matter, "matter"),
+    b32(f.requester, "requester"),
+    b32(f.custodian, "custodian"),
+    b32(f.nonce, "nonce"),
+    word(f.expiry),
+    b32(f.replyKey, "replyKey"),
+  );
+  return keccak(Buffer.from([0x19, 0x01]), separator, struct);
+}
+
+/** Sign a digest with a secp256k1 private key (native): 65 bytes r || s || v (27/28), hex. */
+export function signDigest(digest: Buffer, privateKey: Buffer): string {
+  const { signature, recid } = secp256k1.ecdsaSign(digest, privateKey);
+  return "0x" + Buffer.concat([Buffer.from(signature), Buffer.from([27 + recid])]).toString("hex");
+}
+
+/** Recover the signing address (checksum-free lowercase 0x) of a 65-byte signature, or undefined if invalid. */
+export function recoverSigner(digest: Buffer, sigHex: string): string | undefined {
+  if (typeof sigHex !== "string" || !/^0x[0-9a-fA-F]{130}$/.test(sigHex)) return undefined;
+  const sig = Buffer.from(sigHex.slice(2), "hex");
+  const v = sig[64]!;
+  const recid = v >= 27 ? v - 27 : v;
+  if (recid !== 0 && recid !== 1) return undefined;
+  // reject high-s (malleable) signatures, as OpenZeppelin's ECDSA does
+  if (sig[32]! >= 0x80) return undefined;
+  try {
+    const pub = secp256k1.ecdsaRecover(sig.subarray(0, 64), recid, digest, false);
+    return "0x" + keccak(Buffer.from(pub.subarray(1))).subarray(12).toString("hex");
+  } catch {
+    return undefined;
+  }
+}
+
+// ------------------------------------------------------------------------------------------------- frames
+
+/** Encode a frame: u32 JSON length | JSON | body. */
+export function encodeFrame(head: unknown, body?: Uint8Array): Buffer {
+  const j = Buffer.from(JSON.stringify(head));
+  const out = Buffer.allocUnsafe(4 + j.length + (body?.length ?? 0));
+  out.writeUInt32BE(j.length, 0);
+  j.copy(out, 4);
+  if (body) out.set(body, 4 + j.length);
+  return out;
+}
+
+/** Decode a frame. @throws MalformedError */
+export function decodeFrame<T>(frame: Uint8Array): { head: T; body: Buffer } {
+  const b = Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
+  if (b.length < 4) throw new MalformedError("frame too short");
+  const n = b.readUInt32BE(0);
+  if (4 + n > b.length) throw new MalformedError("frame JSON length exceeds frame");
+  let head: T;
+  try {
+    head = JSON.parse(b.toString("utf8", 4, 4 + n)) as T;
+  } catch {
+    throw new MalformedError("frame JSON is not valid");
+  }
+  return { head, body: b.subarray(4 + n) };
+}
