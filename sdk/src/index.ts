@@ -12,3 +12,4 @@ export * from "./contract-errors.js";
 export * from "./chain.js";
 export * from "./verify.js";
 export * as contracts from "./contracts/types/index.js";
+export * from "./audit/index.js";

@@ -1,0 +1,3 @@
+/** Use logs (decision 5): RFC 6962 Merkle logs of canonical use records. See ./log.ts and ./record.ts. */
+export * from "./log.js";
+export * from "./record.js";
