@@ -48,6 +48,24 @@ describe("LeafHarness (frozen vectors)", () => {
     });
   }
 
+  it("leaf: 30 random headers equal keccak256 of ethers' ABI encoding", async () => {
+    const { harness } = await loadFixture(deploy);
+    const coder = ethers.AbiCoder.defaultAbiCoder();
+    const types = ["bytes32", "bytes32", "bytes32", "bytes32", "uint8", "uint64", "uint64", "uint64", "uint32", "bytes32"];
+    const rand = (bytes: number) => BigInt(ethers.hexlify(ethers.randomBytes(bytes)));
+    for (let n = 0; n < 30; n++) {
+      const h = {
+        typeCode: ethers.hexlify(ethers.randomBytes(32)), issuer: ethers.hexlify(ethers.randomBytes(32)),
+        holderRef: ethers.hexlify(ethers.randomBytes(32)), contentHash: ethers.hexlify(ethers.randomBytes(32)),
+        hashAlg: Number(rand(1)), issuedAt: rand(8), validFrom: rand(8), validUntil: rand(8),
+        version: Number(rand(4)), supersedes: ethers.hexlify(ethers.randomBytes(32)),
+      };
+      const encoded = coder.encode(types, [h.typeCode, h.issuer, h.holderRef, h.contentHash, h.hashAlg,
+        h.issuedAt, h.validFrom, h.validUntil, h.version, h.supersedes]);
+      expect(await harness.leafOf(h)).to.equal(ethers.keccak256(encoded));
+    }
+  });
+
   for (const v of merkleVectors) {
     it(`merkle: ${v.name} (${v.leaves.length} leaves)`, async () => {
       const { harness } = await loadFixture(deploy);
