@@ -11,5 +11,6 @@ export * from "./seal.js";
 export * from "./contract-errors.js";
 export * from "./chain.js";
 export * from "./verify.js";
+export { runVerifyCommand, formatVerification, type VerifyCommandParameters, type VerifyCommandOutcome } from "./cli/verify.js";
 export * as contracts from "./contracts/types/index.js";
 export * from "./audit/index.js";
