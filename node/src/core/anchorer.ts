@@ -183,7 +183,8 @@ export class Anchorer {
     this.metrics.queueDepth.set(this.pendingCount + this.anchoringCount);
     this.metrics.opsQueueDepth.set(this.ops.length);
     if (this.batches.size || this.pendingCount) {
-      this.log.info({ unfinishedBatches: this.batches.size, waiting: this.pendingCount, ops: this.ops.length }, "recovered queues");
+      const sent = [...this.batches.values()].filter((b) => b.rec.state === "sent").length;
+      this.log.info({ unfinishedBatches: this.batches.size, sentBatches: sent, waiting: this.pendingCount, ops: this.ops.length }, "recovered queues");
     }
   }
 

@@ -201,3 +201,52 @@ export async function startProxy(targetPort: number, port?: number): Promise<Cut
 }
 
 export type { TongbanLedger, BaseContract };
+
+/**
+ * An HTTP JSON-RPC proxy that forwards every call except those `block(method)` selects, which get HTTP 502
+ * (the node sees the endpoint as unreachable for that call). `setBlock` changes the rule at runtime.
+ */
+export interface RpcFilter {
+  url: string;
+  setBlock(block: (method: string) => boolean): void;
+  /** methods seen, in order */
+  seen: string[];
+  close(): Promise<void>;
+}
+
+export async function startRpcFilter(targetUrl: string, block: (method: string) => boolean = () => false): Promise<RpcFilter> {
+  const { createServer: createHttpServer } = await import("node:http");
+  let rule = block;
+  const seen: string[] = [];
+  const server = createHttpServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks).toString();
+    let method = "";
+    try {
+      const j = JSON.parse(body) as { method?: string };
+      method = String(j.method ?? "");
+    } catch {
+      /* batch or junk: forward */
+    }
+    seen.push(method);
+    if (rule(method)) {
+      res.writeHead(502).end("blocked by test");
+      return;
+    }
+    try {
+      const up = await fetch(targetUrl, { method: "POST", headers: { "content-type": "application/json" }, body });
+      res.writeHead(up.status, { "content-type": "application/json" }).end(await up.text());
+    } catch {
+      res.writeHead(502).end("upstream down");
+    }
+  });
+  const port = await freePort();
+  await new Promise<void>((r) => server.listen(port, "127.0.0.1", () => r()));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    setBlock: (b) => (rule = b),
+    seen,
+    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+  };
+}
