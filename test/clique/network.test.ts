@@ -102,7 +102,11 @@ describe("clique: 4-signer geth network", function () {
     const admin = net.wallet(0, 0);
     const issuer = net.wallet(1, 1); // the issuer talks to another member's node
     const t0 = Date.now();
-    const deployed = await new TongbanLedger__factory(admin).deploy();
+    // ethers errors embed the whole init code (tens of KB): keep the message short. "missing revert data" on
+    // estimateGas here usually means the runtime code exceeds EIP-170's 24,576 bytes (e.g. coverage builds).
+    const deployed = await new TongbanLedger__factory(admin).deploy().catch((e: { shortMessage?: string; message: string }) => {
+      throw new Error(`TongbanLedger deploy failed: ${e.shortMessage ?? e.message.slice(0, 300)} (runtime code ${(TongbanLedger__factory.bytecode.length - 2) / 2} bytes with init code)`);
+    });
     const deployReceipt = (await deployed.deploymentTransaction()!.wait(1)) as TransactionReceipt;
     ledger = deployed;
     const address = await ledger.getAddress();
