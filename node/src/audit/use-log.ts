@@ -646,6 +646,11 @@ export class UseLog implements Startable {
     return { query: q, anchoredHead: anchored, signedHead: signed, records, truncated };
   }
 
+  /** Whether a unique key (request nonce) was consumed (a cheap early check; `append` decides atomically). */
+  async hasUnique(key: string): Promise<boolean> {
+    return (await this.#c.db.get(LK.unique(unhex(key)))) !== undefined;
+  }
+
   /** Remove consumed unique keys whose expiry (unix ms) has passed. Returns how many were removed. */
   async pruneUnique(now = Date.now()): Promise<number> {
     const dels: { type: "del"; key: Buffer }[] = [];

@@ -19,13 +19,18 @@ import { createRequire } from "node:module";
 import secp256k1 from "secp256k1";
 
 const require = createRequire(import.meta.url);
-const createKeccak = require("keccak") as (alg: "keccak256") => { update(b: Buffer): { digest(): Buffer } };
+interface KeccakHash {
+  update(b: Buffer): KeccakHash;
+  digest(): Buffer;
+}
+const createKeccak = require("keccak") as (alg: "keccak256") => KeccakHash;
 
 export const EXCHANGE_PROTOCOL = "/tongban/exchange/1.0.0";
 
 /**
  * Status codes of an exchange response. Stable: append only, never renumber or reuse.
- * 0 is success; 1xx request problems; 2xx authorisation refusals (grant verdicts); 3xx custodian-side.
+ * 0 is success; 1xx request problems; 2xx authorisation refusals (grant verdicts); 3xx custodian-side;
+ * 4xx found by the requester (content failed verification, transport, no registered peer).
  */
 export const ExchangeStatus = {
   OK: 0,
@@ -52,6 +57,10 @@ export const ExchangeStatus = {
   BUSY: 303,
   TIMEOUT: 304,
   INTERNAL: 399,
+  // requester-side outcomes (never sent by a custodian)
+  CONTENT_INVALID: 400,
+  TRANSPORT: 401,
+  NO_ROUTE: 402,
 } as const;
 export type ExchangeStatusName = keyof typeof ExchangeStatus;
 export const STATUS_NAME: Record<number, ExchangeStatusName> = Object.fromEntries(
@@ -107,6 +116,8 @@ export interface ExchangeResponseHead {
   ephemeralKey?: string;
   /** proof bundle of the material (SDK format) */
   bundle?: unknown;
+  /** unix seconds the custodian judged the request at (both use records carry it) */
+  time?: number;
 }
 
 export interface Eip712Domain {

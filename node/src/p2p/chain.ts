@@ -1,0 +1,253 @@
+/**
+ * The chain views and writes the p2p layer and the use log need: consortium members (peer ids, multiaddrs,
+ * accounts, status), the authorisations contract's `checkGrant` and use-log heads, and the two writes
+ * (`setPeers` on the ledger, `anchorUseLog` on the authorisations contract).
+ *
+ * Views are single `eth_call`s over a minimal JSON-RPC client (fetch, deadline per call). Writes go through
+ * an ethers Wallet with a NonceManager: they happen every few seconds at most (a head anchor, a peer update),
+ * never per exchange.
+ */
+import { Interface, JsonRpcProvider, NonceManager, Wallet, type TransactionReceipt } from "ethers";
+import type { GrantUses, HeadAnchorSink } from "../audit/use-log.js";
+
+export const CONSORTIUM_ABI = [
+  "function getMembers() view returns (tuple(bytes32 id, uint32 jurisdiction, uint8 status, uint8 roles, uint64 admittedAt, uint64 statusChangedAt, address[] accounts, string[] peerIds, string[] multiaddrs)[])",
+  "function memberOf(address account) view returns (bytes32 memberId, bool active)",
+  "function setPeers(bytes32 memberId, string[] peerIds, string[] multiaddrs)",
+  "event PeersUpdated(bytes32 indexed memberId, bytes32 indexed by, string[] peerIds, string[] multiaddrs)",
+];
+
+const GRANT_VIEW =
+  "tuple(bytes32 grantId, uint8 status, tuple(bytes32 holderRef, bytes32 grantee, bytes32 matter, bytes32[] typeCodes, bytes32[] leaves, uint64 notBefore, uint64 notAfter, uint32 maxUses) terms, bytes32 parentId, bytes32 rootId, bytes32 grantor, uint8 origin, uint8 depth, uint64 createdAt, uint64 revokedAt, uint8 revokedBy, uint32 used, uint32 usesLeft)";
+
+export const AUTHORISATIONS_ABI = [
+  `function checkGrant(bytes32 grantId, bytes32 requester, bytes32 matter, bytes32 typeCode, bytes32 leaf, uint64 at) view returns (uint8 verdict, ${GRANT_VIEW} grant)`,
+  "function anchorUseLog(uint64 treeSize, bytes32 rootHash, tuple(bytes32 grantId, uint32 count)[] uses) returns (uint256 headIndex)",
+  "function useLogHeadCount(bytes32 custodian) view returns (uint256)",
+  "function useLogHead(bytes32 custodian, uint256 index) view returns (tuple(uint64 treeSize, uint64 anchoredAt, uint64 anchoredBlock, bytes32 rootHash))",
+  "function latestUseLogHead(bytes32 custodian) view returns (tuple(uint64 treeSize, uint64 anchoredAt, uint64 anchoredBlock, bytes32 rootHash))",
+];
+
+export const consortiumInterface = new Interface(CONSORTIUM_ABI);
+export const authorisationsInterface = new Interface(AUTHORISATIONS_ABI);
+
+export class ChainCallError extends Error {
+  override name = "ChainCallError";
+  constructor(
+    message: string,
+    readonly reason: "UNREACHABLE" | "RPC_ERROR" | "BAD_RESPONSE",
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** A minimal eth_call client. */
+export class ChainRpc {
+  #id = 0;
+  #chainId: number | undefined;
+  constructor(
+    readonly url: string,
+    readonly timeoutMs = 5000,
+  ) {}
+
+  async request<T>(method: string, params: unknown[]): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(this.url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: ++this.#id, method, params }),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (e) {
+      throw new ChainCallError(`${method}: chain unreachable`, "UNREACHABLE", { cause: e });
+    }
+    const body = (await res.json().catch(() => undefined)) as { result?: T; error?: { message: string } } | undefined;
+    if (!body) throw new ChainCallError(`${method}: bad response (HTTP ${res.status})`, "BAD_RESPONSE");
+    if (body.error) throw new ChainCallError(`${method}: ${body.error.message}`.slice(0, 300), "RPC_ERROR");
+    return body.result as T;
+  }
+
+  call(to: string, data: string): Promise<string> {
+    return this.request<string>("eth_call", [{ to, data }, "latest"]);
+  }
+
+  async chainId(): Promise<number> {
+    if (this.#chainId === undefined) this.#chainId = Number(await this.request<string>("eth_chainId", []));
+    return this.#chainId;
+  }
+}
+
+export const MemberStatus = { None: 0, Active: 1, Suspended: 2 } as const;
+
+export interface MemberInfo {
+  id: string;
+  jurisdiction: number;
+  status: number;
+  accounts: string[];
+  peerIds: string[];
+  multiaddrs: string[];
+}
+
+export class ConsortiumView {
+  constructor(
+    readonly rpc: ChainRpc,
+    readonly ledger: string,
+  ) {}
+
+  async getMembers(): Promise<MemberInfo[]> {
+    const out = await this.rpc.call(this.ledger, consortiumInterface.encodeFunctionData("getMembers", []));
+    const [members] = consortiumInterface.decodeFunctionResult("getMembers", out);
+    return (members as unknown as { id: string; jurisdiction: bigint; status: bigint; accounts: string[]; peerIds: string[]; multiaddrs: string[] }[]).map((m) => ({
+      id: m.id.toLowerCase(),
+      jurisdiction: Number(m.jurisdiction),
+      status: Number(m.status),
+      accounts: [...m.accounts].map((a) => a.toLowerCase()),
+      peerIds: [...m.peerIds],
+      multiaddrs: [...m.multiaddrs],
+    }));
+  }
+
+  async memberOf(account: string): Promise<{ memberId: string; active: boolean }> {
+    const out = await this.rpc.call(this.ledger, consortiumInterface.encodeFunctionData("memberOf", [account]));
+    const r = consortiumInterface.decodeFunctionResult("memberOf", out);
+    return { memberId: String(r[0]).toLowerCase(), active: Boolean(r[1]) };
+  }
+}
+
+/** What the custodian needs of a grant to serve (IAuthorisations.GrantView, trimmed). */
+export interface GrantInfo {
+  grantId: string;
+  status: number;
+  parentId: string;
+  rootId: string;
+  grantee: string;
+  holderRef: string;
+  maxUses: number;
+  used: number;
+  usesLeft: number;
+}
+
+export interface GrantCheck {
+  /** IAuthorisations.UseVerdict */
+  verdict: number;
+  grant: GrantInfo;
+}
+
+export class AuthorisationsView {
+  constructor(
+    readonly rpc: ChainRpc,
+    readonly address: string,
+  ) {}
+
+  /** One eth_call: may `requester` obtain (typeCode, leaf) for `matter` under `grantId` at `at` (0 = now)? */
+  async checkGrant(grantId: string, requester: string, matter: string, typeCode: string, leaf: string, at = 0): Promise<GrantCheck> {
+    const out = await this.rpc.call(this.address, authorisationsInterface.encodeFunctionData("checkGrant", [grantId, requester, matter, typeCode, leaf, at]));
+    const r = authorisationsInterface.decodeFunctionResult("checkGrant", out);
+    const g = r[1] as unknown as {
+      grantId: string;
+      status: bigint;
+      terms: { holderRef: string; grantee: string; maxUses: bigint };
+      parentId: string;
+      rootId: string;
+      used: bigint;
+      usesLeft: bigint;
+    };
+    return {
+      verdict: Number(r[0]),
+      grant: {
+        grantId: g.grantId.toLowerCase(),
+        status: Number(g.status),
+        parentId: g.parentId.toLowerCase(),
+        rootId: g.rootId.toLowerCase(),
+        grantee: g.terms.grantee.toLowerCase(),
+        holderRef: g.terms.holderRef.toLowerCase(),
+        maxUses: Number(g.terms.maxUses),
+        used: Number(g.used),
+        usesLeft: Number(g.usesLeft),
+      },
+    };
+  }
+
+  async useLogHeads(custodian: string): Promise<{ treeSize: number; rootHash: string; anchoredBlock: number; anchoredAt: number }[]> {
+    const n = Number(
+      authorisationsInterface.decodeFunctionResult(
+        "useLogHeadCount",
+        await this.rpc.call(this.address, authorisationsInterface.encodeFunctionData("useLogHeadCount", [custodian])),
+      )[0],
+    );
+    const out = [];
+    for (let i = 0; i < n; i++) {
+      const raw = await this.rpc.call(this.address, authorisationsInterface.encodeFunctionData("useLogHead", [custodian, i]));
+      const h = authorisationsInterface.decodeFunctionResult("useLogHead", raw)[0] as unknown as { treeSize: bigint; rootHash: string; anchoredBlock: bigint; anchoredAt: bigint };
+      out.push({ treeSize: Number(h.treeSize), rootHash: h.rootHash.toLowerCase(), anchoredBlock: Number(h.anchoredBlock), anchoredAt: Number(h.anchoredAt) });
+    }
+    return out;
+  }
+
+  async latestUseLogSize(custodian: string): Promise<number> {
+    const raw = await this.rpc.call(this.address, authorisationsInterface.encodeFunctionData("latestUseLogHead", [custodian]));
+    const h = authorisationsInterface.decodeFunctionResult("latestUseLogHead", raw)[0] as unknown as { treeSize: bigint };
+    return Number(h.treeSize);
+  }
+}
+
+/** The node's own transactions (rare): setPeers and anchorUseLog. */
+export class ChainWriter implements HeadAnchorSink {
+  readonly #signer: NonceManager;
+  readonly #provider: JsonRpcProvider;
+  #lock: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    url: string,
+    privateKey: string,
+    readonly ledger: string,
+    readonly authorisations: string | undefined,
+    readonly memberId: string,
+    readonly views?: AuthorisationsView,
+  ) {
+    this.#provider = new JsonRpcProvider(url, undefined, { cacheTimeout: -1, staticNetwork: true, polling: true, pollingInterval: 100 });
+    this.#signer = new NonceManager(new Wallet(privateKey, this.#provider));
+  }
+
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.#lock.then(fn, fn);
+    this.#lock = p.catch(() => undefined);
+    return p;
+  }
+
+  async #send(to: string, data: string): Promise<TransactionReceipt> {
+    return this.#serial(async () => {
+      try {
+        const tx = await this.#signer.sendTransaction({ to, data });
+        const r = await tx.wait();
+        if (!r || r.status !== 1) throw new Error(`transaction ${tx.hash} failed`);
+        return r;
+      } catch (e) {
+        this.#signer.reset();
+        throw e;
+      }
+    });
+  }
+
+  /** Publish this node's peer ids and multiaddrs (IConsortium.setPeers, self-service). */
+  async setPeers(peerIds: string[], multiaddrs: string[]): Promise<void> {
+    await this.#send(this.ledger, consortiumInterface.encodeFunctionData("setPeers", [this.memberId, peerIds, multiaddrs]));
+  }
+
+  async latestAnchoredSize(): Promise<number> {
+    if (!this.views) throw new Error("no authorisations view");
+    return this.views.latestUseLogSize(this.memberId);
+  }
+
+  async anchorHead(size: number, root: string, uses: GrantUses[]): Promise<{ blockNumber: number; txHash: string }> {
+    if (!this.authorisations) throw new Error("no authorisations contract configured");
+    const r = await this.#send(this.authorisations, authorisationsInterface.encodeFunctionData("anchorUseLog", [size, root, uses.map((u) => [u.grantId, u.count])]));
+    return { blockNumber: r.blockNumber, txHash: r.hash };
+  }
+
+  destroy(): void {
+    this.#provider.destroy();
+  }
+}

@@ -1,0 +1,531 @@
+/**
+ * `/tongban/exchange/1.0.0`: the custodian's handler ({@link ExchangeServer}) and the requester's client
+ * ({@link ExchangeClient}). See messages.ts for frames, codes and the signed request.
+ *
+ * CUSTODIAN, per request (every refusal is a status, never an exception across the wire; each request has a
+ * deadline): well-formed -> addressed to this member -> fresh (expiry within [now, now + maxLifetime]) ->
+ * signature recovers a current account of the requesting member (directory of `getMembers()`, refreshed on a
+ * miss) and that member is ACTIVE -> the connection's peer is registered to that member -> nonce not used ->
+ * material held -> `checkGrant` Allowed and uses left after this node's unanchored uses -> the SERVED record
+ * is written to the use log (atomically with the nonce) -> content sealed to the requester's key and sent.
+ *
+ * CONTENT ENCRYPTION. The noise channel already encrypts between the two peer ids. The content is in
+ * addition sealed to the ephemeral X25519 key the requester put in its SIGNED request (X25519 + HKDF-SHA256
+ * + AES-256-GCM, request id as salt and associated data): the content is bound to that one signed request,
+ * stays sealed past any relay or TLS-terminating proxy between nodes, and a response swapped or replayed
+ * onto another request fails to open. Cost: two X25519 operations per fetch.
+ */
+import { createCipheriv, createDecipheriv, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, type KeyObject } from "node:crypto";
+import type { Stream, Connection } from "@libp2p/interface";
+import { lpStream, type LengthPrefixedStream } from "@libp2p/utils";
+import type { ProofBundle, VerificationResult } from "@tongban/sdk";
+import type { UseLog } from "../audit/use-log.js";
+import { DuplicateKeyError } from "../audit/use-log.js";
+import type { Logger } from "../core/log.js";
+import { MemberStatus } from "./chain.js";
+import type { GrantGate } from "./grants.js";
+import type { MaterialSource } from "./materials.js";
+import type { MemberDirectory } from "./members.js";
+import {
+  ExchangeStatus,
+  MalformedError,
+  decodeFrame,
+  encodeFrame,
+  keccak,
+  recoverSigner,
+  requestDigest,
+  signDigest,
+  b32,
+  type ExchangeRequest,
+  type ExchangeResponseHead,
+  type ExchangeStatusName,
+  type RequestFields,
+} from "./messages.js";
+
+export const MAX_FRAME = 64 * 1024 * 1024;
+const INFO = Buffer.from("tongban/exchange/1.0.0 content");
+
+// ------------------------------------------------------------------------------------------ content sealing
+
+export function x25519KeyPair(): { privateKey: KeyObject; publicRaw: Buffer } {
+  const { publicKey, privateKey } = generateKeyPairSync("x25519");
+  const jwk = publicKey.export({ format: "jwk" }) as { x: string };
+  return { privateKey, publicRaw: Buffer.from(jwk.x, "base64url") };
+}
+
+function x25519Public(raw: Buffer): KeyObject {
+  return createPublicKey({ key: { kty: "OKP", crv: "X25519", x: raw.toString("base64url") }, format: "jwk" });
+}
+
+function contentKey(priv: KeyObject, peerPub: Buffer, requestId: Buffer): Buffer {
+  const shared = diffieHellman({ privateKey: priv, publicKey: x25519Public(peerPub) });
+  return Buffer.from(hkdfSync("sha256", shared, requestId, INFO, 32));
+}
+
+/** Seal `content` to the requester's X25519 key: returns the custodian's ephemeral key and iv|tag|ct. */
+export function sealContent(replyKey: Buffer, requestId: Buffer, content: Uint8Array): { ephemeralKey: Buffer; body: Buffer } {
+  const eph = x25519KeyPair();
+  const key = contentKey(eph.privateKey, replyKey, requestId);
+  const iv = randomBytes(12);
+  const c = createCipheriv("aes-256-gcm", key, iv);
+  c.setAAD(requestId);
+  const ct = Buffer.concat([c.update(content), c.final()]);
+  return { ephemeralKey: eph.publicRaw, body: Buffer.concat([iv, c.getAuthTag(), ct]) };
+}
+
+export function openContent(priv: KeyObject, ephemeralKey: Buffer, requestId: Buffer, body: Buffer): Buffer {
+  const key = contentKey(priv, ephemeralKey, requestId);
+  const d = createDecipheriv("aes-256-gcm", key, body.subarray(0, 12));
+  d.setAAD(requestId);
+  d.setAuthTag(body.subarray(12, 28));
+  return Buffer.concat([d.update(body.subarray(28)), d.final()]);
+}
+
+/** The replay key of a request: keccak(requester || nonce). */
+export function replayKey(requester: string, nonce: string): string {
+  return "0x" + keccak(b32(requester, "requester"), b32(nonce, "nonce")).toString("hex");
+}
+
+const lower = (s: string) => s.toLowerCase();
+
+// ------------------------------------------------------------------------------------------------ server
+
+export interface ExchangeServerComponents {
+  /** this member's id (bytes32 hex) */
+  memberId: string;
+  /** EIP-712 domain separator of the exchange */
+  domain: Buffer;
+  directory: MemberDirectory;
+  grants: GrantGate;
+  materials: MaterialSource;
+  useLog: UseLog;
+  logger?: Logger;
+}
+
+export interface ExchangeServerInit {
+  /** longest accepted request lifetime (expiry - now), seconds (default 300) */
+  maxLifetimeSec?: number;
+  /** per-request deadline, ms (default 10,000) */
+  requestTimeoutMs?: number;
+  /** a stream with no request for this long is closed, ms (default 60,000) */
+  idleTimeoutMs?: number;
+  /** requests handled at once per stream; more are answered BUSY (default 256) */
+  maxInFlightPerStream?: number;
+}
+
+type Reply = { head: Omit<ExchangeResponseHead, "id" | "code"> & { code: ExchangeStatusName }; body?: Buffer };
+
+function refuse(code: ExchangeStatusName, message: string): Reply {
+  return { head: { status: ExchangeStatus[code], code, message } };
+}
+
+export class ExchangeServer {
+  readonly #c: ExchangeServerComponents;
+  readonly #maxLifetime: number;
+  readonly #timeoutMs: number;
+  readonly #idleMs: number;
+  readonly #maxInFlight: number;
+  /** counters by status name (metrics) */
+  readonly counts = new Map<ExchangeStatusName, number>();
+
+  constructor(components: ExchangeServerComponents, init: ExchangeServerInit = {}) {
+    this.#c = components;
+    this.#maxLifetime = init.maxLifetimeSec ?? 300;
+    this.#timeoutMs = init.requestTimeoutMs ?? 10_000;
+    this.#idleMs = init.idleTimeoutMs ?? 60_000;
+    this.#maxInFlight = init.maxInFlightPerStream ?? 256;
+  }
+
+  /** The libp2p stream handler: any number of requests per stream, answered as they complete. */
+  handler = async (stream: Stream, connection: Connection): Promise<void> => {
+    const lp = lpStream(stream, { maxDataLength: MAX_FRAME });
+    const remote = connection.remotePeer.toString();
+    let writes: Promise<void> = Promise.resolve();
+    let inFlight = 0;
+    const tasks = new Set<Promise<void>>();
+    const send = (frame: Buffer) => {
+      writes = writes.then(() => lp.write(frame)).catch((e) => {
+        this.#c.logger?.debug({ err: String(e) }, "exchange write failed");
+      });
+      return writes;
+    };
+    for (;;) {
+      let frame: Uint8Array;
+      try {
+        frame = (await lp.read({ signal: AbortSignal.timeout(this.#idleMs) })).subarray();
+      } catch {
+        break; // end of stream, idle deadline or a broken frame: stop reading
+      }
+      let id = 0;
+      let req: ExchangeRequest | undefined;
+      try {
+        req = decodeFrame<ExchangeRequest>(frame).head;
+        id = typeof req?.id === "number" && Number.isSafeInteger(req.id) ? req.id : 0;
+      } catch {
+        req = undefined;
+      }
+      if (inFlight >= this.#maxInFlight) {
+        void send(this.#frame(id, refuse("BUSY", `more than ${this.#maxInFlight} requests in flight on this stream`)));
+        continue;
+      }
+      inFlight++;
+      const t = this.#answer(req, remote)
+        .then((r) => send(this.#frame(id, r)))
+        .finally(() => {
+          inFlight--;
+          tasks.delete(t);
+        });
+      tasks.add(t);
+    }
+    await Promise.allSettled([...tasks]);
+    await writes;
+    await stream.close().catch(() => stream.abort(new Error("close failed")));
+  };
+
+  #frame(id: number, r: Reply): Buffer {
+    this.counts.set(r.head.code, (this.counts.get(r.head.code) ?? 0) + 1);
+    return encodeFrame({ id, ...r.head }, r.body);
+  }
+
+  /** Answer one request within the deadline; never throws. */
+  async #answer(req: ExchangeRequest | undefined, remotePeer: string): Promise<Reply> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<Reply>((res) => {
+      timer = setTimeout(() => res(refuse("TIMEOUT", `not answered within ${this.#timeoutMs} ms`)), this.#timeoutMs);
+    });
+    try {
+      return await Promise.race([this.#serve(req, remotePeer), deadline]);
+    } catch (e) {
+      if (e instanceof MalformedError) return refuse("MALFORMED", e.message);
+      const msg = String((e as Error)?.message ?? e).slice(0, 200);
+      if ((e as { name?: string }).name === "ChainCallError") return refuse("UNAVAILABLE", `chain view unavailable: ${msg}`);
+      this.#c.logger?.error({ err: msg }, "exchange handler failed");
+      return refuse("INTERNAL", "internal error");
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #serve(req: ExchangeRequest | undefined, remotePeer: string): Promise<Reply> {
+    const { directory, useLog, grants, materials, memberId, domain } = this.#c;
+    if (!req || typeof req !== "object" || req.op !== "fetch") return refuse("MALFORMED", "not a fetch request");
+    const fields: RequestFields = {
+      grantId: lower(String(req.grantId)),
+      leaf: lower(String(req.leaf)),
+      matter: lower(String(req.matter)),
+      requester: lower(String(req.requester)),
+      custodian: lower(String(req.custodian)),
+      nonce: lower(String(req.nonce)),
+      expiry: req.expiry,
+      replyKey: lower(String(req.replyKey)),
+    };
+    const digest = requestDigest(domain, fields); // validates every field (MalformedError)
+    if (fields.custodian !== memberId) return refuse("WRONG_CUSTODIAN", `this node serves member ${memberId}`);
+    const now = Math.floor(Date.now() / 1000);
+    if (fields.expiry < now) return refuse("STALE_REQUEST", `request expired at ${fields.expiry}, now ${now}`);
+    if (fields.expiry > now + this.#maxLifetime) return refuse("STALE_REQUEST", `request lifetime exceeds ${this.#maxLifetime} s`);
+    const signer = recoverSigner(digest, req.signature);
+    if (!signer) return refuse("BAD_SIGNATURE", "signature is malformed or does not recover");
+    let acct = directory.byAccount(signer);
+    if (!acct) {
+      await directory.refreshSoon();
+      acct = directory.byAccount(signer);
+    }
+    if (!acct || acct.id !== fields.requester) return refuse("BAD_SIGNATURE", `signer ${signer} is not a current account of ${fields.requester}`);
+    if (acct.status !== MemberStatus.Active) return refuse("NOT_MEMBER", `member ${fields.requester} is not active`);
+    const peerMember = directory.byPeer(remotePeer);
+    if (!peerMember || peerMember.id !== fields.requester) return refuse("PEER_MISMATCH", `peer ${remotePeer} is not registered to ${fields.requester}`);
+    const rk = replayKey(fields.requester, fields.nonce);
+    if (await useLog.hasUnique(rk)) return refuse("REPLAYED", `nonce ${fields.nonce} was already used`);
+    const mat = await materials.get(fields.leaf);
+    if ("missing" in mat) return refuse(mat.missing, mat.message);
+    const typeCode = lower(mat.bundle.header.typeCode);
+    const gate = await grants.admit(fields.grantId, fields.requester, fields.matter, typeCode, fields.leaf);
+    if (gate.status !== "OK") return refuse(gate.status, gate.message ?? gate.status);
+    let seq: number;
+    try {
+      ({ seq } = await useLog.append(
+        {
+          direction: "SERVED",
+          time: now,
+          requestId: fields.nonce,
+          grantId: fields.grantId,
+          matter: fields.matter,
+          requester: fields.requester,
+          custodian: fields.custodian,
+          typeCode,
+          leaf: fields.leaf,
+          holderRef: lower(mat.bundle.header.holderRef),
+        },
+        { key: rk, expiry: (fields.expiry + 60) * 1000 },
+      ));
+    } catch (e) {
+      if (e instanceof DuplicateKeyError) return refuse("REPLAYED", `nonce ${fields.nonce} was already used`);
+      throw e;
+    } finally {
+      gate.release!();
+    }
+    const sealed = sealContent(Buffer.from(fields.replyKey.slice(2), "hex"), digest, mat.content);
+    return {
+      head: {
+        status: ExchangeStatus.OK,
+        code: "OK",
+        requestId: "0x" + digest.toString("hex"),
+        servedSeq: seq,
+        ephemeralKey: "0x" + sealed.ephemeralKey.toString("hex"),
+        bundle: mat.bundle,
+        time: now,
+      },
+      body: sealed.body,
+    };
+  }
+}
+
+// ------------------------------------------------------------------------------------------------ client
+
+/** A multiplexed request/response session over one stream. */
+class Session {
+  readonly #lp: LengthPrefixedStream<Stream>;
+  readonly #pending = new Map<number, { resolve: (r: { head: ExchangeResponseHead; body: Buffer }) => void; reject: (e: unknown) => void }>();
+  #writes: Promise<void> = Promise.resolve();
+  closed = false;
+
+  constructor(readonly stream: Stream) {
+    this.#lp = lpStream(stream, { maxDataLength: MAX_FRAME });
+    void this.#read();
+  }
+
+  async #read(): Promise<void> {
+    try {
+      for (;;) {
+        const f = await this.#lp.read();
+        const r = decodeFrame<ExchangeResponseHead>(f.subarray());
+        const p = this.#pending.get(r.head.id);
+        if (p) {
+          this.#pending.delete(r.head.id);
+          p.resolve(r);
+        }
+      }
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  fail(e: unknown): void {
+    this.closed = true;
+    for (const p of this.#pending.values()) p.reject(e);
+    this.#pending.clear();
+  }
+
+  request(id: number, frame: Buffer, signal: AbortSignal): Promise<{ head: ExchangeResponseHead; body: Buffer }> {
+    if (this.closed) return Promise.reject(new Error("session closed"));
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        this.#pending.delete(id);
+        reject(new TimeoutError());
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.#pending.set(id, {
+        resolve: (r) => {
+          signal.removeEventListener("abort", onAbort);
+          resolve(r);
+        },
+        reject: (e) => {
+          signal.removeEventListener("abort", onAbort);
+          reject(e);
+        },
+      });
+      this.#writes = this.#writes.then(() => this.#lp.write(frame)).catch((e) => this.fail(e));
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.stream.close().catch(() => this.stream.abort(new Error("close failed")));
+  }
+}
+
+class TimeoutError extends Error {
+  override name = "TimeoutError";
+}
+
+export interface ExchangeClientComponents {
+  memberId: string;
+  /** the member's signing key (32 bytes) */
+  privateKey: Buffer;
+  domain: Buffer;
+  directory: MemberDirectory;
+  useLog: UseLog;
+  /** open a stream of the exchange protocol to one of these multiaddrs */
+  openStream(multiaddrs: string[], signal: AbortSignal): Promise<Stream>;
+  /** verify received content against its bundle (SDK `verify`, online) */
+  verify(content: Uint8Array, bundle: ProofBundle): Promise<VerificationResult>;
+  logger?: Logger;
+}
+
+export interface FetchParams {
+  /** custodian member id (bytes32) */
+  custodian: string;
+  leaf: string;
+  grantId: string;
+  matter: string;
+  /** request lifetime, seconds (default 60) */
+  lifetimeSec?: number;
+  /** deadline, ms (default 10,000) */
+  timeoutMs?: number;
+  /** one long-lived multiplexed stream per custodian (default) or a new stream per request */
+  mode?: "multiplexed" | "stream-per-request";
+}
+
+export interface FetchResult {
+  status: number;
+  code: ExchangeStatusName;
+  message?: string;
+  /** the request's nonce = the use records' requestId */
+  requestId: string;
+  /** EIP-712 digest of the signed request */
+  digest: string;
+  content?: Buffer;
+  bundle?: ProofBundle;
+  verification?: VerificationResult;
+  servedSeq?: number;
+  receivedSeq?: number;
+}
+
+/** A signed request plus the private half of its reply key (tests use it to replay or forge). */
+export interface SignedRequest {
+  request: ExchangeRequest;
+  digest: Buffer;
+  replyPrivateKey: KeyObject;
+}
+
+export class ExchangeClient {
+  readonly #c: ExchangeClientComponents;
+  readonly #sessions = new Map<string, Promise<Session>>();
+  #id = 0;
+
+  constructor(components: ExchangeClientComponents) {
+    this.#c = components;
+  }
+
+  /** Build and sign a request (EIP-712, the member's signing key). */
+  sign(p: Omit<FetchParams, "timeoutMs" | "mode">, overrides: Partial<RequestFields> = {}, privateKey = this.#c.privateKey): SignedRequest {
+    const reply = x25519KeyPair();
+    const fields: RequestFields = {
+      grantId: lower(p.grantId),
+      leaf: lower(p.leaf),
+      matter: lower(p.matter),
+      requester: this.#c.memberId,
+      custodian: lower(p.custodian),
+      nonce: "0x" + randomBytes(32).toString("hex"),
+      expiry: Math.floor(Date.now() / 1000) + (p.lifetimeSec ?? 60),
+      replyKey: "0x" + reply.publicRaw.toString("hex"),
+      ...overrides,
+    };
+    const digest = requestDigest(this.#c.domain, fields);
+    return { request: { op: "fetch", id: 0, ...fields, signature: signDigest(digest, privateKey) }, digest, replyPrivateKey: reply.privateKey };
+  }
+
+  /** Obtain a material from its custodian under a grant; never throws (the outcome is a status). */
+  async fetch(p: FetchParams): Promise<FetchResult> {
+    return this.send(p.custodian, this.sign(p), p);
+  }
+
+  /** Send a signed request (possibly crafted) and process the answer like {@link fetch}. */
+  async send(custodian: string, signed: SignedRequest, p: Pick<FetchParams, "timeoutMs" | "mode"> = {}): Promise<FetchResult> {
+    const { request, digest } = signed;
+    const base = { requestId: request.nonce, digest: "0x" + digest.toString("hex") };
+    const out = (code: ExchangeStatusName, message?: string, extra: Partial<FetchResult> = {}): FetchResult => ({
+      status: ExchangeStatus[code],
+      code,
+      ...(message ? { message } : {}),
+      ...base,
+      ...extra,
+    });
+    const member = this.#c.directory.member(custodian);
+    if (!member || member.multiaddrs.length === 0) return out("NO_ROUTE", `custodian ${custodian} has no registered peer`);
+    const signal = AbortSignal.timeout(p.timeoutMs ?? 10_000);
+    const id = ++this.#id;
+    const frame = encodeFrame({ ...request, id });
+    let resp: { head: ExchangeResponseHead; body: Buffer };
+    try {
+      if ((p.mode ?? "multiplexed") === "multiplexed") {
+        const s = await this.#session(lower(custodian), member.multiaddrs, signal);
+        resp = await s.request(id, frame, signal);
+      } else {
+        const stream = await this.#c.openStream(member.multiaddrs, signal);
+        const s = new Session(stream);
+        try {
+          resp = await s.request(id, frame, signal);
+        } finally {
+          await s.close();
+        }
+      }
+    } catch (e) {
+      if (e instanceof TimeoutError || signal.aborted) return out("TIMEOUT", `no answer within ${p.timeoutMs ?? 10_000} ms`);
+      return out("TRANSPORT", String((e as Error)?.message ?? e).slice(0, 200));
+    }
+    const h = resp.head;
+    if (h.status !== ExchangeStatus.OK) return out((h.code in ExchangeStatus ? h.code : "INTERNAL") as ExchangeStatusName, h.message);
+    // open, then check against the anchored leaf before anything else sees it
+    let content: Buffer;
+    try {
+      content = openContent(signed.replyPrivateKey, b32(String(h.ephemeralKey), "ephemeralKey"), digest, resp.body);
+    } catch {
+      return out("CONTENT_INVALID", "sealed content does not open under this request's key");
+    }
+    const bundle = h.bundle as ProofBundle;
+    if (!bundle || typeof bundle !== "object" || lower(String(bundle.leaf)) !== request.leaf) {
+      return out("CONTENT_INVALID", "the bundle is not the requested material's");
+    }
+    let verification: VerificationResult;
+    try {
+      verification = await this.#c.verify(content, bundle);
+    } catch (e) {
+      return out("CONTENT_INVALID", `verification failed: ${String((e as Error)?.message ?? e).slice(0, 200)}`);
+    }
+    // the use happened (content arrived): record it, whatever the verification says
+    const { seq } = await this.#c.useLog.append({
+      direction: "RECEIVED",
+      time: Number(h.time),
+      requestId: request.nonce,
+      grantId: request.grantId,
+      matter: request.matter,
+      requester: request.requester,
+      custodian: request.custodian,
+      typeCode: lower(bundle.header.typeCode),
+      leaf: request.leaf,
+      holderRef: lower(bundle.header.holderRef),
+    });
+    if (!verification.ok) {
+      const bad = verification.checks.filter((c) => c.status !== "VALID" && c.status !== "SKIPPED").map((c) => `${c.check}:${c.reason}`);
+      return out("CONTENT_INVALID", `material failed verification (${bad.join(", ")})`, { verification, bundle, servedSeq: h.servedSeq, receivedSeq: seq });
+    }
+    return out("OK", undefined, { content, bundle, verification, servedSeq: h.servedSeq, receivedSeq: seq });
+  }
+
+  async #session(custodian: string, addrs: string[], signal: AbortSignal): Promise<Session> {
+    const cur = this.#sessions.get(custodian);
+    if (cur) {
+      const s = await cur.catch(() => undefined);
+      if (s && !s.closed) return s;
+      if (this.#sessions.get(custodian) === cur) this.#sessions.delete(custodian);
+    }
+    const p = this.#c.openStream(addrs, signal).then((stream) => new Session(stream));
+    this.#sessions.set(custodian, p);
+    p.catch(() => {
+      if (this.#sessions.get(custodian) === p) this.#sessions.delete(custodian);
+    });
+    return p;
+  }
+
+  /** Close every session. */
+  async close(): Promise<void> {
+    const all = [...this.#sessions.values()];
+    this.#sessions.clear();
+    for (const p of all) {
+      const s = await p.catch(() => undefined);
+      await s?.close();
+    }
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Where the custodian finds what it serves: a material's proof bundle (SDK format: header, leaf, Merkle
+ * proof, root, anchor) and its content. Two implementations:
+ *  - {@link materialSourceFromService}: the node core's MaterialService (materials this node registered and
+ *    anchored; content decrypted from its store) — what the node's main process wires;
+ *  - {@link MaterialShelf}: a LevelDB shelf of anchored materials handed to the node from elsewhere (demo
+ *    consortia, tests, materials received by exchange and kept), content sealed with AES-256-GCM.
+ */
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from "node:crypto";
+import type { ClassicLevel } from "classic-level";
+import type { ProofBundle } from "@tongban/sdk";
+import type { MaterialService } from "../core/service.js";
+
+export interface ServableMaterial {
+  bundle: ProofBundle;
+  content: Uint8Array;
+}
+
+export type MaterialLookup = ServableMaterial | { missing: "NOT_FOUND" | "NO_CONTENT"; message: string };
+
+export interface MaterialSource {
+  get(leaf: string): Promise<MaterialLookup>;
+}
+
+/** Serve the materials the node core registered (anchored ones with content). */
+export function materialSourceFromService(service: Pick<MaterialService, "getMaterial" | "getContent">): MaterialSource {
+  return {
+    async get(leaf: string): Promise<MaterialLookup> {
+      let rec;
+      try {
+        rec = await service.getMaterial(leaf);
+      } catch (e) {
+        if ((e as { code?: string }).code === "NOT_FOUND") return { missing: "NOT_FOUND", message: `material ${leaf} is not held by this node` };
+        throw e;
+      }
+      if (!rec.bundle) return { missing: "NOT_FOUND", message: `material ${leaf} is not anchored yet` };
+      try {
+        return { bundle: rec.bundle as ProofBundle, content: await service.getContent(leaf) };
+      } catch (e) {
+        if ((e as { code?: string }).code === "NO_CONTENT") return { missing: "NO_CONTENT", message: `material ${leaf} was registered by hash only` };
+        throw e;
+      }
+    },
+  };
+}
+
+type DB = ClassicLevel<Buffer, Buffer>;
+
+/** A LevelDB shelf of anchored materials: 'b' leaf32 -> bundle JSON, 'c' leaf32 -> sealed content. */
+export class MaterialShelf implements MaterialSource {
+  readonly #key: Buffer;
+  constructor(
+    readonly db: DB,
+    storageKey: Uint8Array,
+  ) {
+    this.#key = createHmac("sha256", storageKey).update("tongban/shelf/aes-256-gcm").digest();
+  }
+
+  static #k(p: string, leaf: string): Buffer {
+    return Buffer.concat([Buffer.from(p), Buffer.from(leaf.slice(2).toLowerCase(), "hex")]);
+  }
+
+  async put(bundle: ProofBundle, content: Uint8Array): Promise<void> {
+    const leaf = bundle.leaf.toLowerCase();
+    const iv = randomBytes(12);
+    const c = createCipheriv("aes-256-gcm", this.#key, iv);
+    c.setAAD(Buffer.from(leaf));
+    const ct = Buffer.concat([c.update(content), c.final()]);
+    await this.db.batch([
+      { type: "put", key: MaterialShelf.#k("b", leaf), value: Buffer.from(JSON.stringify(bundle)) },
+      { type: "put", key: MaterialShelf.#k("c", leaf), value: Buffer.concat([iv, c.getAuthTag(), ct]) },
+    ]);
+  }
+
+  async get(leaf: string): Promise<MaterialLookup> {
+    if (!/^0x[0-9a-fA-F]{64}$/.test(leaf)) return { missing: "NOT_FOUND", message: "leaf must be 32 bytes hex" };
+    const [b, c] = await this.db.getMany([MaterialShelf.#k("b", leaf), MaterialShelf.#k("c", leaf)]);
+    if (!b) return { missing: "NOT_FOUND", message: `material ${leaf} is not held by this node` };
+    if (!c) return { missing: "NO_CONTENT", message: `no content for ${leaf}` };
+    const d = createDecipheriv("aes-256-gcm", this.#key, c.subarray(0, 12));
+    d.setAAD(Buffer.from(leaf.toLowerCase()));
+    d.setAuthTag(c.subarray(12, 28));
+    const content = Buffer.concat([d.update(c.subarray(28)), d.final()]);
+    return { bundle: JSON.parse(b.toString()) as ProofBundle, content };
+  }
+}
