@@ -135,7 +135,9 @@ abstract contract Consortium is IConsortium {
     /// @inheritdoc IConsortium
     function suspendMember(bytes32 memberId) external governed {
         uint32 idx = _requireMember(memberId);
-        if (_members[idx].status != MemberStatus.Active) revert MemberNotActive(memberId);
+        MemberRecord storage m = _members[idx];
+        if (m.status != MemberStatus.Active) revert MemberNotActive(memberId);
+        if (_isGovernor(m)) _dropActiveGovernor();
         _setMemberStatus(idx, MemberStatus.Suspended);
         emit MemberSuspended(memberId);
     }
@@ -143,7 +145,9 @@ abstract contract Consortium is IConsortium {
     /// @inheritdoc IConsortium
     function reinstateMember(bytes32 memberId) external governed {
         uint32 idx = _requireMember(memberId);
-        if (_members[idx].status != MemberStatus.Suspended) revert MemberNotSuspended(memberId);
+        MemberRecord storage m = _members[idx];
+        if (m.status != MemberStatus.Suspended) revert MemberNotSuspended(memberId);
+        if (_isGovernor(m)) ++_governorCount;
         _setMemberStatus(idx, MemberStatus.Active);
         emit MemberReinstated(memberId);
     }
@@ -179,7 +183,7 @@ abstract contract Consortium is IConsortium {
         uint8 bit = uint8(1 << uint8(role));
         if (m.roles & bit != 0) return;
         m.roles |= bit;
-        if (role == Role.Governor) ++_governorCount;
+        if (role == Role.Governor && m.status == MemberStatus.Active) ++_governorCount;
         emit RoleGranted(memberId, role);
     }
 
@@ -188,11 +192,7 @@ abstract contract Consortium is IConsortium {
         MemberRecord storage m = _members[_requireMember(memberId)];
         uint8 bit = uint8(1 << uint8(role));
         if (m.roles & bit == 0) return;
-        if (role == Role.Governor) {
-            uint16 remaining = _governorCount - 1;
-            if (_threshold > remaining) revert ConsortiumInvalidThreshold(_threshold, remaining);
-            _governorCount = remaining;
-        }
+        if (role == Role.Governor && m.status == MemberStatus.Active) _dropActiveGovernor();
         m.roles &= ~bit;
         emit RoleRevoked(memberId, role);
     }
@@ -281,7 +281,7 @@ abstract contract Consortium is IConsortium {
 
     /// @inheritdoc IConsortium
     function closeBootstrap() external onlyBootstrapAdmin {
-        // setThreshold and revokeRole keep threshold <= governorCount, so only "no threshold yet" is left.
+        // setThreshold, revokeRole and suspendMember keep threshold <= governorCount: only "no threshold yet" is left.
         if (_threshold == 0) revert ConsortiumInvalidThreshold(0, _governorCount);
         _bootstrapOpen = false;
         emit BootstrapClosed(msg.sender);
@@ -516,6 +516,18 @@ abstract contract Consortium is IConsortium {
         _accounts[account] = AccountRecord(bytes18(memberId), idx, true, m.status == MemberStatus.Active, _time());
         m.accounts.push(account);
         emit AccountAdded(memberId, account);
+    }
+
+    function _isGovernor(MemberRecord storage m) private view returns (bool) {
+        return m.roles & (1 << uint8(Role.Governor)) != 0;
+    }
+
+    /// @dev One active governor fewer (suspension or role revocation); refuses to go below the threshold,
+    /// so governance can always reach its threshold with the governors left.
+    function _dropActiveGovernor() private {
+        uint16 remaining = _governorCount - 1;
+        if (_threshold > remaining) revert ConsortiumInvalidThreshold(_threshold, remaining);
+        _governorCount = remaining;
     }
 
     function _setMemberStatus(uint32 idx, MemberStatus status) private {

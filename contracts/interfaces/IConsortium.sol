@@ -155,7 +155,9 @@ interface IConsortium {
     /// Emits MemberAdmitted, then AccountAdded per account.
     function admitMember(bytes32 memberId, uint32 jurisdiction, address[] calldata accounts) external;
 
-    /// @notice Suspends an active member: from now on none of its accounts can act. Emits MemberSuspended.
+    /// @notice Suspends an active member: from now on none of its accounts can act. Suspending a governor is
+    /// refused (ConsortiumInvalidThreshold) if fewer active governors than the threshold would remain.
+    /// Emits MemberSuspended.
     function suspendMember(bytes32 memberId) external;
 
     /// @notice Reinstates a suspended member. Emits MemberReinstated.
@@ -170,7 +172,7 @@ interface IConsortium {
     /// @notice Grants a global role. A no-op (already granted) emits nothing. Emits RoleGranted.
     function grantRole(bytes32 memberId, Role role) external;
 
-    /// @notice Revokes a global role; revoking Governor must keep threshold <= governors. No-op emits nothing.
+    /// @notice Revokes a global role; revoking Governor must keep threshold <= active governors. No-op emits nothing.
     function revokeRole(bytes32 memberId, Role role) external;
 
     /// @notice Makes the member a revocation authority for `jurisdiction` and everything below it. No-op emits nothing.
@@ -223,6 +225,7 @@ interface IConsortium {
     function bootstrapOpen() external view returns (bool);
     function bootstrapAdmin() external view returns (address);
     function threshold() external view returns (uint16);
+    /// @notice Number of ACTIVE members holding the Governor role (suspended governors are not counted).
     function governorCount() external view returns (uint16);
     function proposalLifetime() external view returns (uint64);
     function proposalCount() external view returns (uint256);

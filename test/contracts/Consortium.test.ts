@@ -307,6 +307,29 @@ describe("Consortium", () => {
         .to.be.revertedWithCustomError(c.ledger, "ConsortiumInvalidThreshold").withArgs(2, 1);
     });
 
+    it("counts only active governors, and refuses a suspension that would strand the threshold", async () => {
+      const c = await loadFixture(deployOpen); // 3 governors, threshold 2
+      await expect(c.ledger.suspendMember(M.govC)).to.emit(c.ledger, "MemberSuspended").withArgs(M.govC);
+      expect(await c.ledger.governorCount()).to.equal(2);
+      await expect(c.ledger.suspendMember(M.govB))
+        .to.be.revertedWithCustomError(c.ledger, "ConsortiumInvalidThreshold").withArgs(2, 1);
+      await expect(c.ledger.setThreshold(3))
+        .to.be.revertedWithCustomError(c.ledger, "ConsortiumInvalidThreshold").withArgs(3, 2);
+      // role changes of a suspended member do not move the count until it is reinstated
+      await c.ledger.suspendMember(M.outsider);
+      await c.ledger.grantRole(M.outsider, Role.Governor);
+      expect(await c.ledger.governorCount()).to.equal(2);
+      await c.ledger.reinstateMember(M.outsider);
+      expect(await c.ledger.governorCount()).to.equal(3);
+      await c.ledger.reinstateMember(M.govC);
+      expect(await c.ledger.governorCount()).to.equal(4);
+      await c.ledger.suspendMember(M.govC);
+      await expect(c.ledger.revokeRole(M.govC, Role.Governor)).to.emit(c.ledger, "RoleRevoked");
+      expect(await c.ledger.governorCount()).to.equal(3);
+      await c.ledger.reinstateMember(M.govC);
+      expect(await c.ledger.governorCount()).to.equal(3);
+    });
+
     it("sets the threshold within 1..governors; the same value is a no-op", async () => {
       const c = await loadFixture(deployOpen);
       await expect(c.ledger.setThreshold(3)).to.emit(c.ledger, "ThresholdChanged").withArgs(3);
