@@ -14,3 +14,5 @@ export * from "./verify.js";
 export { runVerifyCommand, formatVerification, type VerifyCommandParameters, type VerifyCommandOutcome } from "./cli/verify.js";
 export * as contracts from "./contracts/types/index.js";
 export * from "./audit/index.js";
+export * from "./catalogue/index.js";
+export * from "./grants/index.js";

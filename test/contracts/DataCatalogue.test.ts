@@ -5,6 +5,8 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import type { Contract, ContractRunner, ContractTransactionResponse } from "ethers";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { deployOpen, bytes32, M, Role } from "./helpers/consortium";
 
 type Catalogue = { connect(runner: ContractRunner | null): Catalogue } & Contract;
@@ -461,6 +463,21 @@ describe("DataCatalogue", () => {
       const f = await loadFixture(withScenario);
       await (await f.ledger.suspendMember(M.govA)).wait();
       expect(await f.cat.canUse(SCN.OPEN_SHOP, RES.LICENCES)).to.deep.equal([true, Reason.OK]);
+    });
+  });
+
+  describe("frozen vector (test/vectors/catalogue.json)", () => {
+    it("the contract stores the version hashes the SDK computed", async () => {
+      const file = JSON.parse(readFileSync(join(__dirname, "../vectors/catalogue.json"), "utf8"));
+      const f = await loadFixture(deployCatalogue);
+      const [v1, v2] = file.entries;
+      await (await f.provider.registerDuty(v1.input.dutyCode, h("d"))).wait();
+      await (await f.provider.registerSystem(v1.input.systemCode, h("s"))).wait();
+      await expect(f.provider.registerEntry(v1.input)).to.emit(f.cat, "EntryRegistered").withArgs(v1.input.resourceCode, M.issuer, v1.input.systemCode, v1.versionHash, anyValue);
+      expect(versionHash(v1.input, 1, ZERO)).to.equal(v1.versionHash);
+      await (await f.provider.updateEntry(v2.input)).wait();
+      const e = await f.cat.getEntry(v1.input.resourceCode);
+      expect([e.versionHash, e.prevVersionHash, e.version]).to.deep.equal([v2.versionHash, v1.versionHash, 2n]);
     });
   });
 
