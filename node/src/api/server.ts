@@ -22,6 +22,7 @@ import {
   errorResponses,
 } from "./schemas.js";
 import { toBytes32Id, toTypeCode } from "./ids.js";
+import { bundleOf } from "./bundle.js";
 
 export interface ApiOptions {
   service: MaterialService;
@@ -243,7 +244,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
       schema: {
         ...secured,
         tags: ["materials"],
-        summary: "Proof bundle of an anchored material (SDK bundle format)",
+        summary: "Proof bundle of an anchored material (SDK format tongban/proof-bundle@1)",
         params: idParams,
         response: { 200: { type: "object", additionalProperties: true }, ...errorResponses(400, 401, 404, 409) },
       },
@@ -251,10 +252,10 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     async (req) => {
       const id = req.params.id.toLowerCase();
       const rec = await svc.getMaterial(id);
-      if (rec.state !== "anchored" || rec.bundle === undefined) {
+      if (rec.state !== "anchored") {
         throw new ApiError(409, ApiErrorCode.NOT_ANCHORED, `material ${id} is not anchored yet (state ${rec.state})`, { id, state: rec.state });
       }
-      return rec.bundle;
+      return bundleOf(rec);
     },
   );
 

@@ -99,7 +99,8 @@ export class MemoryService implements MaterialService {
     for (const r of this.records.values()) {
       if (r.state !== "pending") continue;
       r.state = "anchored";
-      r.bundle = { version: 1, header: r.header, leaf: r.id, proof: [], root: r.id };
+      // a batch of one: root == leaf, empty proof (the API builds the SDK bundle from this anchor)
+      r.anchor = { root: r.id, proof: [], index: 0, count: 1, blockNumber: 7, txHash: "0x" + "77".repeat(32), chainId: 31337, contract: "0x" + "11".repeat(20), confirmedAt: Date.now() };
       this.emit({ kind: "material", leaf: r.id, state: "anchored", root: r.id, at: Date.now() });
     }
   }

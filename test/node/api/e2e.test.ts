@@ -1,0 +1,229 @@
+/**
+ * End to end with real processes: a hardhat node child, the ledger deployed, and the member node started as
+ * a SEPARATE PROCESS with `tongban node start --config <file>`, spoken to over HTTP with the SDK's node
+ * client: register -> anchored -> bundle -> SDK verify all VALID; revoke -> STATUS INVALID; supersede -> the
+ * successor is recorded on chain and by the indexer; queries, history, SSE, readyz, metrics; SIGTERM stops it.
+ * Then the bad-input cases that need the real core (entitlement, ID checks, catalogue) in-process.
+ */
+import { expect } from "chai";
+import { spawn, type ChildProcess } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join, resolve, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import http from "node:http";
+import {
+  createNodeClient,
+  registerMaterials,
+  getMaterial,
+  getBundle,
+  getHistory,
+  revokeMaterial,
+  supersedeMaterial,
+  queryMaterials,
+  getOp,
+  getReadiness,
+  waitForAnchored,
+  verify,
+  computeHolderRef,
+  loadBundle,
+  NodeNotAnchoredError,
+  type NodeClient,
+  type NodeMaterialInput,
+} from "../../../sdk/src/index.js";
+import { startCoreFixture, waitFor, TYPE, OTHER_TYPE, JUR, MEMBER_USCC, type CoreFixture } from "../helpers/core.js";
+import { freePort } from "../helpers/chain.js";
+import { hashToken } from "../../../node/src/api/auth.js";
+import { buildApi } from "../../../node/src/api/server.js";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+const TOKEN = "e2e-token";
+const enc = new TextEncoder();
+const HOLDER = { idType: "RESIDENT_ID", idNumber: "31010419900307123X" };
+const material = (text: string, o: Partial<NodeMaterialInput> = {}): NodeMaterialInput => ({
+  typeCode: TYPE,
+  jurisdiction: JUR,
+  content: enc.encode(text),
+  holder: HOLDER,
+  issuedAt: 1_767_225_600,
+  validFrom: 1_767_225_600,
+  ...o,
+});
+
+function sse(url: string, token: string): { events: { event: string; data: any }[]; close(): void } {
+  const events: { event: string; data: any }[] = [];
+  const req = http.get(`${url}/v1/events`, { headers: { authorization: `Bearer ${token}` } }, (res) => {
+    let buf = "";
+    res.on("data", (d) => {
+      buf += d;
+      let i;
+      while ((i = buf.indexOf("\n\n")) >= 0) {
+        const block = buf.slice(0, i);
+        buf = buf.slice(i + 2);
+        const ev = /^event: (.*)$/m.exec(block)?.[1];
+        const data = /^data: (.*)$/m.exec(block)?.[1];
+        if (ev && data) events.push({ event: ev, data: JSON.parse(data) });
+      }
+    });
+  });
+  req.on("error", () => {});
+  return { events, close: () => req.destroy() };
+}
+
+describe("node e2e: separate node process over HTTP (hardhat node)", function () {
+  this.timeout(240_000);
+  let fx: CoreFixture;
+  let child: ChildProcess;
+  let exited: Promise<number | null>;
+  let url: string;
+  let client: NodeClient;
+  let out = "";
+
+  before(async () => {
+    fx = await startCoreFixture();
+    const port = await freePort();
+    const cfg = {
+      ...fx.config({ confirmations: 0, api: { host: "127.0.0.1", port, tokens: [hashToken(TOKEN)] } }),
+      indexer: { startBlock: 0, pollMs: 100, maxLagBlocks: 2 },
+    };
+    const file = join(fx.dir, "node.json");
+    writeFileSync(file, JSON.stringify(cfg, null, 2));
+    child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "node/src/cli/main.ts"), "node", "start", "--config", file], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout!.on("data", (d) => (out += d));
+    child.stderr!.on("data", (d) => (out += d));
+    exited = new Promise((r) => child.on("exit", (code) => r(code)));
+    await waitFor(async () => out.includes('"event":"listening"'), 60_000, `node to listen; output:\n${out}`);
+    url = JSON.parse(out.split("\n").find((l) => l.includes('"event":"listening"'))!).url;
+    client = createNodeClient({ url, token: TOKEN });
+  });
+  after(async () => {
+    if (child && child.exitCode === null) {
+      child.kill("SIGKILL");
+      await exited;
+    }
+    await fx?.close();
+  });
+
+  it("register -> anchored -> bundle -> SDK verify VALID; indexer history and queries", async () => {
+    const events = sse(url, TOKEN);
+    const [ack] = await registerMaterials(client, { materials: [material("licence A")] });
+    const early = await getBundle(client, { id: ack.id }).catch((e) => e);
+    if (early instanceof Error) expect(early).to.be.instanceOf(NodeNotAnchoredError);
+    const m = await waitForAnchored(client, { id: ack.id, timeoutMs: 30_000 });
+    expect(m.anchor!.root).to.match(/^0x[0-9a-f]{64}$/);
+    const bundle = loadBundle(await getBundle(client, { id: ack.id }));
+    const res = await verify({ content: enc.encode("licence A") }, bundle, { provider: fx.chain.url, ledger: fx.ledgerAddress });
+    expect(res.ok, JSON.stringify(res.checks)).to.equal(true);
+    for (const c of res.checks) expect(["VALID", "SKIPPED"], `${c.check} ${c.reason}`).to.include(c.status);
+    expect(res.checks.filter((c) => c.status === "VALID").map((c) => c.check)).to.include.members(["INTEGRITY", "ANCHORED", "ISSUER_ENTITLED", "STATUS", "VALIDITY_WINDOW"]);
+    const tampered = await verify({ content: enc.encode("licence B") }, bundle, { provider: fx.chain.url });
+    expect(tampered.ok).to.equal(false);
+
+    // the indexer learns the header and the anchor
+    const st = await waitFor(async () => {
+      const s = await getMaterial(client, { id: ack.id });
+      return s.chain?.anchored ? s : undefined;
+    }, 20_000, "indexer to see the anchor");
+    expect(st.chain!.root).to.equal(m.anchor!.root);
+    expect((await getHistory(client, { id: ack.id })).map((e) => e.event)).to.deep.equal(["Anchored"]);
+    const holderRef = computeHolderRef(HOLDER, fx.keys.holderKey);
+    const q = await queryMaterials(client, { holderRef, type: TYPE, issuer: MEMBER_USCC });
+    expect(q.items.map((i) => i.id)).to.include(ack.id);
+    expect((await queryMaterials(client, { holderRef, to: 1_000 })).items).to.deep.equal([]);
+    await waitFor(async () => events.events.some((e) => e.event === "material" && e.data.leaf === ack.id && e.data.state === "anchored"), 10_000, "SSE anchored event");
+    expect(events.events.some((e) => e.event === "chain" && e.data.event === "Anchored")).to.equal(true);
+    events.close();
+  });
+
+  it("revoke -> verify STATUS INVALID (REVOKED); the indexer shows it", async () => {
+    const [ack] = await registerMaterials(client, { materials: [material("licence R")] });
+    await waitForAnchored(client, { id: ack.id, timeoutMs: 30_000 });
+    const op = await revokeMaterial(client, { id: ack.id, reason: 4 });
+    await waitFor(async () => (await getOp(client, { opId: op.opId })).state === "done", 30_000, "revoke op");
+    const res = await verify({ content: enc.encode("licence R") }, loadBundle(await getBundle(client, { id: ack.id })), { provider: fx.chain.url });
+    const status = res.checks.find((c) => c.check === "STATUS")!;
+    expect(res.ok).to.equal(false);
+    expect(status.status).to.equal("INVALID");
+    expect(status.reason).to.equal("REVOKED");
+    const st = await waitFor(async () => {
+      const s = await getMaterial(client, { id: ack.id });
+      return s.chain?.status === "revoked" ? s : undefined;
+    }, 20_000, "indexer to see the revocation");
+    expect(st.chain!.reason).to.equal(4);
+    expect((await getHistory(client, { id: ack.id })).map((e) => e.event)).to.deep.equal(["Anchored", "MaterialRevoked"]);
+  });
+
+  it("supersede -> the old material points to its successor (node, chain index, verify)", async () => {
+    const [ack] = await registerMaterials(client, { materials: [material("licence v1")] });
+    await waitForAnchored(client, { id: ack.id, timeoutMs: 30_000 });
+    const { ack: next, op } = await supersedeMaterial(client, { id: ack.id, material: material("licence v2", { issuedAt: 1_767_312_000 }) });
+    expect(op.newLeaf).to.equal(next.id);
+    const v2 = await waitForAnchored(client, { id: next.id, timeoutMs: 30_000 });
+    expect(v2.header!.supersedes).to.equal(ack.id);
+    expect(v2.header!.version).to.equal(2);
+    await waitFor(async () => (await getOp(client, { opId: op.opId })).state === "done", 30_000, "supersede op");
+    const old = await waitFor(async () => {
+      const s = await getMaterial(client, { id: ack.id });
+      return s.chain?.supersededBy ? s : undefined;
+    }, 20_000, "indexer to see the supersession");
+    expect(old.chain!.supersededBy).to.equal(next.id);
+    expect(old.supersededBy).to.equal(next.id);
+    const res = await verify({ content: enc.encode("licence v1") }, loadBundle(await getBundle(client, { id: ack.id })), { provider: fx.chain.url });
+    const status = res.checks.find((c) => c.check === "STATUS")!;
+    expect(status.reason).to.equal("SUPERSEDED");
+    expect(status.details.successor).to.equal(next.id);
+    const ok2 = await verify({ content: enc.encode("licence v2") }, loadBundle(await getBundle(client, { id: next.id })), { provider: fx.chain.url });
+    expect(ok2.ok, JSON.stringify(ok2.checks)).to.equal(true);
+  });
+
+  it("readyz (chain reachable, indexer caught up) and metrics from core, API and indexer", async () => {
+    const r = await waitFor(async () => {
+      const x = await getReadiness(client);
+      return x.ready ? x : undefined;
+    }, 20_000, "ready");
+    expect(r.chain.ok).to.equal(true);
+    expect(r.indexer!.caughtUp).to.equal(true);
+    const text = await (await fetch(`${url}/metrics`)).text();
+    for (const name of ["tongban_indexer_lag_blocks", "tongban_http_request_duration_seconds_bucket", "tongban_queue_depth", "tongban_indexer_block"]) {
+      expect(text, name).to.include(name);
+    }
+    const doc = await (await fetch(`${url}/openapi.json`)).json();
+    expect(doc.openapi).to.equal("3.1.0");
+  });
+
+  it("SIGTERM stops the node cleanly (exit 0)", async () => {
+    process.kill(child.pid!, "SIGTERM");
+    expect(await exited).to.equal(0);
+    expect(out).to.include('"event":"stopped"');
+  });
+
+  it("bad input that needs the real core: 403 NOT_ENTITLED, 400 INVALID_ID, 422 UNKNOWN_TYPE; nothing persisted", async () => {
+    const core = await fx.newCore({ confirmations: 0 });
+    const app = await buildApi({ service: core.service, tokens: [hashToken(TOKEN)] });
+    const body = (o: Record<string, unknown>) => ({ typeCode: TYPE, jurisdiction: JUR, contentHash: "0x" + "cd".repeat(32), holder: HOLDER, validFrom: 1_767_225_600, ...o });
+    const post = async (url2: string, payload: unknown) => app.inject({ method: "POST", url: url2, payload: payload as object, headers: { authorization: `Bearer ${TOKEN}` } });
+    const before = core.service.stats().pending;
+    const cases: [unknown, number, string][] = [
+      [body({ typeCode: OTHER_TYPE }), 403, "NOT_ENTITLED"],
+      [body({ jurisdiction: 330100 }), 403, "NOT_ENTITLED"],
+      [body({ holder: { idType: "RESIDENT_ID", idNumber: "110105194912310021" } }), 400, "INVALID_ID"],
+      [body({ typeCode: "NOT_IN_CATALOGUE" }), 422, "UNKNOWN_TYPE"],
+    ];
+    for (const [payload, status, code] of cases) {
+      const r = await post("/v1/materials", payload);
+      expect(r.statusCode, r.body).to.equal(status);
+      expect(r.json().code).to.equal(code);
+      expect(r.json().details).to.be.an("object");
+    }
+    const bulk = await post("/v1/materials/bulk", { materials: [body({}), body({ contentHash: "0x" + "ce".repeat(32) }), body({ typeCode: OTHER_TYPE })] });
+    expect(bulk.statusCode).to.equal(403);
+    expect(bulk.json().details.index).to.equal(2);
+    expect(core.service.stats().pending).to.equal(before);
+    const id = "0x" + "ab".repeat(32);
+    const nf = await app.inject({ method: "GET", url: `/v1/materials/${id}`, headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(nf.statusCode).to.equal(404);
+    await app.close();
+  });
+});
