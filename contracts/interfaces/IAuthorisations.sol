@@ -205,6 +205,8 @@ interface IAuthorisations {
     error InvalidMatter(bytes32 matter);
     /// No item, too many items, or a zero item.
     error InvalidScope(uint256 typeCount, uint256 leafCount);
+    /// A scope type code is not a registered material type of the ledger.
+    error UnknownMaterialType(bytes32 typeCode);
     /// notBefore > notAfter, or the window already ended.
     error InvalidWindow(uint64 notBefore, uint64 notAfter);
     error InvalidMaxUses(uint32 maxUses);

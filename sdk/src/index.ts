@@ -15,3 +15,4 @@ export { runVerifyCommand, formatVerification, type VerifyCommandParameters, typ
 export * as contracts from "./contracts/types/index.js";
 export * from "./audit/index.js";
 export * from "./catalogue/index.js";
+export * from "./grants/index.js";
