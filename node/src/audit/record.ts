@@ -1,5 +1,5 @@
 /**
- * Use records as the node's log keeps them. The canonical encoding is the SDK's (`sdk/src/audit/record.ts`,
+ * Use records as the node's log keeps them. The canonical encoding is the SDK's, used as is (`sdk/src/audit/record.ts`,
  * 235 bytes: version, direction, basis, time (unix s), requestId, grantId, matter, requester, custodian,
  * typeCode, leaf); the log leaf is SHA-256(0x00 || encoding). This module adds what the node indexes beside
  * the record without committing to it in the leaf: the material's holder reference (from its anchored header,
@@ -8,6 +8,7 @@
  * The custodian's SERVED record and the requester's RECEIVED record of one exchange are equal except for the
  * direction; `requestId` is the requester's random nonce of the signed request.
  */
+import { encodeUseRecord as sdkEncode, decodeUseRecord as sdkDecode, USE_RECORD_BYTES, USE_RECORD_VERSION } from "@tongban/sdk";
 
 export type Direction = "SERVED" | "RECEIVED";
 
@@ -35,52 +36,44 @@ export interface UseRecord extends Omit<UseRecordInput, "holderRef"> {
   seq: number;
 }
 
-export const RECORD_VERSION = 1;
-export const RECORD_BYTES = 235;
-const DIR: Record<Direction, number> = { SERVED: 1, RECEIVED: 2 };
-const BASIS_GRANT = 1;
+export const RECORD_VERSION = USE_RECORD_VERSION;
+export const RECORD_BYTES = USE_RECORD_BYTES;
 
-/** Byte offsets of the 32-byte fields (index keys are sliced straight from the encoding). */
+/** Byte offsets of the 32-byte fields in the SDK layout (index keys are sliced straight from the encoding). */
 export const FIELD_OFFSET = { requestId: 11, grantId: 43, matter: 75, requester: 107, custodian: 139, typeCode: 171, leaf: 203 } as const;
-const B32 = ["requestId", "grantId", "matter", "requester", "custodian", "typeCode", "leaf"] as const;
 
-function putHex(b: Buffer, off: number, hex: string, field: string): void {
-  if (typeof hex !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(hex)) throw new TypeError(`use record ${field} must be 0x + 32 bytes hex`);
-  b.write(hex.slice(2), off, 32, "hex");
-}
-
-/** Canonical encoding (byte-identical to the SDK's `encodeUseRecord`, pinned by test/node/audit). */
+/** Canonical encoding: the SDK's `encodeUseRecord` (basis GRANT). @throws UseRecordError naming the field */
 export function encodeUseRecord(r: Omit<UseRecordInput, "holderRef"> & { holderRef?: string }): Buffer {
-  const b = Buffer.alloc(RECORD_BYTES);
-  b[0] = RECORD_VERSION;
-  const d = DIR[r.direction];
-  if (!d) throw new TypeError("use record direction must be SERVED or RECEIVED");
-  b[1] = d;
-  b[2] = BASIS_GRANT;
   if (!Number.isSafeInteger(r.time) || r.time < 0) throw new TypeError("use record time must be unix seconds");
-  b.writeUInt32BE(Math.floor(r.time / 2 ** 32), 3);
-  b.writeUInt32BE(r.time >>> 0, 7);
-  for (const f of B32) putHex(b, FIELD_OFFSET[f], r[f], f);
-  return b;
+  const b = sdkEncode({
+    direction: r.direction,
+    basis: "GRANT",
+    time: BigInt(r.time),
+    requestId: r.requestId,
+    grantId: r.grantId,
+    matter: r.matter,
+    requester: r.requester,
+    custodian: r.custodian,
+    typeCode: r.typeCode,
+    leaf: r.leaf,
+  });
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
-const hx = (b: Buffer, off: number) => "0x" + b.toString("hex", off, off + 32);
-
-/** Decode a canonical record. @throws TypeError on a malformed encoding */
-export function decodeUseRecord(b: Buffer, seq: number): UseRecord {
-  if (b.length !== RECORD_BYTES || b[0] !== RECORD_VERSION || (b[1] !== 1 && b[1] !== 2) || b[2] !== BASIS_GRANT) {
-    throw new TypeError(`use record ${seq} is malformed`);
-  }
+/** Decode a canonical record (SDK `decodeUseRecord`) with its log position. @throws UseRecordError */
+export function decodeUseRecord(b: Uint8Array, seq: number): UseRecord {
+  const r = sdkDecode(b);
+  const lc = (x: string) => x.toLowerCase();
   return {
     seq,
-    direction: b[1] === 1 ? "SERVED" : "RECEIVED",
-    time: b.readUInt32BE(3) * 2 ** 32 + b.readUInt32BE(7),
-    requestId: hx(b, 11),
-    grantId: hx(b, 43),
-    matter: hx(b, 75),
-    requester: hx(b, 107),
-    custodian: hx(b, 139),
-    typeCode: hx(b, 171),
-    leaf: hx(b, 203),
+    direction: r.direction,
+    time: Number(r.time),
+    requestId: lc(r.requestId),
+    grantId: lc(r.grantId),
+    matter: lc(r.matter),
+    requester: lc(r.requester),
+    custodian: lc(r.custodian),
+    typeCode: lc(r.typeCode),
+    leaf: lc(r.leaf),
   };
 }

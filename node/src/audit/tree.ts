@@ -6,8 +6,9 @@
  * it and its left sibling: amortised 2 writes, worst log2(n). The root of any size and every inclusion or
  * consistency proof are folds of O(log n) perfect-subtree hashes, so a proof is one batched read.
  *
- * The proofs produced here are the RFC 9162 (section 2.1.3 / 2.1.4) audit paths and consistency proofs;
- * verifiers (the SDK's, or `verify*` below used by the audit check) need nothing of this storage.
+ * The proofs produced here are the RFC 9162 (section 2.1.3 / 2.1.4) audit paths and consistency proofs,
+ * verified with the SDK's `verifyInclusion` / `verifyConsistency`; this file only addresses stored nodes so
+ * that all the nodes of many proofs are fetched in ONE batched read (the SDK's reader asks node by node).
  */
 import { createHash } from "node:crypto";
 
@@ -118,71 +119,4 @@ export function consistencySpans(m: number, n: number): Span[] {
   };
   sub(m, 0, n, true);
   return out;
-}
-
-// ------------------------------------------------------------------------------------------------ verifiers
-
-function eq(a: Uint8Array, b: Uint8Array): boolean {
-  return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
-}
-
-/** RFC 9162 2.1.3.2: verify an inclusion proof of `leaf` (a leaf HASH) at `index` in a tree of `size`. */
-export function verifyInclusionProof(leaf: Uint8Array, index: number, size: number, proof: Uint8Array[], root: Uint8Array): boolean {
-  if (!(index >= 0 && index < size)) return false;
-  let fn = index;
-  let sn = size - 1;
-  let r: Buffer = Buffer.from(leaf);
-  for (const p of proof) {
-    if (sn === 0) return false;
-    if (fn % 2 === 1 || fn === sn) {
-      r = nodeHash(p, r);
-      if (fn % 2 === 0) {
-        while (fn % 2 === 0 && fn !== 0) {
-          fn = Math.floor(fn / 2);
-          sn = Math.floor(sn / 2);
-        }
-      }
-    } else {
-      r = nodeHash(r, p);
-    }
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
-  }
-  return sn === 0 && eq(r, root);
-}
-
-/** RFC 9162 2.1.4.2: verify a consistency proof between (size1, root1) and (size2, root2). */
-export function verifyConsistencyProof(size1: number, size2: number, proof: Uint8Array[], root1: Uint8Array, root2: Uint8Array): boolean {
-  if (size1 === size2) return proof.length === 0 && eq(root1, root2);
-  if (!(size1 > 0 && size1 < size2)) return size1 === 0 && proof.length === 0;
-  const path = [...proof];
-  if (isPow2(size1)) path.unshift(root1);
-  if (path.length === 0) return false;
-  let fn = size1 - 1;
-  let sn = size2 - 1;
-  while (fn % 2 === 1) {
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
-  }
-  let fr: Buffer = Buffer.from(path[0]!);
-  let sr: Buffer = Buffer.from(path[0]!);
-  for (let i = 1; i < path.length; i++) {
-    const c = path[i]!;
-    if (sn === 0) return false;
-    if (fn % 2 === 1 || fn === sn) {
-      fr = nodeHash(c, fr);
-      sr = nodeHash(c, sr);
-      if (fn % 2 === 0) {
-        while (fn % 2 === 0 && fn !== 0) {
-          fn = Math.floor(fn / 2);
-          sn = Math.floor(sn / 2);
-        }
-      }
-    } else {
-      sr = nodeHash(sr, c);
-    }
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
-  }
-  return eq(fr, root1) && eq(sr, root2) && sn === 0;
 }

@@ -6,7 +6,11 @@ import { randomBytes, createHash } from "node:crypto";
 import { ClassicLevel } from "classic-level";
 import { UseLog, LK, historyToCsv, DuplicateKeyError, type LogDB } from "../../../node/src/audit/use-log.js";
 import { encodeUseRecord, decodeUseRecord, type UseRecordInput } from "../../../node/src/audit/record.js";
-import { leafHash, nodeHash, verifyInclusionProof, verifyConsistencyProof, EMPTY_ROOT } from "../../../node/src/audit/tree.js";
+import { leafHash, nodeHash, EMPTY_ROOT } from "../../../node/src/audit/tree.js";
+import { verifyInclusion, verifyConsistency, encodeUseRecord as sdkEncodeUseRecord } from "@tongban/sdk";
+
+const verifyInclusionProof = (leaf: Buffer, m: number, n: number, proof: Buffer[], root: Buffer) => verifyInclusion(leaf, m, n, proof, root).status === "VALID";
+const verifyConsistencyProof = (m: number, n: number, proof: Buffer[], r1: Buffer, r2: Buffer) => verifyConsistency(m, n, r1, r2, proof).status === "VALID";
 
 const b32 = () => "0x" + randomBytes(32).toString("hex");
 
@@ -58,7 +62,9 @@ describe("audit: use log (RFC 6962 Merkle log in LevelDB)", function () {
     expect(enc.length).to.equal(235);
     const { holderRef: _h, ...encoded } = r;
     expect(decodeUseRecord(enc, 7)).to.deep.equal({ ...encoded, seq: 7 });
-    expect(() => encodeUseRecord({ ...r, grantId: "0x12" })).to.throw(TypeError);
+    expect(() => encodeUseRecord({ ...r, grantId: "0x12" })).to.throw(/grantId/);
+    // byte-identical to the SDK's canonical encoding
+    expect(Buffer.from(sdkEncodeUseRecord({ ...encoded, basis: "GRANT", time: BigInt(r.time) })).equals(enc)).to.equal(true);
   });
 
   it("roots, inclusion and consistency proofs match the RFC 6962 reference for every size 1..70", async () => {

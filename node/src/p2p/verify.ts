@@ -1,0 +1,31 @@
+/**
+ * The requester's check of received content before its department sees it: the SDK's `verify` (content hash
+ * vs header, header vs leaf, Merkle proof vs root, and one `materialState` eth_call: anchored, issuer
+ * entitled, status, hash algorithm; plus the validity window), against the ledger this node trusts.
+ *
+ * With `cacheMs` > 0 the `materialState` answer for the same (root, leaf) is reused that long: a revocation
+ * or suspension of the material is then noticed up to `cacheMs` late by this requester (benchmarks; default 0).
+ */
+import { verify, type ChainReader, type ProofBundle, type VerificationResult } from "@tongban/sdk";
+import type { ChainRpc } from "./chain.js";
+
+export function onlineVerifier(rpc: ChainRpc, ledger: string, opts: { cacheMs?: number } = {}): (content: Uint8Array, bundle: ProofBundle) => Promise<VerificationResult> {
+  const cacheMs = opts.cacheMs ?? 0;
+  const cache = new Map<string, { at: number; p: Promise<string> }>();
+  const reader: ChainReader = {
+    call: ({ to, data }) => {
+      if (cacheMs <= 0) return rpc.call(to, data);
+      const k = `${to}|${data}`;
+      const hit = cache.get(k);
+      const now = Date.now();
+      if (hit && now - hit.at < cacheMs) return hit.p;
+      const p = rpc.call(to, data);
+      if (cache.size > 10_000) cache.clear();
+      cache.set(k, { at: now, p });
+      p.catch(() => cache.delete(k));
+      return p;
+    },
+    getNetwork: async () => ({ chainId: BigInt(await rpc.chainId()) }),
+  };
+  return (content, bundle) => verify({ content }, bundle, { provider: reader, ledger });
+}
