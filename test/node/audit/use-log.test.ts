@@ -78,7 +78,7 @@ describe("audit: use log (RFC 6962 Merkle log in LevelDB)", function () {
       const root = mth(datas);
       expect(log.root()).to.equal("0x" + root.toString("hex"), `root of size ${n}`);
     }
-    const roots = [Buffer.alloc(0)];
+    const roots: Buffer[] = [Buffer.alloc(0)];
     for (let n = 1; n <= 70; n++) roots.push(mth(datas.slice(0, n)));
     for (const n of [1, 2, 3, 5, 8, 13, 31, 32, 33, 64, 70]) {
       expect(await log.rootAt(n)).to.equal("0x" + roots[n]!.toString("hex"));
