@@ -120,6 +120,15 @@ function seconds(at: VerifyOptions["at"]): bigint {
 
 function integrity(input: VerifyInput, b: ProofBundle): CheckResult {
   const h = headerFromJson(b.header);
+  // header -> leaf -> root first: a tampered header is reported as such even when its algorithm is unknown
+  const leaf = computeLeaf(h);
+  if (leaf !== b.leaf.toLowerCase()) {
+    return result("INTEGRITY", "INVALID", "LEAF_MISMATCH", "the header does not hash to the bundle's leaf", { expected: b.leaf, actual: leaf });
+  }
+  const reached = processProof(leaf, b.proof);
+  if (reached !== b.root.toLowerCase()) {
+    return result("INTEGRITY", "INVALID", "PROOF_MISMATCH", "the Merkle proof does not lead from the leaf to the root", { root: b.root, reached });
+  }
   let contentHash: string;
   if ("content" in input) {
     try {
@@ -132,14 +141,6 @@ function integrity(input: VerifyInput, b: ProofBundle): CheckResult {
   }
   if (contentHash !== b.header.contentHash.toLowerCase()) {
     return result("INTEGRITY", "INVALID", "CONTENT_HASH_MISMATCH", `content ${hashAlgName(h.hashAlg)} does not match the header`, { expected: b.header.contentHash, actual: contentHash });
-  }
-  const leaf = computeLeaf(h);
-  if (leaf !== b.leaf.toLowerCase()) {
-    return result("INTEGRITY", "INVALID", "LEAF_MISMATCH", "the header does not hash to the bundle's leaf", { expected: b.leaf, actual: leaf });
-  }
-  const reached = processProof(leaf, b.proof);
-  if (reached !== b.root.toLowerCase()) {
-    return result("INTEGRITY", "INVALID", "PROOF_MISMATCH", "the Merkle proof does not lead from the leaf to the root", { root: b.root, reached });
   }
   return result("INTEGRITY", "VALID", "INTEGRITY_OK", `content, header, leaf and proof agree (${hashAlgName(h.hashAlg)})`, { leaf, root: b.root, contentHash });
 }
