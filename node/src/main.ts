@@ -18,6 +18,7 @@ import type { NodeCore } from "./core/service.js";
 import { forComponent, errInfo, type Logger } from "./core/log.js";
 import { Indexer } from "./indexer/indexer.js";
 import { FailoverRpc } from "./indexer/rpc.js";
+import { HeaderFeed } from "./indexer/headers.js";
 import { buildApi } from "./api/server.js";
 
 export interface IndexerConfig {
@@ -45,20 +46,6 @@ function indexerConfig(config: NodeConfig, env: NodeJS.ProcessEnv): IndexerConfi
   return c;
 }
 
-/**
- * Keep the indexer's header knowledge in step with the core: when one of this node's materials is anchored,
- * record its header and root so holder/issuer/type queries find it.
- */
-function feedHeaders(core: NodeCore, indexer: Indexer, log: Logger): () => void {
-  return core.service.onChange((e) => {
-    if (e.kind !== "material" || e.state !== "anchored") return;
-    void core.service
-      .getMaterial(e.leaf)
-      .then((rec) => indexer.addHeader(rec.id, rec.header, rec.anchor?.root ?? e.root))
-      .catch((err) => log.warn({ leaf: e.leaf, err: errInfo(err) }, "could not index the header of an anchored material"));
-  });
-}
-
 /** Start a node from a loaded config. */
 export async function startNode(config: NodeConfig, opts: { env?: NodeJS.ProcessEnv } = {}): Promise<RunningNode> {
   const env = opts.env ?? process.env;
@@ -78,23 +65,22 @@ export async function startNode(config: NodeConfig, opts: { env?: NodeJS.Process
     logger: forComponent(logger, "indexer"),
   });
   let api: FastifyInstance | undefined;
-  let unfeed = () => {};
-  let started: "none" | "core" | "indexer" | "api" = "none";
+  // the headers of this node's own materials, as they are anchored (holder/issuer/type queries need them)
+  const feed = new HeaderFeed(core.service, indexer, forComponent(logger, "indexer"));
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       if (api) await api.close().catch((e) => logger.error({ err: errInfo(e) }, "closing the API failed"));
-      unfeed();
-      if (started !== "none") await indexer.stop().catch((e) => logger.error({ err: errInfo(e) }, "stopping the indexer failed"));
-      if (started !== "none") await core.stop().catch((e) => logger.error({ err: errInfo(e) }, "stopping the core failed"));
+      await feed.stop();
+      await indexer.stop().catch((e) => logger.error({ err: errInfo(e) }, "stopping the indexer failed"));
+      await core.stop().catch((e) => logger.error({ err: errInfo(e) }, "stopping the core failed"));
       logger.info("node stopped");
     })());
+  if (config.api.tokens.length === 0) logger.warn("no API tokens configured (api.tokens): every /v1 request will be refused");
   try {
     await core.start();
-    started = "core";
-    unfeed = feedHeaders(core, indexer, forComponent(logger, "indexer"));
+    feed.start();
     await indexer.start();
-    started = "indexer";
     api = await buildApi({
       service: core.service,
       indexer,
@@ -105,7 +91,6 @@ export async function startNode(config: NodeConfig, opts: { env?: NodeJS.Process
       maxLagBlocks: ic.maxLagBlocks,
     });
     const url = await api.listen({ host: config.api.host, port: config.api.port });
-    started = "api";
     logger.info({ url, member: config.memberId, ledger: config.ledgerAddress }, "node API listening");
     return { url, core, indexer, api, logger, stop };
   } catch (e) {

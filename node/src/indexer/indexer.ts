@@ -451,20 +451,31 @@ export class Indexer implements IndexerView {
    * Idempotent; a later call may add the root. Not chain state: never rolled back.
    */
   async addHeader(leaf: string, header: HeaderJson, root?: string): Promise<void> {
+    await this.addHeaders([{ leaf, header, root }]);
+  }
+
+  /** {@link addHeader} for many materials in one LevelDB batch. */
+  async addHeaders(items: readonly { leaf: string; header: HeaderJson; root?: string | null }[]): Promise<void> {
     await this.open();
-    leaf = leaf.toLowerCase();
-    const prev = await this.db.get(`H!${leaf}`);
-    const old = prev ? (JSON.parse(prev) as { header: HeaderJson; root: string | null }) : null;
-    const rec = { header, root: root?.toLowerCase() ?? old?.root ?? null };
-    if (old && old.root === rec.root) return;
-    const t = tkey(header.issuedAt);
     const batch = this.db.batch();
-    batch.put(`H!${leaf}`, JSON.stringify(rec));
-    batch.put(`qh!${header.holderRef.toLowerCase()}!${t}!${leaf}`, "");
-    batch.put(`qi!${header.issuer.toLowerCase()}!${t}!${leaf}`, "");
-    batch.put(`qt!${header.typeCode.toLowerCase()}!${t}!${leaf}`, "");
-    batch.put(`qa!${t}!${leaf}`, "");
-    await batch.write();
+    let n = 0;
+    for (const it of items) {
+      const leaf = it.leaf.toLowerCase();
+      const prev = await this.db.get(`H!${leaf}`);
+      const old = prev ? (JSON.parse(prev) as { header: HeaderJson; root: string | null }) : null;
+      const rec = { header: it.header, root: it.root?.toLowerCase() ?? old?.root ?? null };
+      if (old && old.root === rec.root) continue;
+      const h = it.header;
+      const t = tkey(h.issuedAt);
+      batch.put(`H!${leaf}`, JSON.stringify(rec));
+      batch.put(`qh!${h.holderRef.toLowerCase()}!${t}!${leaf}`, "");
+      batch.put(`qi!${h.issuer.toLowerCase()}!${t}!${leaf}`, "");
+      batch.put(`qt!${h.typeCode.toLowerCase()}!${t}!${leaf}`, "");
+      batch.put(`qa!${t}!${leaf}`, "");
+      n++;
+    }
+    if (n) await batch.write();
+    else await batch.close();
   }
 
   // ------------------------------------------------------------------------------------------ queries

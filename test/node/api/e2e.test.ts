@@ -69,6 +69,17 @@ function sse(url: string, token: string): { events: { event: string; data: any }
   return { events, close: () => req.destroy() };
 }
 
+function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((res) => {
+    const c = spawn(process.execPath, ["--import", "tsx", join(ROOT, "node/src/cli/main.ts"), ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    c.stdout!.on("data", (d) => (stdout += d));
+    c.stderr!.on("data", (d) => (stderr += d));
+    c.on("close", (code) => res({ code, stdout, stderr }));
+  });
+}
+
 describe("node e2e: separate node process over HTTP (hardhat node)", function () {
   this.timeout(240_000);
   let fx: CoreFixture;
@@ -191,6 +202,72 @@ describe("node e2e: separate node process over HTTP (hardhat node)", function ()
     }
     const doc = await (await fetch(`${url}/openapi.json`)).json();
     expect(doc.openapi).to.equal("3.1.0");
+  });
+
+  it("bulk: 2,000 materials in one request, all anchored and found by holder (paged)", async () => {
+    const holder = { idType: "USCC", idNumber: "91310104MA1K000018" };
+    const materials = Array.from({ length: 2000 }, (_, i) =>
+      material("", { content: undefined, contentHash: "0x" + (i + 1).toString(16).padStart(64, "0"), holder, issuedAt: 1_767_225_600 + i }),
+    );
+    const acks = await registerMaterials(client, { materials });
+    expect(acks).to.have.length(2000);
+    expect(new Set(acks.map((a) => a.id)).size).to.equal(2000);
+    await waitForAnchored(client, { id: acks[1999].id, timeoutMs: 60_000 });
+    await waitForAnchored(client, { id: acks[0].id, timeoutMs: 60_000 });
+    const holderRef = computeHolderRef(holder, fx.keys.holderKey);
+    const found = await waitFor(async () => {
+      const ids: string[] = [];
+      let after: string | undefined;
+      do {
+        const page = await queryMaterials(client, { holderRef, limit: 1000, after });
+        ids.push(...page.items.map((i) => i.id));
+        after = page.next;
+      } while (after);
+      return ids.length === 2000 ? ids : undefined;
+    }, 30_000, "2,000 materials indexed by holder");
+    expect(new Set(found)).to.deep.equal(new Set(acks.map((a) => a.id)));
+  });
+
+  it("CLI against the node: register --wait, bundle, verify (exit 0), revoke, verify (exit 1 REVOKED), supersede", async () => {
+    const tokenFile = join(fx.dir, "token");
+    writeFileSync(tokenFile, TOKEN + "\n");
+    const doc = join(fx.dir, "permit.txt");
+    writeFileSync(doc, "permit #7");
+    const conn = ["--url", url, "--token-file", tokenFile];
+    const reg = await cli(["register", ...conn, "--type", TYPE, "--jurisdiction", String(JUR), "--file", doc, "--holder-id", HOLDER.idNumber, "--valid-from", "2026-01-01", "--issued-at", "2026-01-01", "--wait"]);
+    expect(reg.code, reg.stderr).to.equal(0);
+    const m = JSON.parse(reg.stdout);
+    expect(m.state).to.equal("anchored");
+    const bundleFile = join(fx.dir, "permit.bundle.json");
+    expect((await cli(["bundle", m.id, ...conn, "--out", bundleFile])).code).to.equal(0);
+    const ok = await cli(["verify", bundleFile, "--content", doc, "--rpc", fx.chain.url]);
+    expect(ok.code, ok.stdout + ok.stderr).to.equal(0);
+    expect(ok.stdout).to.match(/VALID\n$/);
+    const wrong = await cli(["verify", bundleFile, "--content", tokenFile, "--rpc", fx.chain.url]);
+    expect(wrong.code).to.equal(1);
+    expect(wrong.stdout).to.match(/CONTENT_HASH_MISMATCH/);
+
+    const rev = await cli(["revoke", m.id, ...conn, "--reason", "2"]);
+    expect(rev.code, rev.stderr).to.equal(0);
+    const op = JSON.parse(rev.stdout);
+    await waitFor(async () => (await getOp(client, { opId: op.opId })).state === "done", 30_000, "revoke op");
+    const bad = await cli(["verify", bundleFile, "--content", doc, "--rpc", fx.chain.url]);
+    expect(bad.code).to.equal(1);
+    expect(bad.stdout).to.match(/INVALID\s+STATUS\s+REVOKED/);
+    const again = await cli(["revoke", m.id, ...conn]);
+    expect(again.code).to.equal(1);
+    expect(JSON.parse(again.stderr.trim()).code).to.equal("CONFLICT");
+
+    const [a] = await registerMaterials(client, { materials: [material("permit #8")] });
+    await waitForAnchored(client, { id: a.id, timeoutMs: 30_000 });
+    writeFileSync(doc, "permit #8, amended");
+    const sup = await cli(["supersede", a.id, ...conn, "--file", doc, "--holder-id", HOLDER.idNumber, "--valid-from", "2026-01-01", "--issued-at", "2026-02-01", "--wait"]);
+    expect(sup.code, sup.stderr).to.equal(0);
+    const s = JSON.parse(sup.stdout);
+    expect(s.material.header.supersedes).to.equal(a.id);
+    expect(s.op.newLeaf).to.equal(s.ack.id);
+    const st = await cli(["status", a.id, ...conn]);
+    expect(JSON.parse(st.stdout).id).to.equal(a.id);
   });
 
   it("SIGTERM stops the node cleanly (exit 0)", async () => {
