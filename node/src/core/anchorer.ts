@@ -13,7 +13,7 @@
  */
 import { MerkleTree } from "@tongban/sdk";
 import type { DB } from "./db.js";
-import { K, PFX, json, parse, readU64, decodeMaterial } from "./db.js";
+import { K, PFX, json, parse, readU64, decodeMaterial, logChunkSize } from "./db.js";
 import {
   ChainUnavailableError,
   LedgerRevertError,
@@ -151,14 +151,14 @@ export class Anchorer {
         pendFirst: 0,
       };
       const logRange = K.range(Buffer.concat([Buffer.from([PFX.p]), g]));
-      for await (const lk of this.db.keys({ ...logRange, reverse: true, limit: 1 })) group.nextSeq = readU64(lk, 37) + 1;
+      for await (const [lk, lv] of this.db.iterator({ ...logRange, reverse: true, limit: 1 })) group.nextSeq = readU64(lk, 37) + logChunkSize(lv);
       let planned = 0;
       const bRange = K.range(Buffer.concat([Buffer.from([PFX.b]), g]));
       for await (const bk of this.db.keys({ ...bRange, reverse: true, limit: 1 })) planned = readU64(bk, 37) + 1;
       group.pendFirst = planned;
-      for await (const [, lv] of this.db.iterator({ gte: K.log(g, planned), lt: logRange.lt })) {
-        group.pendLeaves.push(Buffer.from(lv.subarray(0, 32)));
-        group.pendAt.push(lv.readDoubleBE(32));
+      for await (const e of this.logRange(g, planned, Number.MAX_SAFE_INTEGER)) {
+        group.pendLeaves.push(e.leaf);
+        group.pendAt.push(e.acceptedAt);
       }
       this.pendingCount += group.pendLeaves.length;
       this.groups.set(group.hex, group);
@@ -171,7 +171,7 @@ export class Anchorer {
       const rec = parse<BatchRecord>(raw);
       const group = this.groups.get(bkey.subarray(1, 37).toString("hex"))!;
       const acceptedAt: number[] = [];
-      for await (const lv of this.db.values({ gte: K.log(group.key, rec.from), lte: K.log(group.key, rec.to) })) acceptedAt.push(lv.readDoubleBE(32));
+      for await (const e of this.logRange(group.key, rec.from, rec.to)) acceptedAt.push(e.acceptedAt);
       this.batches.set(rec.root, { rec, key: Buffer.from(bkey), rootBuf: Buffer.from(rec.root.slice(2), "hex"), group, acceptedAt, needsCheck: true, lastBroadcast: 0 });
       this.anchoringCount += rec.count;
     }
@@ -476,7 +476,11 @@ export class Anchorer {
     this.metrics.queueDepth.set(this.pendingCount + this.anchoringCount);
     this.metrics.batchSize.observe(b.rec.count);
     this.metrics.anchors.inc({ result: "confirmed" });
-    for (const t of b.acceptedAt) this.metrics.ackToAnchored.observe((now - t) / 1000);
+    for (const t of b.acceptedAt) {
+      const sec = (now - t) / 1000;
+      this.metrics.ackToAnchored.observe(sec);
+      this.metrics.ackToAnchoredQuantiles.observe(sec);
+    }
     this.emit({ kind: "batch", batchId: b.rec.root, state: "confirmed", root: b.rec.root, count: b.rec.count, txHash, at: now });
     if (this.wantsLeafEvents()) {
       const leaves = await this.batchLeaves(b.group.key, b.rec);
@@ -509,8 +513,25 @@ export class Anchorer {
   /** The leaves of a batch, from the group's intake log. */
   async batchLeaves(g: Buffer, rec: BatchRecord): Promise<Buffer[]> {
     const out: Buffer[] = [];
-    for await (const v of this.db.values({ gte: K.log(g, rec.from), lte: K.log(g, rec.to) })) out.push(Buffer.from(v.subarray(0, 32)));
+    for await (const e of this.logRange(g, rec.from, rec.to)) out.push(e.leaf);
     return out;
+  }
+
+  /** Entries seq `from`..`to` (inclusive) of a group's intake log, read from its chunk records. */
+  async *logRange(g: Buffer, from: number, to: number): AsyncGenerator<{ seq: number; leaf: Buffer; acceptedAt: number }> {
+    const range = K.range(Buffer.concat([Buffer.from([PFX.p]), g]));
+    // the chunk holding `from` starts at or before it
+    let start: Buffer = K.log(g, from);
+    for await (const k of this.db.keys({ gte: range.gte, lte: start, reverse: true, limit: 1 })) start = k;
+    for await (const [k, v] of this.db.iterator({ gte: start, lt: range.lt })) {
+      const first = readU64(k, 37);
+      if (first > to) break;
+      const n = logChunkSize(v);
+      const acceptedAt = v.readDoubleBE(0);
+      for (let i = Math.max(0, from - first); i < n && first + i <= to; i++) {
+        yield { seq: first + i, leaf: Buffer.from(v.subarray(8 + i * 32, 40 + i * 32)), acceptedAt };
+      }
+    }
   }
 
   /** The batch covering seq `seq` of group `g`, if planned. */

@@ -3,7 +3,8 @@
  *
  *   'm' leaf32                  -> material record (binary, see encodeMaterial): ABI header + acceptance data
  *   'g' group36                 -> group meta JSON {type, jurisdiction}      group36 = typeCode32 || jurisdiction u32 BE
- *   'p' group36 seq64           -> leaf32 || acceptedAt f64                  the group's intake log, in order
+ *   'p' group36 firstSeq64      -> acceptedAt f64 || leaf32 * n              the group's intake log, in order: one chunk
+ *                                                                            record per intake write and group
  *   'b' group36 toSeq64         -> batch record JSON (plan, tx, confirmation) covering seqs [from, to] of the group
  *   'r' root32                  -> the 'b' key of the batch with that root
  *   'u' root32                  -> ''  (batch planned but not yet confirmed/failed: recovered on start)
@@ -136,15 +137,29 @@ export function encodeMaterial(header: Buffer, acceptedAt: number, jurisdiction:
   return b;
 }
 
+/** Complete a material record whose first 320 bytes already hold the header (no copy). */
+export function fillMaterial(b: Buffer, acceptedAt: number, jurisdiction: number, seq: number, flags: number): Buffer {
+  b.writeDoubleBE(acceptedAt, 320);
+  b.writeUInt32BE(jurisdiction, 328);
+  u64(b, 332, seq);
+  b[340] = flags;
+  return b;
+}
+
 export function decodeMaterial(b: Buffer): MaterialRow {
   return { header: b.subarray(0, 320), acceptedAt: b.readDoubleBE(320), jurisdiction: b.readUInt32BE(328), seq: readU64(b, 332), flags: b[340]! };
 }
 
-export function logValue(leaf: Buffer, acceptedAt: number): Buffer {
-  const v = Buffer.allocUnsafe(40);
-  leaf.copy(v, 0);
-  v.writeDoubleBE(acceptedAt, 32);
+/** A chunk of a group's intake log: the leaves accepted in one write, from seq `firstSeq` (the key) on. */
+export function logChunk(leaves: Buffer[], acceptedAt: number): Buffer {
+  const v = Buffer.allocUnsafe(8 + 32 * leaves.length);
+  v.writeDoubleBE(acceptedAt, 0);
+  for (let i = 0; i < leaves.length; i++) leaves[i]!.copy(v, 8 + 32 * i);
   return v;
+}
+
+export function logChunkSize(v: Buffer): number {
+  return (v.length - 8) / 32;
 }
 
 export const json = (v: unknown): Buffer => Buffer.from(JSON.stringify(v));

@@ -8,7 +8,7 @@ import { ValidationError, InvalidIdError, UnknownTypeError, NotEntitledError, Un
 import { encodeHeaderInto, keccakBuf, parseHex, HEADER_BYTES, type BinHeader } from "./header.js";
 import type { RegisterRequest } from "./types.js";
 import type { DB } from "./db.js";
-import { K, json, parse } from "./db.js";
+import { K, json, parse, MATERIAL_BYTES } from "./db.js";
 import { ChainUnavailableError, type LedgerClient } from "./chain.js";
 import type { Logger } from "./log.js";
 import { errInfo } from "./log.js";
@@ -22,7 +22,9 @@ export interface Prepared {
   index: number;
   typeCode: Buffer;
   jurisdiction: number;
-  header: Buffer; // 320-byte ABI encoding
+  header: Buffer; // 320-byte ABI encoding (a view into `record`)
+  /** the material record buffer (MATERIAL_BYTES), header already in place; see db.fillMaterial */
+  record: Buffer;
   leaf: Buffer;
   hashAlg: number;
   contentHash: Buffer;
@@ -68,7 +70,7 @@ function bytes32(v: unknown, index: number, field: string): Buffer {
 }
 
 /** Validate one request and compute its header and leaf. Throws typed errors naming `index`. */
-export function prepareRequest(r: RegisterRequest, index: number, ctx: IntakeContext, scratch = Buffer.allocUnsafe(HEADER_BYTES)): Prepared {
+export function prepareRequest(r: RegisterRequest, index: number, ctx: IntakeContext): Prepared {
   if (!r || typeof r !== "object") throw new ValidationError(`request ${index} is not an object`, { index });
   const typeCode = typeCodeBytes(r.typeCode, index);
   const jurisdiction = uint(r.jurisdiction, index, "jurisdiction", 999_999, true);
@@ -121,9 +123,9 @@ export function prepareRequest(r: RegisterRequest, index: number, ctx: IntakeCon
     throw new ValidationError(`request ${index}: a superseding version must be >= 2`, { index, field: "version" });
   }
   const h: BinHeader = { typeCode, issuer: ctx.issuer, holderRef, contentHash, hashAlg, issuedAt, validFrom, validUntil, version, supersedes };
-  encodeHeaderInto(h, scratch);
-  const header = Buffer.from(scratch);
-  return { index, typeCode, jurisdiction, header, leaf: keccakBuf(header), hashAlg, contentHash, content, supersedes };
+  const record = Buffer.allocUnsafe(MATERIAL_BYTES);
+  const header = encodeHeaderInto(h, record).subarray(0, HEADER_BYTES);
+  return { index, typeCode, jurisdiction, header, record, leaf: keccakBuf(header), hashAlg, contentHash, content, supersedes };
 }
 
 /** A stable fingerprint of a request list (content replaced by its SHA-256) for idempotency keys. */

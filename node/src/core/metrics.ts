@@ -1,7 +1,7 @@
 /**
  * Prometheus metrics of the node core, in their own Registry (node-api exposes `registry` at /metrics).
  */
-import { Registry, Counter, Gauge, Histogram, collectDefaultMetrics } from "prom-client";
+import { Registry, Counter, Gauge, Histogram, Summary, collectDefaultMetrics } from "prom-client";
 
 export interface CoreMetrics {
   registry: Registry;
@@ -15,6 +15,8 @@ export interface CoreMetrics {
   batchSize: Histogram;
   /** seconds from acknowledgement to anchored (confirmed), per material */
   ackToAnchored: Histogram;
+  /** the same latency as quantiles (p50/p90/p99 over the last 10 minutes) */
+  ackToAnchoredQuantiles: Summary;
   /** anchor transactions, by result: confirmed | failed | resent */
   anchors: Counter<"result">;
   /** JSON-RPC errors, by url */
@@ -42,6 +44,14 @@ export function createMetrics(opts: { defaultMetrics?: boolean; registry?: Regis
       name: "tongban_ack_to_anchored_seconds",
       help: "seconds from acknowledgement to confirmed anchor",
       buckets: [0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 30, 60, 300],
+      registers,
+    }),
+    ackToAnchoredQuantiles: new Summary({
+      name: "tongban_ack_to_anchored_quantile_seconds",
+      help: "seconds from acknowledgement to confirmed anchor, quantiles over the last 10 minutes",
+      percentiles: [0.5, 0.9, 0.99],
+      maxAgeSeconds: 600,
+      ageBuckets: 5,
       registers,
     }),
     anchors: new Counter({ name: "tongban_anchor_tx_total", help: "anchor transactions by result", labelNames: ["result"], registers }),

@@ -19,7 +19,7 @@ import type {
 import { EventEmitter } from "node:events";
 import { decodeBytes32String } from "ethers";
 import type { DB } from "./db.js";
-import { K, FLAG_CONTENT, encodeMaterial, logValue, json, parse, decodeMaterial } from "./db.js";
+import { K, FLAG_CONTENT, fillMaterial, logChunk, json, parse, decodeMaterial } from "./db.js";
 import type { Anchorer, BatchRecord, OpRecord } from "./anchorer.js";
 import type { Entitlements, Prepared } from "./intake.js";
 import { prepareRequest, fingerprint, ZERO32 } from "./intake.js";
@@ -27,7 +27,7 @@ import type { ContentStore } from "./store.js";
 import type { LedgerClient } from "./chain.js";
 import type { CoreMetrics } from "./metrics.js";
 import type { Logger } from "./log.js";
-import { decodeHeader, hex, parseHex, HEADER_BYTES } from "./header.js";
+import { decodeHeader, hex, parseHex } from "./header.js";
 import {
   ConflictError,
   NoContentError,
@@ -148,6 +148,16 @@ export interface MaterialServiceInit {
 
 type Put = { type: "put"; key: Buffer; value: Buffer };
 
+interface CommitJob {
+  prepared: Prepared[];
+  idemKey: string | undefined;
+  fp: string | undefined;
+  extra: Put[];
+  ops: OpRecord[];
+  resolve: (acks: RegisterAck[]) => void;
+  reject: (e: unknown) => void;
+}
+
 function typeName(typeCode: Uint8Array): string {
   try {
     return decodeBytes32String(hex(typeCode));
@@ -186,6 +196,10 @@ export class CoreMaterialService implements MaterialService {
   readonly #maxRequests: number;
   readonly #events = new EventEmitter();
   #lock: Promise<unknown> = Promise.resolve();
+  #queue: CommitJob[] = [];
+  #committing = false;
+  #drained: Promise<void> = Promise.resolve();
+  #claimed = new Set<string>();
   #running = false;
 
   constructor(components: MaterialServiceComponents, init: MaterialServiceInit = {}) {
@@ -213,6 +227,7 @@ export class CoreMaterialService implements MaterialService {
     if (!this.#running) return;
     this.#running = false;
     await this.#lock.catch(() => undefined);
+    await this.#drained;
     await this.#c.anchorer.stop();
     this.#events.emit("stop");
   }
@@ -257,9 +272,8 @@ export class CoreMaterialService implements MaterialService {
     }
     // 1. validate everything first (CPU only): all or nothing
     const ctx = { issuer: this.#c.issuer, holderKey: this.#c.holderKey, nowSec: Math.floor(Date.now() / 1000) };
-    const scratch = Buffer.allocUnsafe(HEADER_BYTES);
     const prepared: Prepared[] = new Array(requests.length);
-    for (let i = 0; i < requests.length; i++) prepared[i] = prepareRequest(requests[i]!, i, ctx, scratch);
+    for (let i = 0; i < requests.length; i++) prepared[i] = prepareRequest(requests[i]!, i, ctx);
     // 2. entitlement per distinct (type, jurisdiction), from the cached chain view
     const seen = new Set<string>();
     for (const p of prepared) {
@@ -277,7 +291,7 @@ export class CoreMaterialService implements MaterialService {
       }
     }
     // 3. persist, then acknowledge (serialised: seq allocation and dedupe see a consistent store)
-    return this.#serial(() => this.#persist(prepared, idemKey, fp));
+    return this.#persist(prepared, idemKey, fp);
   }
 
   async #idem(key: string, fp: string): Promise<{ fp: string; acks?: RegisterAck[]; opId?: string; ack?: RegisterAck } | undefined> {
@@ -288,36 +302,91 @@ export class CoreMaterialService implements MaterialService {
     return prior;
   }
 
-  async #persist(prepared: Prepared[], idemKey: string | undefined, fp: string | undefined, extra: Put[] = [], ops: OpRecord[] = []): Promise<RegisterAck[]> {
+  /**
+   * Persist a register job. Jobs arriving while a write is in progress are merged into the next write:
+   * one dedupe read and ONE LevelDB batch (one fsync) for all of them (group commit).
+   */
+  #persist(prepared: Prepared[], idemKey: string | undefined, fp: string | undefined, extra: Put[] = [], ops: OpRecord[] = []): Promise<RegisterAck[]> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ prepared, idemKey, fp, extra, ops, resolve, reject });
+      if (!this.#committing) this.#drained = this.#drain();
+    });
+  }
+
+  async #drain(): Promise<void> {
+    this.#committing = true;
+    try {
+      while (this.#queue.length) {
+        const jobs = this.#queue.splice(0, this.#queue.length);
+        try {
+          const results = await this.#persistMany(jobs);
+          jobs.forEach((j, i) => {
+            const r = results[i]!;
+            if (r instanceof Error) j.reject(r);
+            else j.resolve(r);
+          });
+        } catch (e) {
+          for (const j of jobs) j.reject(e);
+        }
+      }
+    } finally {
+      this.#committing = false;
+    }
+  }
+
+  async #persistMany(jobs: CommitJob[]): Promise<(RegisterAck[] | Error)[]> {
     this.#check();
     const { db, anchorer, store, metrics } = this.#c;
-    if (idemKey !== undefined) {
-      const prior = await this.#idem(idemKey, fp!); // a concurrent retry may have won the race
-      if (prior) return prior.acks!;
+    const results: (RegisterAck[] | Error | undefined)[] = new Array(jobs.length);
+    // idempotency keys: a stored answer wins; the same key twice in one commit: the first job persists it
+    const idemFirst = new Map<string, number>();
+    const followers: [number, number][] = [];
+    for (let j = 0; j < jobs.length; j++) {
+      const job = jobs[j]!;
+      if (job.idemKey === undefined) continue;
+      try {
+        const prior = await this.#idem(job.idemKey, job.fp!);
+        if (prior) {
+          results[j] = prior.acks!;
+          continue;
+        }
+      } catch (e) {
+        results[j] = e as Error;
+        continue;
+      }
+      const first = idemFirst.get(job.idemKey);
+      if (first === undefined) idemFirst.set(job.idemKey, j);
+      else if (jobs[first]!.fp !== job.fp) results[j] = new ConflictError(`idempotency key ${job.idemKey} was used with a different request`, { idempotencyKey: job.idemKey });
+      else followers.push([j, first]);
     }
+    const live = jobs.map((_, j) => j).filter((j) => results[j] === undefined && !followers.some(([f]) => f === j));
     const now = Date.now();
-    const acks: RegisterAck[] = new Array(prepared.length);
-    // dedupe within the call and against the store
-    const firstOf = new Map<string, number>();
+    // dedupe within the commit and against the store
+    const firstOf = new Map<string, RegisterAck>();
     const unique: Prepared[] = [];
-    for (const p of prepared) {
-      const k = p.leaf.toString("latin1");
-      const f = firstOf.get(k);
-      if (f === undefined) {
-        firstOf.set(k, p.index);
-        unique.push(p);
+    for (const j of live) {
+      for (const p of jobs[j]!.prepared) {
+        const k = p.leaf.toString("latin1");
+        if (!firstOf.has(k)) {
+          firstOf.set(k, undefined as unknown as RegisterAck);
+          unique.push(p);
+        }
       }
     }
-    const existing = await db.getMany(unique.map((p) => K.material(p.leaf)));
+    const existing = unique.length ? await db.getMany(unique.map((p) => K.material(p.leaf))) : [];
     const writes: (Put | { type: "del"; key: Buffer })[] = [];
     const byGroup = new Map<string, { g: ReturnType<Anchorer["group"]>; leaves: Buffer[] }>();
     const newGroups: Put[] = [];
-    const superseding: OpRecord[] = [...ops];
+    const newOps: OpRecord[] = [];
+    const pendingSupersede = new Set<string>();
+    for (const j of live) for (const op of jobs[j]!.ops) if (op.newLeaf) pendingSupersede.add(op.newLeaf);
+    let fresh = 0;
     for (let u = 0; u < unique.length; u++) {
       const p = unique[u]!;
       const prior = existing[u];
+      const k = p.leaf.toString("latin1");
       if (prior) {
-        acks[p.index] = await this.#dupAck(p.leaf, decodeMaterial(prior));
+        firstOf.set(k, await this.#dupAck(p.leaf, decodeMaterial(prior)));
         continue;
       }
       const g = anchorer.group(p.typeCode, p.jurisdiction, newGroups);
@@ -330,35 +399,54 @@ export class CoreMaterialService implements MaterialService {
         flags |= FLAG_CONTENT;
         writes.push(store.putOp(p.hashAlg, p.contentHash, p.content));
       }
-      writes.push({ type: "put", key: K.material(p.leaf), value: encodeMaterial(p.header, now, p.jurisdiction, seq, flags) });
-      writes.push({ type: "put", key: K.log(g.key, seq), value: logValue(p.leaf, now) });
-      if (!p.supersedes.equals(ZERO32) && !ops.some((o) => o.newLeaf === hex(p.leaf))) {
-        const { op, writes: w } = anchorer.newOp("supersede", hex(p.supersedes), 0, hex(p.leaf));
-        superseding.push(op);
+      writes.push({ type: "put", key: K.material(p.leaf), value: fillMaterial(p.record, now, p.jurisdiction, seq, flags) });
+      const id = hex(p.leaf);
+      if (!p.supersedes.equals(ZERO32) && !pendingSupersede.has(id)) {
+        const { op, writes: w } = anchorer.newOp("supersede", hex(p.supersedes), 0, id);
+        newOps.push(op);
         writes.push(...w);
       }
-      acks[p.index] = { id: hex(p.leaf), state: "pending", duplicate: false, acceptedAt: now };
+      firstOf.set(k, { id, state: "pending", duplicate: false, acceptedAt: now });
+      fresh++;
     }
-    for (const p of prepared) {
-      if (!acks[p.index]) acks[p.index] = { ...acks[firstOf.get(p.leaf.toString("latin1"))!]!, duplicate: true };
+    let total = 0;
+    for (const j of live) {
+      const job = jobs[j]!;
+      const claimed = new Set<string>();
+      const acks = job.prepared.map((p) => {
+        const k = p.leaf.toString("latin1");
+        const a = firstOf.get(k)!;
+        // the first occurrence of a fresh leaf in the commit is the new one; every other is a duplicate
+        if (!a.duplicate && !claimed.has(k) && !this.#claimed.has(k)) {
+          claimed.add(k);
+          this.#claimed.add(k);
+          return a;
+        }
+        return { ...a, duplicate: true };
+      });
+      total += acks.length;
+      results[j] = acks;
+      writes.push(...job.extra);
+      newOps.push(...job.ops);
+      if (job.idemKey !== undefined) writes.push({ type: "put", key: K.idem(job.idemKey), value: json({ fp: job.fp, acks }) });
     }
-    writes.push(...newGroups, ...extra);
-    if (idemKey !== undefined) writes.push({ type: "put", key: K.idem(idemKey), value: json({ fp, acks }) });
+    this.#claimed.clear();
+    for (const [f, first] of followers) results[f] = results[first];
+    for (const { g, leaves } of byGroup.values()) writes.push({ type: "put", key: K.log(g.key, g.nextSeq), value: logChunk(leaves, now) });
+    writes.push(...newGroups);
     if (writes.length) await db.batch(writes, { sync: this.#syncWrites });
     // on disk: now hand the leaves to the anchorer and acknowledge
-    let fresh = 0;
     for (const { g, leaves } of byGroup.values()) {
       g.nextSeq += leaves.length;
       anchorer.appended(g, leaves, now);
-      fresh += leaves.length;
     }
-    anchorer.opsWritten(superseding);
+    anchorer.opsWritten(newOps);
     metrics.registered.inc({ result: "new" }, fresh);
-    if (prepared.length > fresh) metrics.registered.inc({ result: "duplicate" }, prepared.length - fresh);
+    if (total > fresh) metrics.registered.inc({ result: "duplicate" }, total - fresh);
     if (fresh && this.hasListeners()) {
-      for (const a of acks) if (!a.duplicate) this.emit({ kind: "material", leaf: a.id, state: "pending", at: now });
+      for (const a of firstOf.values()) if (!a.duplicate && a.acceptedAt === now) this.emit({ kind: "material", leaf: a.id, state: "pending", at: now });
     }
-    return acks;
+    return results as (RegisterAck[] | Error)[];
   }
 
   async #dupAck(leaf: Buffer, row: ReturnType<typeof decodeMaterial>): Promise<RegisterAck> {

@@ -59,7 +59,8 @@ export async function startChain(opts: { port?: number; timeoutMs?: number } = {
   const port = opts.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const bin = resolve(REPO_ROOT, "node_modules/.bin/hardhat");
-  const child: ChildProcess = spawn(bin, ["node", "--port", String(port), "--hostname", "127.0.0.1"], {
+  const config = resolve(dirname(fileURLToPath(import.meta.url)), "hardhat-node.config.cjs");
+  const child: ChildProcess = spawn(bin, ["--config", config, "node", "--port", String(port), "--hostname", "127.0.0.1"], {
     cwd: REPO_ROOT,
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, NODE_OPTIONS: "" },
