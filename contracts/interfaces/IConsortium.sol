@@ -21,9 +21,9 @@ pragma solidity 0.8.30;
  *   peers) from the moment of suspension. Views named `is...`/`hasRole` answer "may it act now", so they are
  *   false for a suspended member; `getMember` returns the raw record.
  *
- * @notice GOVERNANCE. Every mutating function of this interface except `setPeers` (self-service), `propose`,
- *   `approve`, `execute`, `bootstrapBatch` and `closeBootstrap` (and the governed functions of
- *   IMaterialRegistry: `addHashAlg`, `retireHashAlg`) is GOVERNED: it can be called only
+ * @notice GOVERNANCE. Every mutating function of this interface except `propose`, `approve`, `execute`,
+ *   `bootstrapBatch` and `closeBootstrap` is GOVERNED (so are IMaterialRegistry's `addHashAlg` and
+ *   `retireHashAlg`; `setPeers` is governed OR self-service): it can be called only
  *     (a) by the contract itself, i.e. by `execute` of a proposal whose `action` is the ABI-encoded call, or
  *     (b) during the bootstrap phase, by the bootstrap admin (the deployer), directly or via `bootstrapBatch`.
  *   `closeBootstrap()` ends (b) irreversibly; it requires 1 <= threshold <= governor count. After it, a
@@ -76,7 +76,7 @@ interface IConsortium {
         uint64 createdAt;
         uint64 expiresAt;
         bool executed;
-        uint16 approvals; // votes cast (members that have since lost the Governor role are discounted at execute)
+        uint16 approvals; // votes cast (votes of members since suspended or no longer Governor are discounted at execute)
         bytes action; // ABI-encoded call to a governed function of this contract
     }
 
