@@ -1,0 +1,259 @@
+#!/usr/bin/env node
+// The main job: a local consortium on an embedded chain.
+//   1. starts the Hardhat network as a JSON-RPC node on 127.0.0.1 (in memory),
+//   2. deploys TongbanLedger and bootstraps the consortium in config/local-consortium.json
+//      (jurisdictions, material types, members, roles, entitlements, M-of-N threshold; bootstrap closed),
+//   3. gives every member a node: an encrypted keystore (fresh signing account, funded; the shared
+//      holder-reference key), an API token and a config under .tongban/local/<member>/, and starts it as its
+//      own process,
+//   4. registers demo materials at the district bureaus, waits until they are anchored and verifies one
+//      bundle with the SDK over the chain,
+//   5. prints each node's API and docs address, and runs until Ctrl-C, which stops everything.
+// Every start begins afresh: the chain lives in memory, so .tongban/local/ is reset with it.
+//
+// Usage: npm start [-- --chain-port 8545 --api-port-base 7101 --demo 100 --no-demo --exit-after-demo]
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { createWriteStream, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const need = (p) => {
+  if (!existsSync(join(ROOT, p))) {
+    console.error(`start-local: ${p} is missing; run "npm run build" first (npm start does it for you)`);
+    process.exit(1);
+  }
+};
+need("node/dist/main.js");
+need("sdk/dist/index.js");
+
+await import(join(ROOT, "node/dist/polyfill.js"));
+const { JsonRpcProvider, Wallet, HDNodeWallet, Mnemonic, parseEther } = await import("ethers");
+const sdk = await import("@tongban/sdk");
+const { loadConsortiumSpec, deployConsortium } = await import(join(ROOT, "node/dist/consortium/index.js"));
+const { createKeystore, LIGHT_SCRYPT } = await import(join(ROOT, "node/dist/core/keystore.js"));
+const { newToken } = await import(join(ROOT, "node/dist/api/auth.js"));
+
+const { values: args } = parseArgs({
+  options: {
+    "chain-port": { type: "string", default: "8545" },
+    spec: { type: "string", default: join(ROOT, "config/local-consortium.json") },
+    dir: { type: "string", default: join(ROOT, ".tongban/local") },
+    demo: { type: "string", default: "100" },
+    "no-demo": { type: "boolean", default: false },
+    "exit-after-demo": { type: "boolean", default: false },
+    "api-port-base": { type: "string" },
+  },
+});
+
+const HARDHAT_MNEMONIC = "test test test test test test test test test test test junk";
+const devKey = (i) => HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(HARDHAT_MNEMONIC), `m/44'/60'/0'/0/${i}`).privateKey;
+const children = [];
+const say = (msg) => process.stdout.write(`[tongban] ${msg}\n`);
+
+function portFree(port) {
+  return new Promise((res) => {
+    const s = createServer();
+    s.once("error", () => res(false));
+    s.listen(port, "127.0.0.1", () => s.close(() => res(true)));
+  });
+}
+
+async function rpcUp(url) {
+  try {
+    const r = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}' });
+    return r.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** Spawn a child whose output goes to a log file; remember it so Ctrl-C stops it. */
+function startChild(name, cmd, argv, logFile, opts = {}) {
+  const log = createWriteStream(logFile, { flags: "a" });
+  const child = spawn(cmd, argv, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...opts.env } });
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
+  children.push({ name, child });
+  child.once("exit", (code, signal) => {
+    if (!stopping) {
+      say(`${name} exited (${signal ?? code}); see ${logFile}. Stopping the consortium.`);
+      void shutdown(1);
+    }
+  });
+  return child;
+}
+
+function waitForLine(child, pattern, timeoutMs, what) {
+  return new Promise((res, rej) => {
+    let buf = "";
+    const t = setTimeout(() => rej(new Error(`${what} did not start within ${timeoutMs / 1000} s`)), timeoutMs);
+    child.stdout.on("data", (d) => {
+      buf += d;
+      const m = buf.match(pattern);
+      if (m) {
+        clearTimeout(t);
+        res(m);
+      }
+    });
+    child.once("exit", () => rej(new Error(`${what} exited before it was ready`)));
+  });
+}
+
+let stopping = false;
+async function shutdown(code) {
+  if (stopping) return;
+  stopping = true;
+  say("stopping: member nodes first, then the chain");
+  for (const { child } of [...children].reverse()) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    const gone = new Promise((r) => child.once("exit", r));
+    child.kill("SIGTERM");
+    const t = setTimeout(() => child.kill("SIGKILL"), 8000);
+    await gone;
+    clearTimeout(t);
+  }
+  say("stopped");
+  process.exit(code);
+}
+process.on("SIGINT", () => void shutdown(0));
+process.on("SIGTERM", () => void shutdown(0));
+
+// ---------------------------------------------------------------------------------------------------- demo data
+const RID_W = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+/** A resident ID number (GB 11643) with a correct check character, for demo holders. */
+function demoResidentId(division, i) {
+  const birth = `19${String(60 + (i % 40)).padStart(2, "0")}${String(1 + (i % 12)).padStart(2, "0")}${String(1 + (i % 28)).padStart(2, "0")}`;
+  const body = `${division}${birth}${String(i % 1000).padStart(3, "0")}`;
+  const s = [...body].reduce((acc, d, k) => acc + Number(d) * RID_W[k], 0);
+  return body + "10X98765432"[s % 11];
+}
+
+async function waitAnchored(client, ids, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  for (const id of ids) {
+    for (;;) {
+      const m = await sdk.getMaterial(client, { id });
+      if (m.state === "anchored") break;
+      if (m.state === "failed") throw new Error(`material ${id} failed to anchor`);
+      if (Date.now() > deadline) throw new Error(`material ${id} not anchored within ${timeoutMs / 1000} s (state ${m.state})`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------- main
+const spec = loadConsortiumSpec(args.spec);
+if (args["api-port-base"]) spec.members.forEach((m, i) => (m.apiPort = Number(args["api-port-base"]) + i));
+const chainPort = Number(args["chain-port"]);
+const chainUrl = `http://127.0.0.1:${chainPort}`;
+for (const [what, port] of [["chain", chainPort], ...spec.members.map((m) => [`${m.key} API`, m.apiPort])]) {
+  if (!(await portFree(port))) {
+    console.error(`start-local: port ${port} (${what}) on 127.0.0.1 is in use; stop what holds it or pass --chain-port / edit ${args.spec}`);
+    process.exit(1);
+  }
+}
+rmSync(args.dir, { recursive: true, force: true });
+mkdirSync(args.dir, { recursive: true });
+
+say(`starting the embedded chain (Hardhat network, london) on ${chainUrl}`);
+startChild("chain", join(ROOT, "node_modules/.bin/hardhat"), ["node", "--hostname", "127.0.0.1", "--port", String(chainPort)], join(args.dir, "chain.log"));
+for (let i = 0; !(await rpcUp(chainUrl)); i++) {
+  if (i > 240) {
+    say(`the chain did not answer on ${chainUrl}; see ${join(args.dir, "chain.log")}`);
+    await shutdown(1);
+  }
+  await new Promise((r) => setTimeout(r, 250));
+}
+const provider = new JsonRpcProvider(chainUrl, undefined, { cacheTimeout: -1, staticNetwork: true });
+const admin = new Wallet(devKey(0), provider);
+const funder = new Wallet(devKey(1), provider);
+
+// One holder-reference key for the whole consortium: member nodes hold it, the chain never sees it.
+const holderKey = randomBytes(32);
+const members = [];
+for (const m of spec.members) {
+  const dir = join(args.dir, m.key);
+  mkdirSync(dir, { recursive: true });
+  const password = randomBytes(24).toString("base64url");
+  writeFileSync(join(dir, "keystore.password"), password, { mode: 0o600 });
+  const keys = await createKeystore(join(dir, "keystore.json"), password, { holderKey, scrypt: LIGHT_SCRYPT });
+  const { token, hash } = newToken();
+  writeFileSync(join(dir, "api-token"), token + "\n", { mode: 0o600 });
+  members.push({ spec: m, dir, account: keys.wallet.address, token, tokenHash: hash });
+}
+let nonce = await provider.getTransactionCount(funder.address);
+await Promise.all(members.map((m) => funder.sendTransaction({ to: m.account, value: parseEther("1000"), nonce: nonce++ }).then((tx) => tx.wait())));
+
+say(`deploying TongbanLedger and bootstrapping ${spec.members.length} members from ${args.spec}`);
+const deployed = await deployConsortium(admin, spec, { accounts: Object.fromEntries(members.map((m) => [m.spec.key, [m.account]])) });
+say(`ledger ${deployed.ledgerAddress} (chain ${deployed.chainId}, block ${deployed.deployBlock}); bootstrap closed, threshold ${spec.governance.threshold}`);
+writeFileSync(join(args.dir, "consortium.json"), JSON.stringify({ chainUrl, ...deployed, chainId: String(deployed.chainId) }, null, 2));
+
+for (const m of members) {
+  const config = {
+    dataDir: "./data",
+    rpcUrls: [chainUrl],
+    ledgerAddress: deployed.ledgerAddress,
+    memberId: m.spec.uscc,
+    confirmations: 0,
+    batchIntervalMs: 1000,
+    keystorePath: "./keystore.json",
+    keystorePasswordFile: "./keystore.password",
+    api: { host: "127.0.0.1", port: m.spec.apiPort, tokens: [m.tokenHash] },
+    indexer: { startBlock: deployed.deployBlock },
+    logLevel: "info",
+  };
+  m.configFile = join(m.dir, "node.json");
+  writeFileSync(m.configFile, JSON.stringify(config, null, 2));
+}
+
+say("starting member nodes");
+await Promise.all(
+  members.map(async (m) => {
+    const child = startChild(m.spec.key, process.execPath, [join(ROOT, "node/dist/main.js"), "--config", m.configFile], join(m.dir, "node.log"));
+    const [, url] = await waitForLine(child, /"event":"listening","url":"([^"]+)"/, 60_000, `node ${m.spec.key}`);
+    m.url = url;
+    m.client = sdk.createNodeClient({ url, token: m.token });
+  }),
+);
+
+if (!args["no-demo"]) {
+  const n = Math.max(1, Number(args.demo) || 100);
+  const issuers = members.filter((m) => (m.spec.entitlements ?? []).some((e) => e.type === "BL"));
+  for (const m of issuers) {
+    const { jurisdiction } = m.spec.entitlements.find((e) => e.type === "BL");
+    const now = Math.floor(Date.now() / 1000);
+    const materials = Array.from({ length: n }, (_, i) => ({
+      typeCode: "BL",
+      jurisdiction,
+      content: Buffer.from(`Business licence #${i} issued by ${m.spec.name} (${m.spec.uscc}) at ${now}`).toString("base64"),
+      holder: { idType: "RESIDENT_ID", idNumber: demoResidentId(String(jurisdiction), i) },
+      issuedAt: now,
+      validFrom: now,
+      validUntil: now + 5 * 365 * 86400,
+    }));
+    const t0 = Date.now();
+    const acks = await sdk.registerMaterials(m.client, { materials, idempotencyKey: `demo-${m.spec.key}` });
+    await waitAnchored(m.client, acks.map((a) => a.id), 60_000);
+    say(`${m.spec.key}: ${acks.length} demo business licences registered and anchored in ${Date.now() - t0} ms`);
+    const first = acks[0].id;
+    const bundle = sdk.loadBundle(await sdk.getBundle(m.client, { id: first }));
+    const content = await sdk.getContent(m.client, { id: first });
+    const result = await sdk.verify({ content }, bundle, { provider: chainUrl, ledger: deployed.ledgerAddress });
+    say(`${m.spec.key}: verified material ${first.slice(0, 18)}… over the chain: ${result.ok ? "all checks VALID" : "NOT VALID"} (${result.checks.map((c) => `${c.check}=${c.status}`).join(", ")})`);
+    if (!result.ok) await shutdown(1);
+  }
+}
+
+say("the local consortium is up:");
+for (const m of members) {
+  say(`  ${m.spec.key.padEnd(8)} ${m.spec.name} — API ${m.url}/v1  docs ${m.url}/docs  token in ${join(m.dir, "api-token")}`);
+}
+say(`  chain    ${chainUrl} (chain id ${deployed.chainId}), ledger ${deployed.ledgerAddress}`);
+say("try: curl -H \"authorization: Bearer $(cat .tongban/local/xuhui/api-token)\" " + `${members[1]?.url ?? members[0].url}/v1/query/materials?type=BL`);
+if (args["exit-after-demo"]) await shutdown(0);
+say("Ctrl-C stops everything.");

@@ -1,0 +1,37 @@
+import { expect } from "chai";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { REPO_ROOT, freePort } from "../helpers/chain.js";
+
+// The README's main command, end to end: chain, deploy + bootstrap, three member nodes as processes, demo
+// materials anchored at the two district bureaus and verified over the chain, clean stop.
+describe("scripts/start-local.mjs (npm start)", function () {
+  this.timeout(240_000);
+  let dir: string;
+  before(() => { dir = mkdtempSync(join(tmpdir(), "tongban-start-")); });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("starts the consortium, anchors and verifies demo materials, and stops cleanly", async () => {
+    const chainPort = await freePort();
+    const apiBase = 20000 + Math.floor(Math.random() * 20000);
+    const child = spawn(process.execPath, [join(REPO_ROOT, "scripts/start-local.mjs"), "--chain-port", String(chainPort),
+      "--api-port-base", String(apiBase), "--dir", dir, "--demo", "20", "--exit-after-demo"], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (out += d));
+    const code = await new Promise<number | null>((r) => child.once("exit", r));
+    expect(code, out).to.equal(0);
+    expect(out).to.match(/xuhui: 20 demo business licences registered and anchored/);
+    expect(out).to.match(/pudong: 20 demo business licences registered and anchored/);
+    expect(out.match(/all checks VALID/g)?.length, out).to.equal(2);
+    expect(out).to.contain(`http://127.0.0.1:${apiBase + 1}/docs`);
+    const consortium = JSON.parse(readFileSync(join(dir, "consortium.json"), "utf8"));
+    expect(consortium.ledgerAddress).to.match(/^0x[0-9a-fA-F]{40}$/);
+    for (const m of ["bdc", "xuhui", "pudong"]) {
+      expect(existsSync(join(dir, m, "data")), `${m} data dir`).to.equal(true);
+      expect(readFileSync(join(dir, m, "keystore.json"), "utf8")).to.not.contain(readFileSync(join(dir, m, "keystore.password"), "utf8"));
+    }
+  });
+});
