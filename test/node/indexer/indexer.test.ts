@@ -55,7 +55,9 @@ describe("indexer (hardhat node)", function () {
     const d = await deployLedger(chain);
     ledger = d.ledger;
     address = d.address;
-    startBlock = (await chain.provider.getTransactionReceipt(ledger.deploymentTransaction()!.hash))!.blockNumber;
+    startBlock = await chain.provider.getBlockNumber(); // automine: the deployment's block
+    expect(await chain.provider.getCode(address, startBlock)).to.not.equal("0x");
+    expect(await chain.provider.getCode(address, startBlock - 1)).to.equal("0x");
     const signer = new Wallet(Wallet.createRandom().privateKey, chain.provider);
     await fund(chain, signer.address);
     await bootstrap(ledger, {
