@@ -1,0 +1,3 @@
+export * from "./service.js";
+export * from "./schemas.js";
+export { catalogueRoutes, type CatalogueRoutesOptions } from "./routes.js";

@@ -1,0 +1,104 @@
+/**
+ * Fastify plugin: the catalogue routes. Register it ONCE, after the API's auth hook and error handler, with
+ * the `/v1/catalogue` prefix; it inherits both (Fastify encapsulation), so every route needs the bearer token
+ * and errors leave as `{code, message, details}`:
+ *
+ *   await app.register(catalogueRoutes, { prefix: "/v1/catalogue", service: catalogueService });
+ *
+ * Routes (bodies/queries validated by ./schemas.ts):
+ *   GET  /entries?provider&grade&sharing&open&duty&system&status&text&limit   search the index
+ *   GET  /entries/:code                       one indexed entry with the texts this node holds
+ *   POST /entries                             publish (register or version) one of this member's entries
+ *   POST /entries/:code/withdraw  {reason}    withdraw (provider or Cataloguer)
+ *   POST /entries/:code/publish   {version}   Cataloguer: publish a version
+ *   POST /entries/:code/texts     {title?, description?, fields?}  import texts checked against the chain
+ *   POST /duties   {code, description}        register a duty of this member
+ *   POST /systems  {code, description}        register an information system of this member
+ *   POST /scenarios {scenarioId, purpose, legalBasis, resources}
+ *   GET  /scenarios/:code                     indexed scenario with its draws
+ *   GET  /requests?status                     draws on this member's resources (approval inbox)
+ *   POST /scenarios/:scenarioId/resources/:code/approve {expiresAt}
+ *   POST /scenarios/:scenarioId/resources/:code/deny    {reason}
+ *   GET  /scenarios/:scenarioId/resources/:code/can-use  on-chain canUse now
+ */
+import type { FastifyPluginAsync } from "fastify";
+import type { CatalogueEntryDoc, CatalogueField, DrawStatusName } from "@tongban/sdk";
+import { NotFoundError } from "../core/errors.js";
+import type { CatalogueSearch, CatalogueService } from "./service.js";
+import {
+  approveSchema, catalogueEntrySchema, catalogueSearchSchema, codeDescriptionSchema, codeParams, importTextsSchema, publishVersionSchema,
+  reasonSchema, scenarioSchema, useParams,
+} from "./schemas.js";
+
+export interface CatalogueRoutesOptions {
+  service: CatalogueService;
+}
+
+const tags = ["catalogue"];
+const secured = { security: [{ bearer: [] }] };
+
+export const catalogueRoutes: FastifyPluginAsync<CatalogueRoutesOptions> = async (app, opts) => {
+  const svc = opts.service;
+
+  app.get<{ Querystring: CatalogueSearch }>("/entries", { schema: { ...secured, tags, summary: "Search catalogue entries", querystring: catalogueSearchSchema } },
+    async (req) => ({ entries: await svc.search(req.query) }));
+
+  app.get<{ Params: { code: string } }>("/entries/:code", { schema: { ...secured, tags, summary: "One catalogue entry", params: codeParams } },
+    async (req) => {
+      const e = await svc.getEntry(req.params.code);
+      if (!e) throw new NotFoundError("resource", req.params.code);
+      return e;
+    });
+
+  app.post<{ Body: CatalogueEntryDoc }>("/entries", { schema: { ...secured, tags, summary: "Publish (register or version) an entry of this member", body: catalogueEntrySchema } },
+    async (req, reply) => reply.code(201).send(await svc.publish(req.body)));
+
+  app.post<{ Params: { code: string }; Body: { reason: string } }>("/entries/:code/withdraw", { schema: { ...secured, tags, summary: "Withdraw an entry", params: codeParams, body: reasonSchema } },
+    async (req) => svc.withdraw(req.params.code, req.body.reason).then(receipt));
+
+  app.post<{ Params: { code: string }; Body: { version: number } }>("/entries/:code/publish", { schema: { ...secured, tags, summary: "Cataloguer: publish a version", params: codeParams, body: publishVersionSchema } },
+    async (req) => svc.approveEntry(req.params.code, req.body.version).then(receipt));
+
+  app.post<{ Params: { code: string }; Body: { title?: string; description?: string; fields?: CatalogueField[] } }>("/entries/:code/texts",
+    { schema: { ...secured, tags, summary: "Import texts of an entry, checked against the chain hashes", params: codeParams, body: importTextsSchema } },
+    async (req, reply) => { await svc.importTexts(req.params.code, req.body); return reply.code(204).send(); });
+
+  app.post<{ Body: { code: string; description: string } }>("/duties", { schema: { ...secured, tags, summary: "Register a duty (职责) of this member", body: codeDescriptionSchema } },
+    async (req, reply) => reply.code(201).send(receipt(await svc.registerDuty(req.body.code, req.body.description))));
+
+  app.post<{ Body: { code: string; description: string } }>("/systems", { schema: { ...secured, tags, summary: "Register an information system of this member", body: codeDescriptionSchema } },
+    async (req, reply) => reply.code(201).send(receipt(await svc.registerSystem(req.body.code, req.body.description))));
+
+  app.post<{ Body: { scenarioId: string; purpose: string; legalBasis: string; resources: string[] } }>("/scenarios",
+    { schema: { ...secured, tags, summary: "Register an application scenario", body: scenarioSchema } },
+    async (req, reply) => reply.code(201).send(receipt(await svc.registerScenario(req.body.scenarioId, req.body.purpose, req.body.legalBasis, req.body.resources))));
+
+  app.get<{ Params: { code: string } }>("/scenarios/:code", { schema: { ...secured, tags, summary: "One scenario with its draws", params: codeParams } },
+    async (req) => {
+      const s = await svc.getScenario(req.params.code);
+      if (!s) throw new NotFoundError("scenario", req.params.code);
+      return s;
+    });
+
+  app.get<{ Querystring: { status?: DrawStatusName } }>("/requests",
+    { schema: { ...secured, tags, summary: "Draws on this member's resources", querystring: { type: "object", additionalProperties: false, properties: { status: { enum: ["DRAWN", "APPROVED", "DENIED"] } } } } },
+    async (req) => ({ requests: await svc.requests(req.query.status ? { status: req.query.status } : {}) }));
+
+  app.post<{ Params: { scenarioId: string; code: string }; Body: { expiresAt: number } }>("/scenarios/:scenarioId/resources/:code/approve",
+    { schema: { ...secured, tags, summary: "Provider: approve a conditional resource for a scenario", params: useParams, body: approveSchema } },
+    async (req) => receipt(await svc.approveUse(req.params.scenarioId, req.params.code, req.body.expiresAt)));
+
+  app.post<{ Params: { scenarioId: string; code: string }; Body: { reason: string } }>("/scenarios/:scenarioId/resources/:code/deny",
+    { schema: { ...secured, tags, summary: "Provider: deny or withdraw an approval", params: useParams, body: reasonSchema } },
+    async (req) => receipt(await svc.denyUse(req.params.scenarioId, req.params.code, req.body.reason)));
+
+  app.get<{ Params: { scenarioId: string; code: string } }>("/scenarios/:scenarioId/resources/:code/can-use",
+    { schema: { ...secured, tags, summary: "May the scenario use the resource now (on chain)?", params: useParams } },
+    async (req) => svc.canUse(req.params.scenarioId, req.params.code));
+};
+
+function receipt(r: { txHash: string; blockNumber: number; gasUsed: bigint }) {
+  return { txHash: r.txHash, blockNumber: r.blockNumber, gasUsed: Number(r.gasUsed) };
+}
+
+export default catalogueRoutes;
