@@ -1,20 +1,22 @@
 /**
- * The proof bundle of an anchored material. Uses the SDK's bundle format when the SDK provides it
- * (`buildBundle`); until then, the same facts in a versioned object.
+ * The proof bundle of an anchored material, in the SDK's format (`buildBundle`, `tongban/proof-bundle@1`),
+ * sealed by this node's signing account (EIP-712 over the leaf, `signLeafEip712`), so a verifier can also
+ * check that an account of the issuing member signed it.
  */
+import { buildBundle, headerFromJson, signLeafEip712, type ProofBundle } from "@tongban/sdk";
 import type { MaterialRecord } from "./types.js";
 
-export function buildMaterialBundle(rec: MaterialRecord): unknown {
+export async function buildMaterialBundle(rec: MaterialRecord, sealKey?: string): Promise<ProofBundle> {
   const a = rec.anchor!;
-  return {
-    version: 1,
-    header: rec.header,
-    leaf: rec.id,
+  const seal = sealKey ? await signLeafEip712(rec.id, sealKey, { chainId: a.chainId, ledger: a.contract }) : undefined;
+  return buildBundle({
+    header: headerFromJson(rec.header),
     proof: a.proof,
     root: a.root,
     chainId: a.chainId,
     contract: a.contract,
-    anchorBlock: a.blockNumber,
-    anchorTx: a.txHash,
-  };
+    blockNumber: a.blockNumber,
+    txHash: a.txHash,
+    seal,
+  });
 }

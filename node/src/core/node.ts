@@ -100,7 +100,7 @@ export async function createNodeCore(config: NodeConfig, opts: NodeCoreOptions =
       logger: forComponent(logger, "service"),
       issuer: Buffer.from(memberId.slice(2), "hex"),
       holderKey: keys.holderKey,
-      bundle: buildMaterialBundle,
+      bundle: (rec) => buildMaterialBundle(rec, keys.wallet.privateKey),
     },
     { syncWrites: config.syncWrites },
   );

@@ -137,7 +137,7 @@ export interface MaterialServiceComponents {
   /** consortium holder-ref key, 32 bytes */
   holderKey: Uint8Array;
   /** build the proof bundle of an anchored material (SDK format) */
-  bundle?: (rec: MaterialRecord) => unknown;
+  bundle?: (rec: MaterialRecord) => Promise<unknown>;
 }
 
 export interface MaterialServiceInit {
@@ -496,7 +496,7 @@ export class CoreMaterialService implements MaterialService {
         contract: ledger.address,
         confirmedAt: batch.confirmedAt!,
       };
-      if (this.#c.bundle) rec.bundle = this.#c.bundle(rec);
+      if (this.#c.bundle) rec.bundle = await this.#c.bundle(rec);
     }
     return rec;
   }

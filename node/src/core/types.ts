@@ -121,7 +121,7 @@ export interface MaterialRecord {
   /** id of the batch it is planned in */
   batchId?: string;
   anchor?: AnchorInfo;
-  /** the verifiable proof bundle (SDK bundle format) once anchored */
+  /** the verifiable proof bundle (SDK `ProofBundle`, `tongban/proof-bundle@1`, EIP-712 sealed) once anchored */
   bundle?: unknown;
   /** why the batch failed, when state == "failed" */
   error?: { code: string; message: string };

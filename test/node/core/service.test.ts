@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { randomBytes, createHash } from "node:crypto";
-import { verifyProof, computeLeaf, computeHolderRef, type MaterialHeader } from "@tongban/sdk";
+import { verifyProof, computeLeaf, computeHolderRef, verify, loadBundle, type MaterialHeader } from "@tongban/sdk";
 import { startCoreFixture, waitFor, TYPE, OTHER_TYPE, JUR, JUR2, MEMBER_USCC, type CoreFixture } from "../helpers/core.js";
 import type { RegisterRequest } from "../../../node/src/core/types.js";
 import { NodeError } from "../../../node/src/core/errors.js";
@@ -71,6 +71,13 @@ describe("node core: MaterialService on a real chain", function () {
     const roots = new Set((await Promise.all(acks.map((a) => core.service.getMaterial(a.id)))).map((r) => r.anchor!.root));
     expect(roots.size).to.be.greaterThanOrEqual(2);
     expect(Buffer.from(await core.service.getContent(acks[0]!.id)).toString()).to.equal("营业执照 electronic licence #1");
+    // the record's bundle is the SDK's format, sealed by the node's account, and verifies online
+    const anchored0 = await core.service.getMaterial(acks[0]!.id);
+    const bundle = loadBundle(JSON.parse(JSON.stringify(anchored0.bundle)));
+    const v = await verify({ content }, bundle, { provider: fx.chain.url, ledger: fx.ledgerAddress, requireSeal: true, trustedSealSigners: [fx.keys.wallet.address] });
+    expect(v.ok, JSON.stringify(v.checks.filter((c) => c.status !== "VALID"))).to.equal(true);
+    const forged = await verify({ content: new TextEncoder().encode("forged") }, bundle, { provider: fx.chain.url });
+    expect(forged.ok).to.equal(false);
     await expectCode(core.service.getContent(acks[1]!.id), "NO_CONTENT");
     expect(core.service.stats().anchored).to.be.greaterThanOrEqual(50);
   });
@@ -138,6 +145,9 @@ describe("node core: MaterialService on a real chain", function () {
     const sa = await fx.ledger.materialState(ra.anchor!.root, a!.id, 1);
     expect(Number(sa.status)).to.equal(2);
     expect(Number(sa.reason)).to.equal(7);
+    const vr = await verify({ contentHash: ra.header.contentHash }, loadBundle(ra.bundle), { provider: fx.chain.url });
+    expect(vr.ok).to.equal(false);
+    expect(vr.checks.find((c) => c.check === "STATUS")!.status).to.equal("INVALID");
     const rb = await core.service.getMaterial(b!.id);
     expect(Number((await fx.ledger.materialState(rb.anchor!.root, b!.id, 1)).status)).to.equal(1);
     await expectCode(core.service.suspend(a!.id, 1), "CONFLICT");
