@@ -1,0 +1,132 @@
+/**
+ * SDK benchmark: prints figures, asserts nothing. Run: `npm run bench -w sdk` (from the repo root).
+ *  1. Merkle tree + every proof for 1k / 10k / 100k leaves: ours (WebAssembly and JS hashers) vs
+ *     @openzeppelin/merkle-tree StandardMerkleTree, side by side with ratios.
+ *  2. Offline verify p50/p95 for 1 KiB and 1 MiB content, SHA-256 and SM3 (and raw SM3: OpenSSL vs sm-crypto).
+ *  3. Online verify p50/p95 against a local `hardhat node` (one eth_call per verification).
+ * Options: --quick (fewer repetitions), --no-online, --no-oz.
+ */
+import { randomBytes, createHash } from "node:crypto";
+import { createRequire } from "node:module";
+import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import {
+  buildMerkleTree, computeLeaf, verify, HashAlg, hashContent, buildBundle, chainReaderFromUrl, type ProofBundle,
+} from "../src/index.js";
+import { headerFor } from "../../test/sdk/helpers/fixture.js";
+
+const args = new Set(process.argv.slice(2));
+const QUICK = args.has("--quick");
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+}
+const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(3));
+function time(fn: () => void): number {
+  const t = performance.now();
+  fn();
+  return performance.now() - t;
+}
+
+function merkleBench(): void {
+  console.log("\n## Merkle tree + every proof (ms, median of runs; one core)\n");
+  console.log("| leaves | ours (wasm) | ours (js keccak) | OZ StandardMerkleTree | OZ / ours |");
+  console.log("| ---: | ---: | ---: | ---: | ---: |");
+  for (const n of [1_000, 10_000, 100_000]) {
+    const leaves = Array.from({ length: n }, () => "0x" + randomBytes(32).toString("hex"));
+    const runs = QUICK ? 3 : n >= 100_000 ? 5 : 9;
+    const ours = (hasher: "auto" | "js") => {
+      buildMerkleTree(leaves.slice(0, 64), { hasher }).getAllProofs(); // warm up
+      const ts: number[] = [];
+      for (let r = 0; r < runs; r++) ts.push(time(() => { buildMerkleTree(leaves, { hasher }).getAllProofs(); }));
+      return pct(ts, 50);
+    };
+    const wasm = ours("auto");
+    const js = ours("js");
+    let oz = NaN;
+    let ozNote = "";
+    if (!args.has("--no-oz")) {
+      // OZ's getProof costs ~O(n) per call here; for 100k leaves all proofs take minutes, so above 10k the proof
+      // time is measured on 2,000 evenly spaced leaves and scaled to n (labelled "extrapolated").
+      const sample = n > 10_000 ? 2_000 : n;
+      let build = 0, proofs = 0;
+      build = time(() => {
+        const t = StandardMerkleTree.of(leaves.map((l) => [l]), ["bytes32"]);
+        proofs = time(() => { for (let k = 0; k < sample; k++) t.getProof(Math.floor((k * n) / sample)); });
+      });
+      build -= proofs;
+      oz = build + proofs * (n / sample);
+      if (sample < n) ozNote = " (extrapolated)";
+    }
+    console.log(`| ${n.toLocaleString("en")} | ${ms(wasm)} | ${ms(js)} | ${Number.isNaN(oz) ? "-" : ms(oz) + ozNote} | ${Number.isNaN(oz) ? "-" : (oz / wasm).toFixed(0) + "x"} |`);
+  }
+}
+
+function offlineBundle(content: Uint8Array, hashAlg: number): ProofBundle {
+  const headers = [headerFor(content, { hashAlg }), ...Array.from({ length: 1023 }, (_, i) => headerFor(`filler ${i}`))];
+  const tree = buildMerkleTree(headers.map(computeLeaf));
+  return buildBundle({ header: headers[0]!, proof: tree.getProof(0), root: tree.root, chainId: 31337n, contract: "0x5FbDB2315678afecb367f032d93F642f64180aa3", blockNumber: 1n });
+}
+
+async function offlineBench(): Promise<void> {
+  console.log("\n## Offline verify (content given, batch of 1,024 -> 10-element proof; ms)\n");
+  console.log("| content | algorithm | p50 | p95 | runs |");
+  console.log("| --- | --- | ---: | ---: | ---: |");
+  const runs = QUICK ? 100 : 400;
+  for (const size of [1024, 1 << 20]) {
+    for (const alg of [HashAlg.SHA256, HashAlg.SM3]) {
+      const content = new Uint8Array(randomBytes(size));
+      const bundle = offlineBundle(content, alg);
+      for (let i = 0; i < 20; i++) await verify({ content }, bundle, { offline: true });
+      const ts: number[] = [];
+      for (let i = 0; i < runs; i++) {
+        const t = performance.now();
+        const r = await verify({ content }, bundle, { offline: true });
+        ts.push(performance.now() - t);
+        if (!r.ok) throw new Error("bench bundle did not verify");
+      }
+      console.log(`| ${size === 1024 ? "1 KiB" : "1 MiB"} | ${alg === HashAlg.SHA256 ? "SHA-256" : "SM3"} | ${ms(pct(ts, 50))} | ${ms(pct(ts, 95))} | ${runs} |`);
+    }
+  }
+  console.log("\nRaw 1 MiB hashing (ms, median of 20): ");
+  const mib = new Uint8Array(randomBytes(1 << 20));
+  const smCrypto = createRequire(import.meta.url)("sm-crypto") as { sm3: (a: number[] | Uint8Array) => string };
+  const med = (fn: () => void, n = 20) => { fn(); const ts = Array.from({ length: n }, () => time(fn)); return pct(ts, 50); };
+  const sha = med(() => createHash("sha256").update(mib).digest());
+  const sm3ossl = med(() => hashContent(mib, HashAlg.SM3));
+  const sm3js = med(() => smCrypto.sm3(Array.from(mib)), 3);
+  console.log(`  SHA-256 (OpenSSL) ${ms(sha)} | SM3 (OpenSSL, used) ${ms(sm3ossl)} | SM3 (sm-crypto, fallback) ${ms(sm3js)}`);
+}
+
+async function onlineBench(): Promise<void> {
+  console.log("\n## Online verify against a local hardhat node (ms; one eth_call each)\n");
+  const { startHardhatNode } = await import("../../test/sdk/helpers/hardhat-node.js");
+  const { deployLedger, anchorBatch } = await import("../../test/sdk/helpers/ledger.js");
+  const chain = await startHardhatNode();
+  try {
+    const { ledger } = await deployLedger(chain);
+    const content = new Uint8Array(randomBytes(1024));
+    const others = Array.from({ length: 99 }, (_, i) => headerFor(`m${i}`));
+    const [bundle] = await anchorBatch(chain, ledger, 1, [headerFor(content), ...others]);
+    const reader = chainReaderFromUrl(chain.url);
+    for (let i = 0; i < 30; i++) await verify({ content }, bundle!, { provider: reader });
+    const runs = QUICK ? 100 : 300;
+    const ts: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const t = performance.now();
+      const r = await verify({ content }, bundle!, { provider: reader });
+      ts.push(performance.now() - t);
+      if (!r.ok) throw new Error("online bench did not verify: " + JSON.stringify(r.checks));
+    }
+    console.log("| content | p50 | p95 | runs |");
+    console.log("| --- | ---: | ---: | ---: |");
+    console.log(`| 1 KiB, SHA-256, batch of 100 | ${ms(pct(ts, 50))} | ${ms(pct(ts, 95))} | ${runs} |`);
+  } finally {
+    await chain.stop();
+  }
+}
+
+console.log(`# @tongban/sdk bench — node ${process.version}, ${new Date().toISOString()}`);
+merkleBench();
+await offlineBench();
+if (!args.has("--no-online")) await onlineBench();
