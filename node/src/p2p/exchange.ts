@@ -349,6 +349,13 @@ class TimeoutError extends Error {
   override name = "TimeoutError";
 }
 
+class DialError extends Error {
+  override name = "DialError";
+  constructor(cause: unknown) {
+    super(String((cause as Error)?.message ?? cause), { cause });
+  }
+}
+
 export interface ExchangeClientComponents {
   memberId: string;
   /** the member's signing key (32 bytes) */
@@ -442,28 +449,42 @@ export class ExchangeClient {
       ...base,
       ...extra,
     });
-    const member = this.#c.directory.member(custodian);
-    if (!member || member.multiaddrs.length === 0) return out("NO_ROUTE", `custodian ${custodian} has no registered peer`);
     const signal = AbortSignal.timeout(p.timeoutMs ?? 10_000);
     const id = ++this.#id;
     const frame = encodeFrame({ ...request, id });
-    let resp: { head: ExchangeResponseHead; body: Buffer };
-    try {
-      if ((p.mode ?? "multiplexed") === "multiplexed") {
-        const s = await this.#session(lower(custodian), member.multiaddrs, signal);
-        resp = await s.request(id, frame, signal);
-      } else {
-        const stream = await this.#c.openStream(member.multiaddrs, signal);
-        const s = new Session(stream);
-        try {
+    let resp: { head: ExchangeResponseHead; body: Buffer } | undefined;
+    // a dial failure (nothing was sent) is retried once after re-reading the custodian's registered addresses:
+    // its node may have restarted on another address. A failure after sending is not retried (the nonce is
+    // spent; the custodian would answer REPLAYED).
+    for (let attempt = 0; !resp; attempt++) {
+      const member = this.#c.directory.member(custodian);
+      if (!member || member.multiaddrs.length === 0) return out("NO_ROUTE", `custodian ${custodian} has no registered peer`);
+      try {
+        if ((p.mode ?? "multiplexed") === "multiplexed") {
+          const s = await this.#session(lower(custodian), member.multiaddrs, signal).catch((e) => {
+            throw new DialError(e);
+          });
           resp = await s.request(id, frame, signal);
-        } finally {
-          await s.close();
+        } else {
+          const stream = await this.#c.openStream(member.multiaddrs, signal).catch((e) => {
+            throw new DialError(e);
+          });
+          const s = new Session(stream);
+          try {
+            resp = await s.request(id, frame, signal);
+          } finally {
+            await s.close();
+          }
         }
+      } catch (e) {
+        if (e instanceof TimeoutError || signal.aborted) return out("TIMEOUT", `no answer within ${p.timeoutMs ?? 10_000} ms`);
+        if (e instanceof DialError && attempt === 0) {
+          await this.#c.directory.refresh().catch(() => undefined);
+          continue;
+        }
+        const cause = e instanceof DialError ? e.cause : e;
+        return out("TRANSPORT", String((cause as Error)?.message ?? cause).slice(0, 200));
       }
-    } catch (e) {
-      if (e instanceof TimeoutError || signal.aborted) return out("TIMEOUT", `no answer within ${p.timeoutMs ?? 10_000} ms`);
-      return out("TRANSPORT", String((e as Error)?.message ?? e).slice(0, 200));
     }
     const h = resp.head;
     if (h.status !== ExchangeStatus.OK) return out((h.code in ExchangeStatus ? h.code : "INTERNAL") as ExchangeStatusName, h.message);

@@ -1,0 +1,178 @@
+/**
+ * A standalone member-node process of the p2p layer: the libp2p node with the exchange protocol, its use
+ * log and a material shelf (LevelDB), against a chain. Used by the multi-process tests and the exchange
+ * benchmark; the node's main process wires the same classes (see node/src/p2p/README.md).
+ *
+ * Configuration: JSON in env TONGBAN_P2P_CONFIG (see {@link RunConfig}). Controlled over the IPC channel
+ * when started with `fork` (messages {id, cmd, args} -> {id, ok, result | error}); prints
+ * `READY {peerId, multiaddrs}` on stdout when serving.
+ */
+import "../polyfill.js";
+import { join } from "node:path";
+import { createHash } from "node:crypto";
+import { ClassicLevel } from "classic-level";
+import { Wallet } from "ethers";
+import type { ProofBundle } from "@tongban/sdk";
+import { UseLog, historyToCsv, type HistoryQuery } from "../audit/use-log.js";
+import { AuthorisationsView, ChainRpc, ChainWriter, ConsortiumView } from "./chain.js";
+import { MaterialShelf } from "./materials.js";
+import { P2PNode } from "./node.js";
+import { loadOrCreatePeerKey } from "./peer-key.js";
+import { onlineVerifier } from "./verify.js";
+import type { FetchParams, FetchResult } from "./exchange.js";
+import type { RequestFields } from "./messages.js";
+
+export interface RunConfig {
+  dataDir: string;
+  rpcUrl: string;
+  ledger: string;
+  authorisations: string;
+  /** bytes32 member id */
+  memberId: string;
+  /** 0x signing key of a current account of the member */
+  signingKey: string;
+  /** 0x 32-byte storage key (seals the p2p key and the shelf) */
+  storageKey: string;
+  /** publish peers with setPeers (default true) */
+  publish?: boolean;
+  grantCacheMs?: number;
+  verifyCacheMs?: number;
+  anchorIntervalMs?: number;
+  anchorEvery?: number;
+  syncWrites?: boolean;
+  directoryRefreshMs?: number;
+}
+
+type Cmd =
+  | { cmd: "info" }
+  | { cmd: "putMaterial"; args: { bundle: ProofBundle; content: string } }
+  | { cmd: "fetch"; args: FetchParams }
+  | { cmd: "crafted"; args: { params: FetchParams; overrides?: Partial<RequestFields>; wrongKey?: boolean; sendTwice?: boolean } }
+  | { cmd: "bench"; args: { params: FetchParams; count: number; concurrency: number } }
+  | { cmd: "anchor" }
+  | { cmd: "history"; args: HistoryQuery & { csv?: boolean } }
+  | { cmd: "refresh" }
+  | { cmd: "stop" };
+
+function slim(r: FetchResult): Record<string, unknown> {
+  const { content, verification, bundle, ...rest } = r;
+  return {
+    ...rest,
+    ...(content ? { contentSha256: createHash("sha256").update(content).digest("hex"), contentBytes: content.length } : {}),
+    ...(verification ? { verificationOk: verification.ok, checks: verification.checks.map((c) => `${c.check}:${c.status}:${c.reason}`) } : {}),
+    ...(bundle ? { bundleLeaf: bundle.leaf } : {}),
+  };
+}
+
+async function main(): Promise<void> {
+  const cfg = JSON.parse(process.env.TONGBAN_P2P_CONFIG ?? "{}") as RunConfig;
+  const rpc = new ChainRpc(cfg.rpcUrl);
+  const chainId = await rpc.chainId();
+  const consortium = new ConsortiumView(rpc, cfg.ledger);
+  const authorisations = new AuthorisationsView(rpc, cfg.authorisations);
+  const storageKey = Buffer.from(cfg.storageKey.replace(/^0x/, ""), "hex");
+  const logDb = new ClassicLevel<Buffer, Buffer>(join(cfg.dataDir, "uselog"), { keyEncoding: "buffer", valueEncoding: "buffer" });
+  const shelfDb = new ClassicLevel<Buffer, Buffer>(join(cfg.dataDir, "shelf"), { keyEncoding: "buffer", valueEncoding: "buffer" });
+  await logDb.open();
+  await shelfDb.open();
+  const wallet = new Wallet(cfg.signingKey);
+  const writer = new ChainWriter(cfg.rpcUrl, cfg.signingKey, cfg.ledger, cfg.authorisations, cfg.memberId, authorisations);
+  const useLog = new UseLog(
+    { db: logDb, logId: cfg.memberId, anchor: writer, signer: { address: wallet.address, signDigest: (d) => wallet.signMessageSync(Buffer.from(d.slice(2), "hex")) } },
+    { anchorIntervalMs: cfg.anchorIntervalMs ?? 0, anchorEvery: cfg.anchorEvery ?? 1e12, syncWrites: cfg.syncWrites ?? true },
+  );
+  await useLog.start();
+  const shelf = new MaterialShelf(shelfDb, storageKey);
+  const node = new P2PNode(
+    {
+      memberId: cfg.memberId,
+      signingKey: cfg.signingKey,
+      peerKey: await loadOrCreatePeerKey(join(cfg.dataDir, "p2p-key.json"), storageKey),
+      chainId,
+      authorisations,
+      consortium,
+      writer: cfg.publish === false ? undefined : writer,
+      materials: shelf,
+      useLog,
+      verify: onlineVerifier(rpc, cfg.ledger, { cacheMs: cfg.verifyCacheMs ?? 0 }),
+    },
+    { grantCacheMs: cfg.grantCacheMs ?? 0, directory: { refreshMs: cfg.directoryRefreshMs ?? 1000 } },
+  );
+  await node.start();
+
+  const stop = async () => {
+    await node.stop().catch(() => undefined);
+    await useLog.stop().catch(() => undefined);
+    writer.destroy();
+    await logDb.close().catch(() => undefined);
+    await shelfDb.close().catch(() => undefined);
+  };
+
+  const handle = async (m: Cmd): Promise<unknown> => {
+    switch (m.cmd) {
+      case "info":
+        return { peerId: node.peerId, multiaddrs: node.multiaddrs(), memberId: cfg.memberId, logSize: useLog.size, refusedPeers: node.refusedPeers, grantCalls: node.gate.calls, served: Object.fromEntries(node.server.counts) };
+      case "putMaterial":
+        await shelf.put(m.args.bundle, Buffer.from(m.args.content, "base64"));
+        return true;
+      case "fetch":
+        return slim(await node.fetch(m.args));
+      case "crafted": {
+        const { params, overrides, wrongKey, sendTwice } = m.args;
+        const key = wrongKey ? Buffer.from(Wallet.createRandom().privateKey.slice(2), "hex") : undefined;
+        const signed = node.client.sign(params, overrides ?? {}, key);
+        const first = slim(await node.client.send(params.custodian, signed, params));
+        if (!sendTwice) return [first];
+        return [first, slim(await node.client.send(params.custodian, signed, params))];
+      }
+      case "bench": {
+        const { params, count, concurrency } = m.args;
+        let next = 0;
+        const codes: Record<string, number> = {};
+        const t0 = performance.now();
+        const lat: number[] = [];
+        await Promise.all(
+          Array.from({ length: concurrency }, async () => {
+            while (next < count) {
+              next++;
+              const s = performance.now();
+              const r = await node.fetch(params);
+              lat.push(performance.now() - s);
+              codes[r.code] = (codes[r.code] ?? 0) + 1;
+            }
+          }),
+        );
+        const ms = performance.now() - t0;
+        lat.sort((a, b) => a - b);
+        return { count, ms, perSec: (count / ms) * 1000, codes, p50: lat[Math.floor(lat.length * 0.5)], p95: lat[Math.floor(lat.length * 0.95)], grantCalls: node.gate.calls };
+      }
+      case "anchor":
+        return (await useLog.anchorNow()) ?? null;
+      case "history": {
+        const h = await useLog.history(m.args);
+        return m.args.csv ? historyToCsv(h) : h;
+      }
+      case "refresh":
+        await node.directory.refresh();
+        return true;
+      case "stop":
+        await stop();
+        setImmediate(() => process.exit(0));
+        return true;
+    }
+  };
+
+  process.on("message", (msg: { id: number } & Cmd) => {
+    handle(msg).then(
+      (result) => process.send?.({ id: msg.id, ok: true, result }),
+      (e) => process.send?.({ id: msg.id, ok: false, error: String((e as Error)?.stack ?? e).slice(0, 2000) }),
+    );
+  });
+  process.on("SIGTERM", () => void stop().then(() => process.exit(0)));
+  process.stdout.write(`READY ${JSON.stringify({ peerId: node.peerId, multiaddrs: node.multiaddrs() })}\n`);
+}
+
+main().catch((e) => {
+  process.stderr.write(`p2p node failed: ${String((e as Error)?.stack ?? e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,300 @@
+/**
+ * Three member nodes as separate processes on loopback (plus a non-member), a real hardhat chain with the
+ * ledger and the authorisations contract: a holder's grant lets district B's bureau obtain a material from
+ * district A's node; every refusal has its code; both use logs hold the use with proofs against heads
+ * anchored on chain; a custodian whose LevelDB was edited is caught by the audit check.
+ */
+import { expect } from "chai";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createHash, randomBytes } from "node:crypto";
+import { ClassicLevel } from "classic-level";
+import { Wallet, encodeBytes32String, ZeroHash, type Contract } from "ethers";
+import { buildMerkleTree, buildBundle, computeLeaf, usccCheckChar, verifyInclusion, type MaterialHeader, type ProofBundle } from "@tongban/sdk";
+import { startChain, deployLedger, bootstrap, devWallet, rpc, type Chain, type TongbanLedger } from "../helpers/chain.js";
+import { NodeProcess, deployAuthorisations, runConfig, AUTHORISATIONS_ARTIFACT } from "./fixture.js";
+import { UseLog, LK, type HistoryResult } from "../../../node/src/audit/use-log.js";
+import { auditLog, reconcileLogs } from "../../../node/src/audit/check.js";
+import { AuthorisationsView, ChainRpc } from "../../../node/src/p2p/chain.js";
+
+const uscc = (first17: string) => first17 + usccCheckChar(first17);
+const USCC = { A: uscc("11310104MB2F00001"), B: uscc("11310115MB2F00002"), C: uscc("12310000MB2F00003"), D: uscc("11310000MB2F00004"), X: uscc("11310000MB2F00005") };
+const id = (u: string) => encodeBytes32String(u).toLowerCase();
+const TYPE = encodeBytes32String("BIZ_LICENCE").toLowerCase();
+const MATTER = encodeBytes32String("ENTERPRISE_CHANGE_REG").toLowerCase();
+const OTHER_MATTER = encodeBytes32String("TAX_REGISTRATION").toLowerCase();
+const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+
+type Fetched = { code: string; status: number; message?: string; contentSha256?: string; verificationOk?: boolean; requestId: string; servedSeq?: number; receivedSeq?: number };
+
+describe("p2p: material exchange between member node processes", function () {
+  this.timeout(240_000);
+  let chain: Chain;
+  let ledger: TongbanLedger;
+  let auth: Contract;
+  let authAddr: string;
+  let ledgerAddr: string;
+  const dirs: string[] = [];
+  const w = { A: devWallet(3), B: devWallet(4), C: devWallet(5), D: devWallet(6), X: devWallet(7) };
+  let A: NodeProcess, B: NodeProcess, C: NodeProcess;
+  const holderRef = "0x" + randomBytes(32).toString("hex");
+  const contents = [randomBytes(10 * 1024), randomBytes(10 * 1024), randomBytes(10 * 1024)];
+  let bundles: ProofBundle[] = [];
+  let chainNow: () => Promise<number>;
+
+  const tmp = () => {
+    const d = mkdtempSync(join(tmpdir(), "p2p-"));
+    dirs.push(d);
+    return d;
+  };
+
+  /** The identity provider C records a grant on the holder's behalf; returns its id. */
+  async function grant(terms: Partial<{ grantee: string; typeCodes: string[]; leaves: string[]; notBefore: number; notAfter: number; maxUses: number; matter: string }> = {}, by = w.C): Promise<string> {
+    const now = await chainNow();
+    const t = {
+      holderRef,
+      grantee: terms.grantee ?? id(USCC.B),
+      matter: terms.matter ?? MATTER,
+      typeCodes: terms.typeCodes ?? [TYPE],
+      leaves: terms.leaves ?? [],
+      notBefore: terms.notBefore ?? now - 60,
+      notAfter: terms.notAfter ?? now + 86_400,
+      maxUses: terms.maxUses ?? 100,
+    };
+    const c = auth.connect(new Wallet(by.privateKey, chain.provider)) as Contract;
+    const rc = await (await c.grantByIdentityProvider(t, "0x" + randomBytes(32).toString("hex"), "0x" + randomBytes(32).toString("hex"))).wait();
+    const ev = rc.logs.map((l: { topics: string[]; data: string }) => auth.interface.parseLog(l)).find((e: { name: string } | null) => e?.name === "GrantCreated");
+    return String(ev!.args.grantId).toLowerCase();
+  }
+
+  const fetch = (p: NodeProcess, leaf: string, grantId: string, extra: Record<string, unknown> = {}) =>
+    p.call<Fetched>("fetch", { custodian: id(USCC.A), leaf, grantId, matter: MATTER, ...extra });
+
+  before(async function () {
+    if (!existsSync(AUTHORISATIONS_ARTIFACT)) {
+      // the authorisations contract is written by another engineer; without its artifact nothing here can run
+      this.skip();
+    }
+    chain = await startChain();
+    chainNow = async () => Number((await rpc<{ timestamp: string }>(chain.url, "eth_getBlockByNumber", ["latest", false])).timestamp);
+    let admin: Wallet;
+    ({ ledger, address: ledgerAddr, admin } = await deployLedger(chain));
+    auth = await deployAuthorisations(admin, ledgerAddr);
+    authAddr = (await auth.getAddress()).toLowerCase();
+    await bootstrap(ledger, {
+      jurisdictions: [[310000, 0], [310104, 310000], [310115, 310000]],
+      types: ["BIZ_LICENCE"],
+      members: [
+        { uscc: USCC.A, jurisdiction: 310104, accounts: [w.A.address], entitlements: [["BIZ_LICENCE", 310104]] },
+        { uscc: USCC.B, jurisdiction: 310115, accounts: [w.B.address] },
+        { uscc: USCC.C, jurisdiction: 310000, accounts: [w.C.address], roles: [1] },
+        { uscc: USCC.D, jurisdiction: 310000, accounts: [w.D.address] },
+      ],
+    });
+    // A issues and anchors three 10 KiB materials of the holder (one batch)
+    const now = BigInt(await chainNow());
+    const headers: MaterialHeader[] = contents.map((c) => ({
+      typeCode: TYPE,
+      issuer: id(USCC.A),
+      holderRef,
+      contentHash: "0x" + sha(c),
+      hashAlg: 1,
+      issuedAt: now,
+      validFrom: now - 10n,
+      validUntil: 0n,
+      version: 1,
+      supersedes: ZeroHash,
+    }));
+    const tree = buildMerkleTree(headers.map(computeLeaf));
+    const asA = ledger.connect(new Wallet(w.A.privateKey, chain.provider));
+    const rc = await (await asA.anchor(tree.root, TYPE, 310104, headers.length)).wait();
+    bundles = headers.map((h, i) => buildBundle({ header: h, proof: tree.getProof(i), root: tree.root, chainId: 31337, contract: ledgerAddr, blockNumber: rc!.blockNumber, txHash: rc!.hash }));
+    // three member nodes, each its own process and data dir
+    const cfg = (k: "A" | "B" | "C") => runConfig(chain, ledgerAddr, authAddr, id(USCC[k]), w[k].privateKey, tmp());
+    [A, B, C] = await Promise.all([NodeProcess.start(cfg("A")), NodeProcess.start(cfg("B")), NodeProcess.start(cfg("C"))]);
+    for (let i = 0; i < bundles.length; i++) await A.call("putMaterial", { bundle: bundles[i], content: contents[i]!.toString("base64") });
+    await Promise.all([A, B, C].map((n) => n.call("refresh")));
+  });
+
+  after(async () => {
+    for (const n of [A, B, C]) await n?.stop();
+    await chain?.stop();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  it("each node published its peer id and listen address on chain (setPeers)", async () => {
+    for (const [k, n] of [["A", A], ["B", B], ["C", C]] as const) {
+      const m = await ledger.getMember(id(USCC[k]));
+      expect([...m.peerIds]).to.deep.equal([n.ready!.peerId]);
+      expect([...m.multiaddrs][0]).to.match(/^\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\//);
+    }
+  });
+
+  it("B obtains a material from A under the holder's grant, verifies it, and the use is in both logs with proofs against anchored heads", async () => {
+    const g = await grant();
+    const r = await fetch(B, bundles[0]!.leaf, g);
+    expect(r.code, r.message).to.equal("OK");
+    expect(r.contentSha256).to.equal(sha(contents[0]!));
+    expect(r.verificationOk).to.equal(true);
+    // both logs anchor their heads through the authorisations contract
+    const ha = await A.call<{ size: number; root: string }>("anchor");
+    const hb = await B.call<{ size: number; root: string }>("anchor");
+    const views = new AuthorisationsView(new ChainRpc(chain.url), authAddr);
+    const chainA = (await views.useLogHeads(id(USCC.A))).at(-1)!;
+    const chainB = (await views.useLogHeads(id(USCC.B))).at(-1)!;
+    expect([chainA.treeSize, chainA.rootHash]).to.deep.equal([ha.size, ha.root]);
+    expect([chainB.treeSize, chainB.rootHash]).to.deep.equal([hb.size, hb.root]);
+    // the anchor counted the SERVED use against the grant
+    const gv = await auth.getGrant(g, 0);
+    expect(Number(gv.used)).to.equal(1);
+    // the holder's history at A (SERVED) and the material's history at B (RECEIVED), proofs vs chain roots
+    const hA = await A.call<HistoryResult>("history", { by: "holder", key: holderRef });
+    const served = hA.records.find((x) => x.record.requestId === r.requestId)!;
+    expect(served.record.direction).to.equal("SERVED");
+    expect(served.anchored).to.equal(true);
+    expect(verifyInclusion(served.leafHash, served.record.seq, served.treeSize, served.proof, chainA.rootHash).status).to.equal("VALID");
+    const hB = await B.call<HistoryResult>("history", { by: "material", key: bundles[0]!.leaf });
+    const received = hB.records.find((x) => x.record.requestId === r.requestId)!;
+    expect(received.record.direction).to.equal("RECEIVED");
+    expect(verifyInclusion(received.leafHash, received.record.seq, received.treeSize, received.proof, chainB.rootHash).status).to.equal("VALID");
+    const { seq: _a, direction: _d1, ...s } = served.record;
+    const { seq: _b, direction: _d2, ...q } = received.record;
+    expect(q).to.deep.equal(s);
+    const csv = await A.call<string>("history", { by: "grant", key: g, csv: true });
+    expect(csv.trim().split("\r\n")).to.have.length(2);
+  });
+
+  it("refuses a revoked grant (GRANT_REVOKED)", async () => {
+    const g = await grant();
+    await (await (auth.connect(new Wallet(w.C.privateKey, chain.provider)) as Contract).revokeGrant(g)).wait();
+    expect((await fetch(B, bundles[0]!.leaf, g)).code).to.equal("GRANT_REVOKED");
+  });
+
+  it("refuses an exhausted grant: locally before anchoring, and from the chain after (GRANT_EXHAUSTED)", async () => {
+    const g = await grant({ maxUses: 1 });
+    expect((await fetch(B, bundles[1]!.leaf, g)).code).to.equal("OK");
+    expect((await fetch(B, bundles[1]!.leaf, g)).code).to.equal("GRANT_EXHAUSTED");
+    await A.call("anchor");
+    const gv = await auth.getGrant(g, 0);
+    expect(Number(gv.usesLeft)).to.equal(0);
+    expect((await fetch(B, bundles[1]!.leaf, g)).code).to.equal("GRANT_EXHAUSTED");
+  });
+
+  it("refuses the child of a revoked parent (ANCESTOR_REVOKED), after serving it while the parent was valid", async () => {
+    const root = await grant({ grantee: id(USCC.D), maxUses: 10 });
+    const now = await chainNow();
+    const asD = auth.connect(new Wallet(w.D.privateKey, chain.provider)) as Contract;
+    const rc = await (
+      await asD.delegateGrant(root, { holderRef, grantee: id(USCC.B), matter: MATTER, typeCodes: [TYPE], leaves: [], notBefore: now - 30, notAfter: now + 3600, maxUses: 5 }, "0x" + randomBytes(32).toString("hex"))
+    ).wait();
+    const child = String(rc.logs.map((l: { topics: string[]; data: string }) => auth.interface.parseLog(l)).find((e: { name: string } | null) => e?.name === "GrantCreated")!.args.grantId).toLowerCase();
+    expect((await fetch(B, bundles[2]!.leaf, child)).code).to.equal("OK");
+    await (await (auth.connect(new Wallet(w.C.privateKey, chain.provider)) as Contract).revokeGrant(root)).wait();
+    expect((await fetch(B, bundles[2]!.leaf, child)).code).to.equal("ANCESTOR_REVOKED");
+  });
+
+  it("refuses a grant naming another member (WRONG_GRANTEE), another matter (WRONG_MATTER) and a leaf outside its scope (OUT_OF_SCOPE)", async () => {
+    const toD = await grant({ grantee: id(USCC.D) });
+    expect((await fetch(B, bundles[0]!.leaf, toD)).code).to.equal("WRONG_GRANTEE");
+    const g = await grant();
+    expect((await fetch(B, bundles[0]!.leaf, g, { matter: OTHER_MATTER })).code).to.equal("WRONG_MATTER");
+    const onlyLeaf0 = await grant({ typeCodes: [], leaves: [bundles[0]!.leaf] });
+    expect((await fetch(B, bundles[0]!.leaf, onlyLeaf0)).code).to.equal("OK");
+    expect((await fetch(B, bundles[1]!.leaf, onlyLeaf0)).code).to.equal("OUT_OF_SCOPE");
+  });
+
+  it("refuses forged (BAD_SIGNATURE), replayed (REPLAYED), stale (STALE_REQUEST), misaddressed (WRONG_CUSTODIAN) requests and unknown materials (NOT_FOUND)", async () => {
+    const g = await grant();
+    const params = { custodian: id(USCC.A), leaf: bundles[0]!.leaf, grantId: g, matter: MATTER };
+    const [forged] = await B.call<Fetched[]>("crafted", { params, wrongKey: true });
+    expect(forged!.code).to.equal("BAD_SIGNATURE");
+    const [first, again] = await B.call<Fetched[]>("crafted", { params, sendTwice: true });
+    expect(first!.code).to.equal("OK");
+    expect(again!.code).to.equal("REPLAYED");
+    const [stale] = await B.call<Fetched[]>("crafted", { params, overrides: { expiry: Math.floor(Date.now() / 1000) - 5 } });
+    expect(stale!.code).to.equal("STALE_REQUEST");
+    const [misaddressed] = await B.call<Fetched[]>("crafted", { params, overrides: { custodian: id(USCC.C) } });
+    expect(misaddressed!.code).to.equal("WRONG_CUSTODIAN");
+    // C's own node signs for C: a request from C's node claiming to be B's does not recover B's account
+    const [impostor] = await C.call<Fetched[]>("crafted", { params, overrides: { requester: id(USCC.B) } });
+    expect(impostor!.code).to.equal("BAD_SIGNATURE");
+    expect((await fetch(B, "0x" + randomBytes(32).toString("hex"), g)).code).to.equal("NOT_FOUND");
+  });
+
+  it("refuses an expired grant (GRANT_EXPIRED) once the chain's time passes its window", async () => {
+    const now = await chainNow();
+    const g = await grant({ notAfter: now + 30 });
+    expect((await fetch(B, bundles[0]!.leaf, g)).code).to.equal("OK");
+    await rpc(chain.url, "evm_increaseTime", [120]);
+    await rpc(chain.url, "evm_mine", []);
+    expect((await fetch(B, bundles[0]!.leaf, g)).code).to.equal("GRANT_EXPIRED");
+  });
+
+  it("a non-member's peer is refused by the gater before any request (TRANSPORT at the caller)", async () => {
+    const before = (await A.call<{ refusedPeers: number }>("info")).refusedPeers;
+    const X = await NodeProcess.start(runConfig(chain, ledgerAddr, authAddr, id(USCC.X), w.X.privateKey, tmp(), { publish: false }));
+    try {
+      const g = await grant();
+      const r = await X.call<Fetched>("fetch", { custodian: id(USCC.A), leaf: bundles[0]!.leaf, grantId: g, matter: MATTER, timeoutMs: 5000 });
+      expect(r.code).to.equal("TRANSPORT");
+      expect((await A.call<{ refusedPeers: number }>("info")).refusedPeers).to.be.greaterThan(before);
+    } finally {
+      await X.stop();
+    }
+  });
+
+  it("keeps its peer id across a restart (Ed25519 key in the data dir) and serves again", async () => {
+    const peerId = A.ready!.peerId;
+    await A.stop();
+    A = await NodeProcess.start(A.config);
+    expect(A.ready!.peerId).to.equal(peerId);
+    const g = await grant();
+    const r = await fetch(B, bundles[2]!.leaf, g);
+    expect(r.code, r.message).to.equal("OK");
+  });
+
+  it("the audit check passes on the honest logs and catches a record deleted or altered in A's LevelDB", async () => {
+    await A.call("anchor");
+    await B.call("anchor");
+    const views = new AuthorisationsView(new ChainRpc(chain.url), authAddr);
+    const headsA = (await views.useLogHeads(id(USCC.A))).map((h) => ({ treeSize: h.treeSize, rootHash: h.rootHash }));
+    expect(headsA.length).to.be.greaterThan(2);
+    const dirA = A.config.dataDir;
+    const dirB = B.config.dataDir;
+    await A.stop();
+    await B.stop();
+    const open = async (dir: string, member: string) => {
+      const db = new ClassicLevel<Buffer, Buffer>(join(dir, "uselog"), { keyEncoding: "buffer", valueEncoding: "buffer" });
+      await db.open();
+      const log = new UseLog({ db, logId: member }, { anchorIntervalMs: 0 });
+      await log.start();
+      return { db, log, close: async () => (await log.stop(), await db.close()) };
+    };
+    let a = await open(dirA, id(USCC.A));
+    const b = await open(dirB, id(USCC.B));
+    const honest = await auditLog(a.log, headsA);
+    expect(honest.findings).to.deep.equal([]);
+    expect(await reconcileLogs(a.log, id(USCC.A), b.log, id(USCC.B))).to.deep.equal([]);
+    // the custodian deletes one SERVED record and alters another, straight in LevelDB
+    const victim = (await a.log.getRecord(0))!;
+    const raw = Buffer.from((await a.log.rawRecord(1))!);
+    raw[80] ^= 0x01;
+    await a.close();
+    const db = new ClassicLevel<Buffer, Buffer>(join(dirA, "uselog"), { keyEncoding: "buffer", valueEncoding: "buffer" });
+    await db.del(LK.record(0));
+    await db.put(LK.record(1), raw);
+    await db.close();
+    a = await open(dirA, id(USCC.A));
+    const report = await auditLog(a.log, headsA);
+    expect(report.ok).to.equal(false);
+    expect(report.findings.filter((f) => f.kind === "RECORD_MISSING").map((f) => f.seq)).to.deep.equal([0]);
+    expect(report.findings.filter((f) => f.kind === "RECORD_ALTERED").map((f) => f.seq)).to.deep.equal([1]);
+    expect(report.findings.some((f) => f.kind === "HEAD_MISMATCH")).to.equal(true);
+    const rec = await reconcileLogs(a.log, id(USCC.A), b.log, id(USCC.B));
+    expect(rec.find((f) => f.kind === "UNMATCHED_RECEIVED")!.requestId).to.equal(victim.requestId);
+    expect(rec.find((f) => f.kind === "RECORD_MISMATCH")!.seq).to.equal(1);
+    await a.close();
+    await b.close();
+  });
+});
