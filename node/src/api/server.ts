@@ -12,6 +12,7 @@ import type { MaterialService } from "../core/service.js";
 import type { RegisterRequest, ChangeEvent } from "../core/types.js";
 import type { IndexerView, IndexedEvent } from "../indexer/types.js";
 import { TokenVerifier } from "./auth.js";
+import { isNodeError } from "../core/errors.js";
 import { ApiError, ApiErrorCode, sendError } from "./errors.js";
 import {
   SHARED_SCHEMAS,
@@ -227,12 +228,12 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
       const id = req.params.id.toLowerCase();
       const chain = await chainOf(id);
       try {
-        const rec = await svc.getMaterial(id);
-        const { bundle: _bundle, ...rest } = rec;
-        return { ...rest, chain };
+        const { bundle: _bundle, ...rec } = await svc.getMaterial(id);
+        return { ...rec, chain };
       } catch (e) {
-        if (!(e as { code?: string }).code || (e as { code?: string }).code !== "NOT_FOUND" || !chain || !(chain.anchored || chain.statusBlock !== null)) throw e;
-        // not registered here, but the chain knows it
+        // not registered on this node: answer from the chain index if it knows the leaf
+        const known = chain && (chain.anchored || chain.statusBlock !== null || chain.headerKnown);
+        if (!(isNodeError(e) && e.code === "NOT_FOUND" && known)) throw e;
         return { id, state: chain.anchored ? "anchored" : "unknown", status: chain.status, chain };
       }
     },

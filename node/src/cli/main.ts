@@ -10,11 +10,12 @@
  *   tongban revoke <id> [--reason n] | suspend <id> | reinstate <id>
  *   tongban supersede <id> --file new.pdf ...
  *   tongban import stock.csv [--state f] [--batch 500]
- *   tongban verify bundle.json --content licence.pdf --rpc http://...
+ *   tongban verify licence.pdf --bundle licence.bundle.json --rpc http://...
  *
  * Node URL and token: --url / --token-file, or env TONGBAN_URL / TONGBAN_TOKEN (a token on the command line
  * is visible to other users in `ps`, so --token is accepted but discouraged).
- * Exit codes: 0 ok, 1 refused/failed (the error's code and details are printed as JSON on stderr), 2 usage.
+ * Exit codes: 0 ok, 1 refused/failed (the error's code and details are printed as JSON on stderr), 2 usage;
+ * `verify`: 0 verified, 1 not verified, 2 unreadable input. `import`: 130 when interrupted (resumable).
  */
 import "../polyfill.js";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -250,15 +251,18 @@ export function program(): Command {
     }),
   );
 
-  p.command("verify <bundle>")
-    .description("verify a proof bundle (and the document) against the chain, offline of any node")
-    .option("--content <file>", "the document to check against the bundle's content hash")
-    .option("--content-hash <hex>", "check this content hash instead")
-    .option("--rpc <url>", "JSON-RPC URL of a chain you trust (env TONGBAN_RPC); without it only offline checks run")
-    .option("--json", "print the full result as JSON")
+  p.command("verify <file>")
+    .description("verify a document against its proof bundle on a chain you trust (the SDK's verifier; no node needed)")
+    .requiredOption("--bundle <path>", "the proof bundle (JSON), e.g. from `tongban bundle <id> --out`")
+    .option("--rpc <url>", "JSON-RPC URL of the ledger's chain (env TONGBAN_RPC); without it use --offline")
+    .option("--offline", "verify without a chain; chain checks are SKIPPED and tolerated")
+    .option("--ledger <address>", "the ledger contract you trust; bundles naming another fail")
+    .option("--at <time>", "judge the validity window at this ISO time or unix seconds (default now)")
+    .option("--require-seal", "fail when the bundle carries no issuer e-seal")
+    .option("--json", "print the result as JSON")
     .action(
-      action(async (bundle: string, o: { content?: string; contentHash?: string; rpc?: string; json?: boolean }) => {
-        process.exitCode = await runVerify(bundle, { ...o, rpc: o.rpc ?? process.env.TONGBAN_RPC });
+      action(async (file: string, o: { bundle: string; rpc?: string; offline?: boolean; ledger?: string; at?: string; requireSeal?: boolean; json?: boolean }) => {
+        process.exitCode = await runVerify(file, { ...o, rpc: o.rpc ?? process.env.TONGBAN_RPC });
       }),
     );
   return p;

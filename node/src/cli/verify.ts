@@ -1,34 +1,45 @@
 /**
- * `tongban verify`: explained verification of a proof bundle (and its document) with the SDK's `verify`,
- * against a chain the verifier trusts (`--rpc`) or offline. Prints one line per check and returns the exit
- * code: 0 if every check passed, 1 otherwise.
+ * `tongban verify <file> --bundle <bundle.json>`: the SDK's verifier CLI core (`runVerifyCommand`,
+ * `formatVerification`, the same options and exit codes as `tongban-verify`), so a department's operator and
+ * a cross-province verifier get the same checks and output. Exit codes: 0 verified, 1 not verified,
+ * 2 usage error / unreadable file / invalid bundle.
  */
 import { readFileSync } from "node:fs";
-import { loadBundle, verify, type VerifyInput } from "@tongban/sdk";
+import { runVerifyCommand, formatVerification, loadBundle, type ProofBundle } from "@tongban/sdk";
 
 export interface VerifyCliOptions {
-  content?: string;
-  contentHash?: string;
+  bundle: string;
   rpc?: string;
-  /** trusted ledger address (a bundle naming another contract fails) */
+  offline?: boolean;
   ledger?: string;
+  at?: string;
+  requireSeal?: boolean;
   json?: boolean;
-  write?: (s: string) => void;
+  out?: (s: string) => void;
+  err?: (s: string) => void;
 }
 
-export async function runVerify(bundlePath: string, o: VerifyCliOptions): Promise<number> {
-  const write = o.write ?? ((s: string) => process.stdout.write(s));
-  const bundle = loadBundle(readFileSync(bundlePath, "utf8"));
-  let input: VerifyInput;
-  if (o.content) input = { content: new Uint8Array(readFileSync(o.content)) };
-  else if (o.contentHash) input = { contentHash: o.contentHash };
-  else input = { contentHash: bundle.header.contentHash };
-  const res = await verify(input, bundle, o.rpc ? { provider: o.rpc, ledger: o.ledger } : { offline: true });
-  if (o.json) write(JSON.stringify(res, null, 2) + "\n");
-  else {
-    write(`material ${res.leaf} (${res.mode})${o.content || o.contentHash ? "" : " — no document given: integrity checked against the bundle's own hash"}\n`);
-    for (const c of res.checks) write(`  ${c.status.padEnd(8)} ${c.check.padEnd(16)} ${c.reason} (${c.code}) ${c.message}\n`);
-    write(res.ok ? "VALID\n" : "NOT VALID\n");
+export async function runVerify(file: string, o: VerifyCliOptions): Promise<number> {
+  const out = o.out ?? ((s: string) => void process.stdout.write(s));
+  const err = o.err ?? ((s: string) => void process.stderr.write(s));
+  let at: Date | number | undefined;
+  if (o.at !== undefined) {
+    at = /^\d+$/.test(o.at) ? Number(o.at) : new Date(o.at);
+    if (at instanceof Date && Number.isNaN(at.getTime())) {
+      err(`invalid --at ${o.at}\n`);
+      return 2;
+    }
   }
-  return res.ok ? 0 : 1;
+  const outcome = await runVerifyCommand({ file, bundle: o.bundle, rpc: o.rpc, offline: o.offline, ledger: o.ledger, at, requireSeal: o.requireSeal });
+  if (o.json) out(JSON.stringify(outcome.result ?? { ok: false, error: outcome.error }, (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2) + "\n");
+  else if (outcome.result) {
+    let bundle: ProofBundle | undefined;
+    try {
+      bundle = loadBundle(readFileSync(o.bundle, "utf8"));
+    } catch {
+      /* reported by the outcome already */
+    }
+    out(formatVerification(outcome.result, bundle) + "\n");
+  } else err(`${outcome.error!.name}: ${outcome.error!.message}\n`);
+  return outcome.exitCode;
 }

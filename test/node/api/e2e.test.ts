@@ -240,10 +240,10 @@ describe("node e2e: separate node process over HTTP (hardhat node)", function ()
     expect(m.state).to.equal("anchored");
     const bundleFile = join(fx.dir, "permit.bundle.json");
     expect((await cli(["bundle", m.id, ...conn, "--out", bundleFile])).code).to.equal(0);
-    const ok = await cli(["verify", bundleFile, "--content", doc, "--rpc", fx.chain.url]);
+    const ok = await cli(["verify", doc, "--bundle", bundleFile, "--rpc", fx.chain.url, "--ledger", fx.ledgerAddress]);
     expect(ok.code, ok.stdout + ok.stderr).to.equal(0);
-    expect(ok.stdout).to.match(/VALID\n$/);
-    const wrong = await cli(["verify", bundleFile, "--content", tokenFile, "--rpc", fx.chain.url]);
+    expect(ok.stdout).to.match(/^VERIFIED/);
+    const wrong = await cli(["verify", tokenFile, "--bundle", bundleFile, "--rpc", fx.chain.url]);
     expect(wrong.code).to.equal(1);
     expect(wrong.stdout).to.match(/CONTENT_HASH_MISMATCH/);
 
@@ -251,9 +251,12 @@ describe("node e2e: separate node process over HTTP (hardhat node)", function ()
     expect(rev.code, rev.stderr).to.equal(0);
     const op = JSON.parse(rev.stdout);
     await waitFor(async () => (await getOp(client, { opId: op.opId })).state === "done", 30_000, "revoke op");
-    const bad = await cli(["verify", bundleFile, "--content", doc, "--rpc", fx.chain.url]);
+    const bad = await cli(["verify", doc, "--bundle", bundleFile, "--rpc", fx.chain.url, "--json"]);
     expect(bad.code).to.equal(1);
-    expect(bad.stdout).to.match(/INVALID\s+STATUS\s+REVOKED/);
+    const status = JSON.parse(bad.stdout).checks.find((c: { check: string }) => c.check === "STATUS");
+    expect(status).to.include({ status: "INVALID", reason: "REVOKED" });
+    const usage = await cli(["verify", doc, "--bundle", join(fx.dir, "missing.json"), "--offline"]);
+    expect(usage.code).to.equal(2);
     const again = await cli(["revoke", m.id, ...conn]);
     expect(again.code).to.equal(1);
     expect(JSON.parse(again.stderr.trim()).code).to.equal("CONFLICT");
