@@ -180,6 +180,7 @@ export class DuplicateKeyError extends Error {
 
 interface Pending {
   input: UseRecordInput;
+  enc: Buffer;
   unique?: { key: Buffer; expiry: number };
   resolve: (v: { seq: number; leafHash: string }) => void;
   reject: (e: unknown) => void;
@@ -305,11 +306,16 @@ export class UseLog implements Startable {
    */
   append(input: UseRecordInput, unique?: { key: string; expiry: number }): Promise<{ seq: number; leafHash: string }> {
     if (!this.#running) return Promise.reject(new Error("use log is not running"));
-    // validate now, so one bad record cannot fail a whole batch
-    encodeUseRecord(input);
-    if (!/^0x[0-9a-fA-F]{64}$/.test(input.holderRef)) throw new TypeError("use record holderRef must be 0x + 32 bytes hex");
+    // encode (and so validate) now, so one bad record cannot fail a whole batch
+    let enc: Buffer;
+    try {
+      enc = encodeUseRecord(input);
+      if (!/^0x[0-9a-fA-F]{64}$/.test(input.holderRef)) throw new TypeError("use record holderRef must be 0x + 32 bytes hex");
+    } catch (e) {
+      return Promise.reject(e);
+    }
     return new Promise((resolve, reject) => {
-      this.#queue.push({ input, unique: unique && { key: unhex(unique.key), expiry: unique.expiry }, resolve, reject });
+      this.#queue.push({ input, enc, unique: unique && { key: unhex(unique.key), expiry: unique.expiry }, resolve, reject });
       if (!this.#flushing) this.#flushing = this.#flushLoop();
     });
   }
@@ -356,7 +362,7 @@ export class UseLog implements Startable {
     const results: { seq: number; leafHash: string }[] = [];
     const cached: [number, Buffer][] = [];
     for (const p of accepted) {
-      const enc = encodeUseRecord(p.input);
+      const enc = p.enc;
       const seq = size;
       const lh = leafHash(enc);
       ops.push({ type: "put", key: LK.record(seq), value: enc });
