@@ -22,7 +22,10 @@ log() { echo "[build-geth] $*" >&2; }
 is_right_geth() {
   local bin="$1"
   [ -x "$bin" ] || return 1
-  "$bin" version 2>/dev/null | grep -q "^Version: ${GETH_VERSION}-stable" || return 1
+  # Capture first: `geth version | grep -q` under pipefail fails at random when grep exits early (SIGPIPE).
+  local out
+  out="$("$bin" version 2>/dev/null)" || return 1
+  grep -q "^Version: ${GETH_VERSION}-stable" <<<"$out"
 }
 
 if [ -n "${GETH:-}" ]; then
