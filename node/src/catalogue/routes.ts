@@ -11,6 +11,7 @@
  *   POST /entries                             publish (register or version) one of this member's entries
  *   POST /entries/:code/withdraw  {reason}    withdraw (provider or Cataloguer)
  *   POST /entries/:code/publish   {version}   Cataloguer: publish a version
+ *   POST /entries/:code/correct   {grade, level, sharing, open, reason}  Cataloguer: correct the classification
  *   POST /entries/:code/texts     {title?, description?, fields?}  import texts checked against the chain
  *   POST /duties   {code, description}        register a duty of this member
  *   POST /systems  {code, description}        register an information system of this member
@@ -22,11 +23,11 @@
  *   GET  /scenarios/:scenarioId/resources/:code/can-use  on-chain canUse now
  */
 import type { FastifyPluginAsync } from "fastify";
-import type { CatalogueEntryDoc, CatalogueField, DrawStatusName } from "@tongban/sdk";
+import type { CatalogueEntryDoc, CatalogueField, DataGradeName, DrawStatusName, OpenTypeName, SharingTypeName } from "@tongban/sdk";
 import { NotFoundError } from "../core/errors.js";
 import type { CatalogueSearch, CatalogueService } from "./service.js";
 import {
-  approveSchema, catalogueEntrySchema, catalogueSearchSchema, codeDescriptionSchema, codeParams, importTextsSchema, publishVersionSchema,
+  approveSchema, correctionSchema, catalogueEntrySchema, catalogueSearchSchema, codeDescriptionSchema, codeParams, importTextsSchema, publishVersionSchema,
   reasonSchema, scenarioSchema, useParams,
 } from "./schemas.js";
 
@@ -58,6 +59,13 @@ export const catalogueRoutes: FastifyPluginAsync<CatalogueRoutesOptions> = async
 
   app.post<{ Params: { code: string }; Body: { version: number } }>("/entries/:code/publish", { schema: { ...secured, tags, summary: "Cataloguer: publish a version", params: codeParams, body: publishVersionSchema } },
     async (req) => svc.approveEntry(req.params.code, req.body.version).then(receipt));
+
+  app.post<{ Params: { code: string }; Body: { grade: DataGradeName; level: number; sharing: SharingTypeName; open: OpenTypeName; reason: string } }>("/entries/:code/correct",
+    { schema: { ...secured, tags, summary: "Cataloguer: correct the classification (published at once)", params: codeParams, body: correctionSchema } },
+    async (req) => {
+      const { reason, ...c } = req.body;
+      return receipt(await svc.correctClassification(req.params.code, c, reason));
+    });
 
   app.post<{ Params: { code: string }; Body: { title?: string; description?: string; fields?: CatalogueField[] } }>("/entries/:code/texts",
     { schema: { ...secured, tags, summary: "Import texts of an entry, checked against the chain hashes", params: codeParams, body: importTextsSchema } },

@@ -101,6 +101,20 @@ export const reasonSchema = {
   properties: { reason: text },
 } as const;
 
+export const correctionSchema = {
+  $id: "CatalogueCorrection",
+  type: "object",
+  additionalProperties: false,
+  required: ["grade", "level", "sharing", "open", "reason"],
+  properties: {
+    grade: { enum: ["GENERAL", "IMPORTANT", "CORE"] },
+    level: { type: "integer", minimum: 1, maximum: 4 },
+    sharing: { enum: ["UNCONDITIONAL", "CONDITIONAL", "NOT_SHARED"] },
+    open: { enum: ["OPEN", "CONDITIONAL", "NOT_OPEN"] },
+    reason: text,
+  },
+} as const;
+
 export const publishVersionSchema = {
   $id: "CataloguePublishVersion",
   type: "object",
@@ -130,5 +144,6 @@ export const CATALOGUE_SCHEMAS = {
   CatalogueApproval: approveSchema,
   CatalogueReason: reasonSchema,
   CataloguePublishVersion: publishVersionSchema,
+  CatalogueCorrection: correctionSchema,
   CatalogueTexts: importTextsSchema,
 } as const;

@@ -295,6 +295,17 @@ export class CatalogueService implements Startable {
     return this.#do(() => this.#client.publishEntry(resourceCode, version));
   }
 
+  /** Cataloguer: corrects the classification (a new version, published at once); the reason text is kept. */
+  async correctClassification(resourceCode: string, c: { grade: DataGradeName; level: number; sharing: SharingTypeName; open: OpenTypeName }, reason: string) {
+    this.#need();
+    return this.#do(async () => {
+      const h = hashCatalogueText("reason", reason);
+      const r = await this.#client.correctClassification(resourceCode, c, { hash: h });
+      await this.#c.db.put(`t:${h}`, JSON.stringify({ kind: "reason", text: canonicalText(reason) }));
+      return r;
+    });
+  }
+
   /** Consumer: registers a scenario; purpose and legal-basis texts are kept. */
   async registerScenario(scenarioId: string, purpose: string, legalBasis: string, resources: string[]) {
     this.#need();

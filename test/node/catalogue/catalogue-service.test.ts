@@ -176,6 +176,22 @@ describe("catalogue service (hardhat node)", function () {
     try { await pudong.search({ grade: "SECRET" as never }); expect.fail(); } catch (err) { expect((err as NodeError).code).to.equal("VALIDATION"); }
   });
 
+  it("a Cataloguer's correction is indexed as a published version", async () => {
+    const before = (await pudong.getEntry("R310104-0001"))!;
+    await city.correctClassification("R310104-0001", { grade: "IMPORTANT", level: 4, sharing: "CONDITIONAL", open: "NOT_OPEN" }, "含个人住址");
+    try {
+      await pudong.correctClassification("R310104-0001", { grade: "GENERAL", level: 1, sharing: "CONDITIONAL", open: "NOT_OPEN" }, "x");
+      expect.fail();
+    } catch (err) {
+      expect((err as NodeError).code).to.equal("NOT_ENTITLED");
+      expect((err as NodeError).details.error).to.equal("MissingRole");
+    }
+    await pudong.sync();
+    const e = (await pudong.getEntry("R310104-0001"))!;
+    expect([e.version, e.publishedVersion, e.level, e.pending, e.publishedSharing]).to.deep.equal([2, 2, 4, false, "CONDITIONAL"]);
+    expect(e.prevVersionHash).to.equal(before.versionHash);
+  });
+
   it("imports another provider's texts only if they match the chain", async () => {
     try {
       await pudong.importTexts("R310104-0001", { title: "房屋租赁备案（伪）" });
@@ -190,7 +206,6 @@ describe("catalogue service (hardhat node)", function () {
 
   it("scenarios, approvals, canUse and data uses recorded only when the chain allows", async () => {
     await city.approveEntry("R310115-0002", 1);
-    await city.approveEntry("R310104-0001", 1);
     await xuhui.registerScenario("SCN-OPEN-SHOP", "开办餐饮店一件事", "《上海市优化营商环境条例》", ["R310115-0001", "R310115-0002"]);
     await pudong.sync();
     const inbox = await pudong.requests();
