@@ -163,3 +163,22 @@ export interface ServiceStats {
   chainUp: boolean;
   lastAnchorBlock?: number;
 }
+
+/** A batch (one Merkle root = one type in one jurisdiction) as planned/anchored by this node. */
+export interface BatchInfo {
+  /** batch id = Merkle root */
+  root: string;
+  type: string;
+  jurisdiction: number;
+  count: number;
+  state: "planned" | "sent" | "confirmed" | "failed";
+  plannedAt: number;
+  blockNumber?: number;
+  txHash?: string;
+  confirmedAt?: number;
+  error?: { code: string; message: string };
+  /** leaves in tree order */
+  leaves: string[];
+  /** headers of the leaves, same order (when asked for) */
+  headers?: HeaderJson[];
+}

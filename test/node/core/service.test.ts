@@ -164,6 +164,23 @@ describe("node core: MaterialService on a real chain", function () {
     expect(rn.header.supersedes).to.equal(c!.id);
   });
 
+  it("answers a batch by its root with leaves and headers; records without bundle on request", async () => {
+    const acks = await core.service.register(Array.from({ length: 30 }, (_, i) => req(400 + i)));
+    const rec = await waitFor(async () => {
+      const r = await core.service.getMaterial(acks[29]!.id);
+      return r.state === "anchored" ? r : undefined;
+    });
+    const b = await core.service.getBatch(rec.batchId!, { headers: true });
+    expect(b.state).to.equal("confirmed");
+    expect(b.blockNumber).to.equal(rec.anchor!.blockNumber);
+    expect(b.leaves).to.include(acks[29]!.id);
+    expect(b.leaves).to.have.length(b.count);
+    const i = b.leaves.indexOf(acks[29]!.id);
+    expect(b.headers![i]).to.deep.equal(rec.header);
+    expect((await core.service.getMaterial(acks[0]!.id, { bundle: false })).bundle).to.equal(undefined);
+    await expectCode(core.service.getBatch("0x" + "cd".repeat(32)), "NOT_FOUND");
+  });
+
   it("streams state changes", async () => {
     const ac = new AbortController();
     const seen: string[] = [];
