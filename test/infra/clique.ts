@@ -374,8 +374,14 @@ export class CliqueNetwork {
       log(`started ${n} geth nodes under ${baseDir}; waiting for peering and blocks`);
       await net.waitReady(options.readyTimeoutMs ?? 60_000);
     } catch (e) {
+      // Say why before the logs go: the last lines of each node's log.
+      const tails = nodes.map((node, i) => {
+        let lines: string[] = [];
+        try { lines = readFileSync(join(node.dir, "geth.log"), "utf8").trimEnd().split("\n").slice(-8); } catch { /* no log */ }
+        return `--- node ${i} (${net.logFile(i)}):\n${lines.join("\n")}`;
+      });
       await net.stop();
-      throw e;
+      throw new Error(`clique network did not become ready: ${String(e)}\n${tails.join("\n")}`);
     }
     state.startMs = Date.now() - t0;
     net.saveState();
