@@ -466,6 +466,35 @@ describe("DataCatalogue", () => {
     });
   });
 
+  describe("version hash property", () => {
+    it("for random valid entries, the chain's version hash equals keccak256(abi.encode(code, version, prev, input))", async () => {
+      const f = await loadFixture(withPublished);
+      let seed = 7;
+      const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n; };
+      const classes = [
+        { grade: Grade.General, level: 1, sharing: Sharing.Unconditional, open: Open.Open },
+        { grade: Grade.General, level: 2, sharing: Sharing.Conditional, open: Open.Conditional },
+        { grade: Grade.Important, level: 3, sharing: Sharing.Conditional, open: Open.NotOpen },
+        { grade: Grade.Important, level: 4, sharing: Sharing.NotShared, open: Open.Conditional },
+        { grade: Grade.Core, level: 4, sharing: Sharing.Conditional, open: Open.NotOpen },
+      ];
+      for (let k = 0; k < 12; k++) {
+        const code = bytes32(`RND-${k}`);
+        const e = entry(code, {
+          ...classes[rnd(classes.length)], updateCycle: 1 + rnd(7), standardVersion: rnd(2 ** 31),
+          titleHash: h(`t${rnd(1e9)}`), uri: "u".repeat(rnd(257)), dutyCode: rnd(2) ? DUTY.MARKET : DUTY.FOOD,
+          dataItems: Array.from({ length: rnd(5) }, (_, i) => bytes32(`RND-${k}-DE${i}`)),
+        });
+        await (await f.provider.registerEntry(e)).wait();
+        const v1 = versionHash(e, 1, ZERO);
+        expect((await f.cat.getEntry(code)).versionHash, `entry ${k}`).to.equal(v1);
+        const e2 = { ...e, fieldsHash: h(`f${rnd(1e9)}`), dataItems: e.dataItems.slice(1) };
+        await (await f.provider.updateEntry(e2)).wait();
+        expect((await f.cat.getEntry(code)).versionHash, `entry ${k} v2`).to.equal(versionHash(e2, 2, v1));
+      }
+    });
+  });
+
   describe("frozen vector (test/vectors/catalogue.json)", () => {
     it("the contract stores the version hashes the SDK computed", async () => {
       const file = JSON.parse(readFileSync(join(__dirname, "../vectors/catalogue.json"), "utf8"));
