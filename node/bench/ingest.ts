@@ -11,7 +11,7 @@
  * then BENCH_LEDGER and a funded, entitled BENCH_KEYSTORE/BENCH_PASSWORD are needed).
  */
 import "../src/polyfill.js";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
@@ -34,6 +34,17 @@ const INTERVAL = env("BENCH_INTERVAL_MS", 1000);
 const USCC = "11310115002418321F";
 const TYPE = "BIZ_LICENCE";
 const JURS = [310104, 310115];
+
+/** CPU seconds (user + system) used so far by process `pid` (Linux /proc; 0 elsewhere). */
+function procCpu(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const parts = f.slice(f.lastIndexOf(")") + 2).split(" ");
+    return (Number(parts[11]) + Number(parts[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return 0;
+  }
+}
 
 const dir = mkdtempSync(join(tmpdir(), "tongban-bench-"));
 const chain = await startChain();
@@ -87,6 +98,7 @@ try {
 
   process.stdout.write(`bench: ${SECONDS}s, ${CLIENTS} clients x ${CHUNK}/call, batch ${BATCH}/${INTERVAL}ms, fsync ${SYNC}, rate ${RATE || "max"}\n`);
   const cpu0 = process.cpuUsage();
+  const chainCpu0 = procCpu(chain.pid);
   const t0 = performance.now();
   const end = t0 + SECONDS * 1000;
   let acked = 0;
@@ -122,6 +134,7 @@ try {
   }
   const tAll = performance.now();
   const cpu = process.cpuUsage(cpu0);
+  const chainCpu = procCpu(chain.pid) - chainCpu0;
   clearInterval(ticker);
   const s = core.service.stats();
   const q = await core.metrics.ackToAnchoredQuantiles.get();
@@ -136,6 +149,8 @@ try {
       `materials anchored+confirmed: ${s.anchored} (failed ${s.failed}) in ${((tAll - t0) / 1000).toFixed(2)} s -> sustained ${sustained.toFixed(0)}/s`,
       `anchor transactions: ${nBatches} (avg ${(s.anchored / Math.max(1, nBatches)).toFixed(0)} leaves per root)`,
       `node process CPU: ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s (user ${(cpu.user / 1e6).toFixed(2)}, sys ${(cpu.system / 1e6).toFixed(2)}) = ${((cpu.user + cpu.system) / s.anchored).toFixed(1)} us per material incl. load generation`,
+      `hardhat node CPU: ${chainCpu.toFixed(2)} s (${((chainCpu * 1e6) / s.anchored).toFixed(2)} us per material)`,
+      `CPU-bound ceiling of the node process (materials per CPU-second, main thread + LevelDB threads): ~${Math.round(s.anchored / ((cpu.user + cpu.system) / 1e6)).toLocaleString("en")}/s`,
       `machine load average (1 min) at end: ${(await import("node:os")).loadavg()[0]!.toFixed(1)} on ${(await import("node:os")).cpus().length} cores`,
       `ack->anchored latency: p50 ${(quant(0.5) * 1000).toFixed(0)} ms, p90 ${(quant(0.9) * 1000).toFixed(0)} ms, p99 ${(quant(0.99) * 1000).toFixed(0)} ms`,
     ].join("\n") + "\n",
