@@ -8,7 +8,7 @@ import { getAddress } from "ethers";
 import { computeLeaf } from "./leaf.js";
 import { processProof } from "./merkle/index.js";
 import { hashContent, hashAlgName } from "./content-hash.js";
-import { headerFromJson, type ProofBundle } from "./bundle.js";
+import { headerFromJson, loadBundle, type ProofBundle } from "./bundle.js";
 import { verifySeal } from "./seal.js";
 import {
   readMaterialState, chainIdOf, chainReaderFromUrl, ChainReadError, MaterialStatus, HashAlgStatus,
@@ -250,12 +250,14 @@ async function chainChecks(b: ProofBundle, options: VerifyOptions): Promise<{ ch
  * SIGNATURE, CHECKPOINT. `ok` is true only when every check is VALID, except that SKIPPED is tolerated
  * (a) for an optional element the bundle does not carry (code NOT_PRESENT: no seal, no checkpoint path) and
  * (b) for chain checks when `options.offline` is true. Without a provider and without `offline: true`, `ok` is false.
- * Never throws for a bad material; returns checks.
+ * Never throws for a bad material (returns checks); throws {@link BundleValidationError} if `bundle` is not a
+ * well-formed bundle (validate untrusted JSON with {@link loadBundle} first to get the problem list).
  * @example
  * const r = await verify({ content: pdfBytes }, bundle, { provider: "http://127.0.0.1:8545" });
  * if (!r.ok) console.log(r.checks.filter((c) => c.status !== "VALID"));
  */
 export async function verify(input: VerifyInput, bundle: ProofBundle, options: VerifyOptions = {}): Promise<VerificationResult> {
+  loadBundle(bundle); // format only (throws BundleValidationError); consistency is judged below
   const chainPromise = chainChecks(bundle, options);
   const at = seconds(options.at);
   const local = {

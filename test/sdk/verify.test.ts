@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import {
   verify, VerificationCode, CHECKS, signLeafEip712, signLeafSm2, generateSm2KeyPair, loadBundle, type VerificationResult,
-  type CheckName, HashAlg,
+  type CheckName, HashAlg, BundleValidationError, type ProofBundle,
 } from "../../sdk/src/index.js";
 import { batchBundle, ISSUER_KEY, LEDGER, T0 } from "./helpers/fixture.js";
 import { FakeChain, stateFor } from "./helpers/fake-chain.js";
@@ -146,6 +146,15 @@ describe("sdk/verify", () => {
     const required = await verify({ content }, bundle, { offline: true, at: AT, requireSeal: true });
     expect(check(required, "SIGNATURE")).to.include({ status: "INVALID", reason: "SEAL_REQUIRED" });
     expect(required.ok).to.equal(false);
+  });
+
+  it("throws BundleValidationError for a malformed bundle instead of guessing", async () => {
+    const { bundle, content } = batchBundle();
+    const bad = { ...bundle, header: { ...bundle.header, hashAlg: 999 } } as ProofBundle;
+    try { await verify({ content }, bad, { offline: true }); expect.fail("no throw"); } catch (e) {
+      expect(e).to.be.instanceOf(BundleValidationError);
+      expect((e as BundleValidationError).details.problems[0]!.path).to.equal("/header/hashAlg");
+    }
   });
 
   it("CHECKPOINT: a checkpoint path is reported as ERROR (unsupported), never silently VALID", async () => {
