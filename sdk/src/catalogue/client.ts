@@ -10,7 +10,7 @@
  * const { versionHash } = await cat.registerEntry(doc);
  * const { ok, reason } = await cat.canUse("SCN-OPEN-SHOP", "R310115-0001");
  */
-import { ZeroHash, type ContractRunner, type ContractTransactionResponse } from "ethers";
+import { ZeroHash, type ContractRunner, type ContractTransactionResponse, type Log } from "ethers";
 import { DataCatalogue__factory } from "../contracts/types/factories/contracts/DataCatalogue__factory.js";
 import type { DataCatalogue } from "../contracts/types/contracts/DataCatalogue.js";
 import { DataGrade, OpenType, SharingType, UseReason, catalogueCode, codeName, type DataGradeName, type OpenTypeName, type SharingTypeName, type UseReasonName } from "./codes.js";
@@ -19,7 +19,7 @@ import {
   checkClassification, decodeDraw, decodeEntry, decodeScenario, decodeSystem, encodeEntryInput, entryVersionHash,
   type CatalogueDraw, type CatalogueEntry, type CatalogueEntryDoc, type CatalogueScenario, type CatalogueSystem,
 } from "./entry.js";
-import { decodeCatalogueError } from "./errors.js";
+import { catalogueInterface, decodeCatalogueError } from "./errors.js";
 
 /** Where a write landed. */
 export interface CatalogueReceipt {
@@ -39,11 +39,16 @@ export class CatalogueClient {
   }
 
   private async send(fn: () => Promise<ContractTransactionResponse>): Promise<CatalogueReceipt> {
+    const { receipt } = await this.sendRaw(fn);
+    return receipt;
+  }
+
+  private async sendRaw(fn: () => Promise<ContractTransactionResponse>): Promise<{ receipt: CatalogueReceipt; logs: readonly Log[] }> {
     try {
       const tx = await fn();
       const r = await tx.wait();
       if (!r) throw new Error("transaction dropped");
-      return { txHash: r.hash, blockNumber: r.blockNumber, gasUsed: r.gasUsed };
+      return { receipt: { txHash: r.hash, blockNumber: r.blockNumber, gasUsed: r.gasUsed }, logs: r.logs };
     } catch (e) {
       throw decodeCatalogueError(e) ?? e;
     }
@@ -86,12 +91,21 @@ export class CatalogueClient {
     return { ...r, version: 1, versionHash: entryVersionHash(input, 1, ZeroHash) };
   }
 
-  /** Publishes a new version of the signer's entry; resolves with the new version and hash read back. */
-  async updateEntry(doc: CatalogueEntryDoc): Promise<CatalogueReceipt & { version: number; versionHash: string }> {
+  /** Publishes a new version of the signer's entry; resolves with the new version and hash (from its event). */
+  async updateEntry(doc: CatalogueEntryDoc): Promise<CatalogueReceipt & { version: number; versionHash: string; prevVersionHash: string }> {
     const input = encodeEntryInput(doc);
-    const r = await this.send(() => this.contract.updateEntry(input));
-    const e = await this.getEntry(input.resourceCode);
-    return { ...r, version: e!.version, versionHash: e!.versionHash };
+    const { receipt, logs } = await this.sendRaw(() => this.contract.updateEntry(input));
+    const iface = catalogueInterface();
+    for (const log of logs) {
+      if (log.address.toLowerCase() !== this.address.toLowerCase()) continue;
+      const ev = iface.parseLog({ topics: [...log.topics], data: log.data });
+      if (ev?.name === "EntryUpdated") {
+        const version = Number(ev.args.version);
+        const prevVersionHash = String(ev.args.prevVersionHash);
+        return { ...receipt, version, versionHash: entryVersionHash(input, version, prevVersionHash), prevVersionHash };
+      }
+    }
+    throw new Error(`updateEntry ${receipt.txHash}: no EntryUpdated event in the receipt`);
   }
 
   /** Cataloguer: publishes `version` (the latest) of an entry. */

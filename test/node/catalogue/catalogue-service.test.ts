@@ -172,6 +172,7 @@ describe("catalogue service (hardhat node)", function () {
     expect(await pudong.search({ limit: 1 })).to.have.length(1);
     const e = (await pudong.getEntry("R310115-0001"))!;
     expect([e.version, e.publishedVersion, e.pending, e.updateCycle]).to.deep.equal([2, 1, true, "REAL_TIME"]);
+    expect(e.versionHash).to.equal(v2.versionHash);
     expect(e.prevVersionHash).to.not.equal(e.versionHash);
     try { await pudong.search({ grade: "SECRET" as never }); expect.fail(); } catch (err) { expect((err as NodeError).code).to.equal("VALIDATION"); }
   });
