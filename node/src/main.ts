@@ -87,6 +87,7 @@ export async function startNode(config: NodeConfig, opts: { env?: NodeJS.Process
       tokens: config.api.tokens,
       registry: core.metrics.registry,
       logger: forComponent(logger, "api"),
+      holderRef: (idType, idNumber) => core.holderRef(idType, idNumber),
       chainHead: async () => Number(await rpc.send("eth_blockNumber", [])),
       maxLagBlocks: ic.maxLagBlocks,
     });

@@ -34,6 +34,11 @@ export interface ApiOptions {
   /** Prometheus registry served at /metrics (node-core's); the API adds its own metrics to it */
   registry?: Registry;
   logger?: Logger;
+  /**
+   * keyed holder reference of a holder ID (the core's `holderRef`, under the consortium key); enables
+   * POST /v1/query/materials/by-holder. Throws the SDK's InvalidIdError for a bad number.
+   */
+  holderRef?: (idType: string, idNumber: string) => string;
   /** resolves the chain head number; used by /readyz ("chain reachable") */
   chainHead?: () => Promise<number>;
   /** /readyz fails while the indexer is more than this many blocks behind (default 5) */
@@ -84,6 +89,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   const registry = opts.registry ?? new Registry();
   const maxLag = opts.maxLagBlocks ?? 5;
   const heartbeatMs = opts.heartbeatMs ?? 15_000;
+  const sseMaxBuffer = 4 * 1024 * 1024;
   const httpSeconds = metric(
     registry,
     "tongban_http_request_duration_seconds",
@@ -357,6 +363,35 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   );
 
   // ---------------------------------------------------------------------------------------- query
+  type QueryBody = { holderRef?: string; issuer?: string; type?: string; from?: number; to?: number; limit?: number; after?: string };
+  const queryPageSchema = {
+    type: "object",
+    required: ["items"],
+    properties: {
+      items: {
+        type: "array",
+        items: {
+          type: "object",
+          properties: { id: { type: "string" }, header: { type: "object", additionalProperties: true }, chain: { $ref: "ChainState#" } },
+        },
+      },
+      next: { type: "string" },
+    },
+  } as const;
+  const runQuery = async (q: QueryBody) => {
+    if (q.from !== undefined && q.to !== undefined && q.from > q.to) {
+      throw new ApiError(400, ApiErrorCode.VALIDATION, "from is after to", { path: "from", from: q.from, to: q.to });
+    }
+    return indexer().queryMaterials({
+      holderRef: q.holderRef?.toLowerCase(),
+      issuer: q.issuer === undefined ? undefined : toBytes32Id(q.issuer),
+      typeCode: q.type === undefined ? undefined : toTypeCode(q.type),
+      from: q.from,
+      to: q.to,
+      limit: q.limit,
+      after: q.after,
+    });
+  };
   app.get<{ Params: { id: string } }>(
     "/v1/materials/:id/history",
     {
@@ -377,7 +412,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     },
   );
 
-  app.get<{ Querystring: { holderRef?: string; issuer?: string; type?: string; from?: number; to?: number; limit?: number; after?: string } }>(
+  app.get<{ Querystring: QueryBody }>(
     "/v1/query/materials",
     {
       schema: {
@@ -389,38 +424,53 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
           "state. `from`/`to` bound the header's issuedAt.",
         querystring: queryMaterialsQuery,
         response: {
-          200: {
-            type: "object",
-            required: ["items"],
-            properties: {
-              items: {
-                type: "array",
-                items: {
-                  type: "object",
-                  properties: { id: { type: "string" }, header: { type: "object", additionalProperties: true }, chain: { $ref: "ChainState#" } },
-                },
-              },
-              next: { type: "string" },
-            },
-          },
+          200: queryPageSchema,
           ...errorResponses(400, 401, 503),
         },
       },
     },
+    async (req) => runQuery(req.query),
+  );
+
+  app.post<{ Body: QueryBody & { holder: { idType: string; idNumber: string } } }>(
+    "/v1/query/materials/by-holder",
+    {
+      schema: {
+        ...secured,
+        tags: ["query"],
+        summary: "Materials of a holder given by ID (the node computes the keyed holderRef; the ID stays out of URLs and logs)",
+        consumes: JSON_ONLY,
+        body: {
+          type: "object",
+          required: ["holder"],
+          additionalProperties: false,
+          properties: {
+            holder: { $ref: "HolderId#" },
+            issuer: queryMaterialsQuery.properties.issuer,
+            type: queryMaterialsQuery.properties.type,
+            from: queryMaterialsQuery.properties.from,
+            to: queryMaterialsQuery.properties.to,
+            limit: queryMaterialsQuery.properties.limit,
+            after: queryMaterialsQuery.properties.after,
+          },
+        },
+        response: { 200: queryPageSchema, ...errorResponses(400, 401, 503) },
+      },
+    },
     async (req) => {
-      const q = req.query;
-      if (q.from !== undefined && q.to !== undefined && q.from > q.to) {
-        throw new ApiError(400, ApiErrorCode.VALIDATION, "querystring/from: from is after to", { path: "querystring/from", from: q.from, to: q.to });
+      if (!opts.holderRef) throw new ApiError(503, ApiErrorCode.INDEXER_UNAVAILABLE, "this node cannot compute holder references", {});
+      const { holder, ...rest } = req.body;
+      let holderRef: string;
+      try {
+        holderRef = opts.holderRef(holder.idType, holder.idNumber);
+      } catch (e) {
+        const err = e as { name?: string; message?: string; details?: Record<string, unknown> };
+        if (err?.name === "InvalidIdError") {
+          throw new ApiError(400, "INVALID_ID", err.message ?? "invalid holder ID", { path: "body/holder/idNumber", ...(err.details ?? {}) });
+        }
+        throw e;
       }
-      return indexer().queryMaterials({
-        holderRef: q.holderRef?.toLowerCase(),
-        issuer: q.issuer === undefined ? undefined : toBytes32Id(q.issuer),
-        typeCode: q.type === undefined ? undefined : toTypeCode(q.type),
-        from: q.from,
-        to: q.to,
-        limit: q.limit,
-        after: q.after,
-      });
+      return runQuery({ ...rest, holderRef });
     },
   );
 
@@ -454,7 +504,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
         summary: "Server-sent events: this node's material/op/batch changes and confirmed chain events",
         description:
           "`text/event-stream`. Event names: `material`, `op`, `batch` (from the node core) and `chain` (from the indexer). " +
-          "Data is JSON. A comment line is sent as heartbeat.",
+          "Data is JSON. A comment line is sent as heartbeat. A consumer more than 4 MiB behind gets `overflow` and is closed.",
         response: { 200: { description: "event stream", content: { "text/event-stream": { schema: { type: "string" } } } }, ...errorResponses(401) },
       },
     },
@@ -471,6 +521,11 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
       let seq = 0;
       const send = (name: string, data: unknown) => {
         if (raw.writableEnded || raw.destroyed) return;
+        // a consumer that does not read is cut off (it reconnects) instead of growing this process's memory
+        if (raw.writableLength > sseMaxBuffer) {
+          raw.end(`event: overflow\ndata: ${JSON.stringify({ reason: "slow consumer", buffered: raw.writableLength })}\n\n`);
+          return;
+        }
         raw.write(`id: ${++seq}\nevent: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
       };
       const offCore = svc.onChange((e: ChangeEvent) => send(e.kind, e));

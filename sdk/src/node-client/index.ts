@@ -168,6 +168,7 @@ export const NODE_CLIENT_ROUTES = [
   ["post", "/v1/materials/{id}/supersede"],
   ["get", "/v1/ops/{opId}"],
   ["get", "/v1/query/materials"],
+  ["post", "/v1/query/materials/by-holder"],
   ["get", "/readyz"],
 ] as const;
 
@@ -320,6 +321,18 @@ export async function getOp(client: NodeClient, params: { opId: string }): Promi
  */
 export async function queryMaterials(client: NodeClient, params: QueryMaterialsParameters): Promise<QueryMaterialsReturnType> {
   return call<QueryMaterialsReturnType>(client, { method: "GET", path: "/v1/query/materials", query: { ...params } });
+}
+
+/**
+ * Materials of a holder given by ID: the node computes the keyed holderRef (the ID goes in the body, never in
+ * a URL). @throws NodeInvalidIdError for a bad ID number
+ * @example const page = await queryMaterialsByHolder(client, { holder: { idType: "RESIDENT_ID", idNumber }, type: "BIZ_LICENCE" })
+ */
+export async function queryMaterialsByHolder(
+  client: NodeClient,
+  params: Omit<QueryMaterialsParameters, "holderRef"> & { holder: HolderId },
+): Promise<QueryMaterialsReturnType> {
+  return call<QueryMaterialsReturnType>(client, { method: "POST", path: "/v1/query/materials/by-holder", body: params });
 }
 
 export interface NodeReadiness {

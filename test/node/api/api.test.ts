@@ -36,6 +36,7 @@ export const ROUTES: [string, string][] = [
   ["get", "/v1/materials/{id}/history"],
   ["get", "/v1/ops/{opId}"],
   ["get", "/v1/query/materials"],
+  ["post", "/v1/query/materials/by-holder"],
   ["get", "/v1/query/members/{memberId}/history"],
   ["get", "/v1/events"],
   ["get", "/healthz"],
@@ -187,6 +188,38 @@ describe("node API: edge contract (in-process)", () => {
     });
   });
 
+  describe("query by holder ID", () => {
+    it("computes the holderRef with the node's function; a bad ID number is 400 INVALID_ID naming the field", async () => {
+      const seen: string[] = [];
+      const q = await buildApi({
+        service: svc,
+        tokens: [hashToken(TOKEN)],
+        holderRef: (t, n) => {
+          seen.push(`${t}|${n}`);
+          if (n.endsWith("1")) throw Object.assign(new Error("check digit"), { name: "InvalidIdError", details: { idType: t, reason: "CHECKSUM" } });
+          return "0x" + "ee".repeat(32);
+        },
+      });
+      const bad = expectError(
+        await q.inject({ method: "POST", url: "/v1/query/materials/by-holder", payload: { holder: { idType: "RESIDENT_ID", idNumber: "110105194912310021" } }, headers: auth }),
+        400,
+        "INVALID_ID",
+      );
+      expect(bad.details.path).to.equal("body/holder/idNumber");
+      expect(bad.details.reason).to.equal("CHECKSUM");
+      // valid ID: the holderRef is computed, then the (absent) indexer answers 503
+      expectError(
+        await q.inject({ method: "POST", url: "/v1/query/materials/by-holder", payload: { holder: { idType: "RESIDENT_ID", idNumber: "11010519491231002X" } }, headers: auth }),
+        503,
+        "INDEXER_UNAVAILABLE",
+      );
+      expect(seen).to.deep.equal(["RESIDENT_ID|110105194912310021", "RESIDENT_ID|11010519491231002X"]);
+      const noHolder = expectError(await q.inject({ method: "POST", url: "/v1/query/materials/by-holder", payload: {}, headers: auth }), 400, "VALIDATION");
+      expect(noHolder.details.path).to.equal("body/holder");
+      await q.close();
+    });
+  });
+
   describe("happy paths", () => {
     it("registers one and many (202 with ids), reads state, bundle 409 until anchored, content, status ops", async () => {
       const { contentHash: _c, ...noHash } = ok();
@@ -253,6 +286,8 @@ describe("node API: edge contract (in-process)", () => {
       expect(r.json().ready).to.equal(false);
       expect(r.json().chain.error).to.match(/ECONNREFUSED/);
       expectError(await down.inject({ method: "GET", url: "/v1/query/materials", headers: auth }), 503, "INDEXER_UNAVAILABLE");
+      const q = expectError(await down.inject({ method: "GET", url: "/v1/query/materials?from=5&to=1", headers: auth }), 400, "VALIDATION");
+      expect(q.details.path).to.equal("from");
       await down.close();
     });
   });
