@@ -96,7 +96,10 @@ export class BundleBuildError extends TongbanError<{ reason: string; leaf: strin
 
 const MAX_UINT64 = (1n << 64n) - 1n;
 
-/** The header in its JSON form. */
+/**
+ * The header in its JSON form.
+ * @example headerToJson(header).issuedAt // => "1767225600"
+ */
 export function headerToJson(h: MaterialHeader): MaterialHeaderJson {
   return {
     typeCode: h.typeCode.toLowerCase(), issuer: h.issuer.toLowerCase(), holderRef: h.holderRef.toLowerCase(),
@@ -106,7 +109,10 @@ export function headerToJson(h: MaterialHeader): MaterialHeaderJson {
   };
 }
 
-/** The header from its JSON form (uint64 strings to bigint). */
+/**
+ * The header from its JSON form (uint64 strings to bigint).
+ * @example computeLeaf(headerFromJson(bundle.header)) === bundle.leaf
+ */
 export function headerFromJson(j: MaterialHeaderJson): MaterialHeader {
   return {
     typeCode: j.typeCode, issuer: j.issuer, holderRef: j.holderRef, contentHash: j.contentHash, hashAlg: j.hashAlg,
@@ -125,7 +131,10 @@ function schemaValidator(): ValidateFunction {
   return validator;
 }
 
-/** The published JSON Schema of the bundle (sdk/schema/proof-bundle.schema.json), parsed. */
+/**
+ * The published JSON Schema of the bundle (sdk/schema/proof-bundle.schema.json), parsed.
+ * @example new Ajv().compile(loadBundleSchema())
+ */
 export function loadBundleSchema(): Record<string, unknown> {
   return JSON.parse(readFileSync(new URL("../schema/proof-bundle.schema.json", import.meta.url), "utf8"));
 }

@@ -14,7 +14,10 @@ export class UnknownHashAlgError extends TongbanError<{ hashAlg: unknown }> {
   override name = "UnknownHashAlgError" as const;
 }
 
-/** Human name of a hash algorithm id. */
+/**
+ * Human name of a hash algorithm id.
+ * @example hashAlgName(HashAlg.SM3) // => "SM3"
+ */
 export function hashAlgName(alg: number): string {
   return alg === HashAlg.SHA256 ? "SHA-256" : alg === HashAlg.SM3 ? "SM3" : `unknown(${alg})`;
 }
@@ -41,7 +44,10 @@ function smCryptoSm3(data: Uint8Array): string {
   return smCrypto.sm3(Array.from(data) as unknown as number[]);
 }
 
-/** Which SM3 implementation this process uses: "openssl" (fast, streaming) or "sm-crypto" (JS, buffering). */
+/**
+ * Which SM3 implementation this process uses: "openssl" (fast, streaming) or "sm-crypto" (JS, buffering).
+ * @example sm3Implementation() // => "openssl"
+ */
 export function sm3Implementation(): "openssl" | "sm-crypto" {
   return hasOpensslSm3() ? "openssl" : "sm-crypto";
 }

@@ -142,7 +142,10 @@ export const LEDGER_ERRORS: Readonly<Record<string, LedgerErrorClass>> = {
 };
 
 let ledgerIface: Interface | undefined;
-/** The ledger's ABI interface (typechain). */
+/**
+ * The ledger's ABI interface (typechain).
+ * @example ledgerInterface().encodeFunctionData("materialState", [root, leaf, 1])
+ */
 export function ledgerInterface(): Interface {
   ledgerIface ??= TongbanLedger__factory.createInterface() as unknown as Interface;
   return ledgerIface;

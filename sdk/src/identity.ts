@@ -15,7 +15,10 @@ export class InvalidIdError extends TongbanError<{
   override name = "InvalidIdError" as const;
 }
 
-/** Masks an identifier for errors and logs: first 3 and last 2 characters kept. */
+/**
+ * Masks an identifier for errors and logs: first 3 and last 2 characters kept.
+ * @example maskId("11010519491231002X") // => "110*************2X"
+ */
 export function maskId(id: string): string {
   if (id.length <= 5) return "*".repeat(id.length);
   return id.slice(0, 3) + "*".repeat(id.length - 5) + id.slice(-2);
@@ -29,7 +32,10 @@ const PROVINCES = new Set([
   "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65", "71", "81", "82", "83",
 ]);
 
-/** The GB 11643 check character of the first 17 digits. */
+/**
+ * The GB 11643 check character of the first 17 digits.
+ * @example residentIdCheckChar("11010519491231002") // => "X"
+ */
 export function residentIdCheckChar(first17: string): string {
   let s = 0;
   for (let i = 0; i < 17; i++) s += Number(first17[i]) * RID_WEIGHTS[i]!;
@@ -64,7 +70,10 @@ export function validateResidentId(input: string, options: { now?: Date } = {}):
 const USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY";
 const USCC_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
 
-/** The GB 32100 check character of the first 17 characters (which must be in the alphabet). */
+/**
+ * The GB 32100 check character of the first 17 characters (which must be in the alphabet).
+ * @example usccCheckChar("91310104MA1K00001") // => "8"
+ */
 export function usccCheckChar(first17: string): string {
   let s = 0;
   for (let i = 0; i < 17; i++) s += USCC_ALPHABET.indexOf(first17[i]!) * USCC_WEIGHTS[i]!;
@@ -94,12 +103,18 @@ export function validateUscc(input: string): string {
   return code;
 }
 
-/** Whether `s` is a valid resident identity number (see {@link validateResidentId}). */
+/**
+ * Whether `s` is a valid resident identity number (see {@link validateResidentId}).
+ * @example isResidentId("110105194912310021") // => false
+ */
 export function isResidentId(s: string): boolean {
   try { validateResidentId(s); return true; } catch { return false; }
 }
 
-/** Whether `s` is a valid unified social credit code (see {@link validateUscc}). */
+/**
+ * Whether `s` is a valid unified social credit code (see {@link validateUscc}).
+ * @example isUscc("91310104MA1K000018") // => true
+ */
 export function isUscc(s: string): boolean {
   try { validateUscc(s); return true; } catch { return false; }
 }

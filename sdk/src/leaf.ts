@@ -67,6 +67,7 @@ function putUint(out: Buffer, word: number, field: string, v: unknown, bits: 8 |
  * ABI encoding of a header as bytes (320 bytes: ten 32-byte words), identical to
  * `abi.encode(bytes32,bytes32,bytes32,bytes32,uint8,uint64,uint64,uint64,uint32,bytes32)` (checked against ethers'
  * AbiCoder and the Solidity harness in tests). Throws {@link InvalidHexError} / {@link InvalidHeaderError}.
+ * @example encodeHeaderBytes(header).length // => 320
  */
 export function encodeHeaderBytes(h: MaterialHeader): Uint8Array {
   const out = Buffer.alloc(320);
@@ -98,17 +99,26 @@ export function computeLeaf(h: MaterialHeader): string {
   return "0x" + Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString("hex");
 }
 
-/** Member id of an organisation: its 18-character unified social credit code as bytes32. */
+/**
+ * Member id of an organisation: its 18-character unified social credit code as bytes32.
+ * @example memberIdFromUscc("11310115002418321F") // => "0x3131...0000"
+ */
 export function memberIdFromUscc(uscc: string): string {
   return encodeBytes32String(uscc.toUpperCase());
 }
 
-/** A material type's catalogue code (<= 31 ASCII characters) as bytes32. */
+/**
+ * A material type's catalogue code (<= 31 ASCII characters) as bytes32.
+ * @example typeCodeToBytes32("BL-310115-001")
+ */
 export function typeCodeToBytes32(code: string): string {
   return encodeBytes32String(code);
 }
 
-/** Inverse of {@link typeCodeToBytes32} / {@link memberIdFromUscc}. */
+/**
+ * Inverse of {@link typeCodeToBytes32} / {@link memberIdFromUscc}.
+ * @example bytes32ToString(bundle.header.typeCode) // => "BL-310115-001"
+ */
 export function bytes32ToString(b: string): string {
   return decodeBytes32String(b);
 }

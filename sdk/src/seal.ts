@@ -22,7 +22,10 @@ export class SealError extends TongbanError<{ scheme: string; leaf: string; reas
   override name = "SealError" as const;
 }
 
-/** The EIP-712 domain of seals for a ledger. */
+/**
+ * The EIP-712 domain of seals for a ledger.
+ * @example TypedDataEncoder.hash(sealDomain(31337n, ledger), MATERIAL_SEAL_TYPES, { leaf })
+ */
 export function sealDomain(chainId: bigint | number | string, ledger: string): TypedDataDomain {
   return { name: "Tongban", version: "1", chainId: BigInt(chainId), verifyingContract: getAddress(ledger) };
 }
@@ -76,7 +79,10 @@ export function signLeafSm2(leaf: string, privateKey: string, options: { userId?
   return { scheme: "sm2-sm3", publicKey, signature, ...(options.userId ? { userId } : {}) };
 }
 
-/** A fresh SM2 key pair (hex, public key uncompressed 04...). */
+/**
+ * A fresh SM2 key pair (hex, public key uncompressed 04...).
+ * @example const { privateKey, publicKey } = generateSm2KeyPair();
+ */
 export function generateSm2KeyPair(): { privateKey: string; publicKey: string } {
   return sm2().generateKeyPairHex();
 }
@@ -119,7 +125,10 @@ export function verifySeal(seal: Seal, leaf: string, domain: { chainId: bigint |
   return { valid: false, scheme: String((seal as { scheme?: unknown }).scheme), reason: "MALFORMED", message: "unknown seal scheme" };
 }
 
-/** The address of a secp256k1 private key (convenience for tests and nodes). */
+/**
+ * The address of a secp256k1 private key (convenience for tests and nodes).
+ * @example addressOfKey(issuerKey) // => "0xf39F..."
+ */
 export function addressOfKey(privateKey: string): string {
   return new Wallet(new SigningKey(privateKey)).address;
 }

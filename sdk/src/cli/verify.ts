@@ -83,7 +83,10 @@ export function formatVerification(r: VerificationResult, bundle?: ProofBundle):
   return lines.join("\n");
 }
 
-/** Parses `argv` (without node and script) and runs; returns the exit code. Output goes to `out`/`err`. */
+/**
+ * Parses `argv` (without node and script) and runs; returns the exit code. Output goes to `out`/`err`.
+ * @example process.exitCode = await main(["licence.pdf", "--bundle", "b.json", "--offline"])
+ */
 export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s), err: (s: string) => void = (s) => process.stderr.write(s)): Promise<number> {
   const program = new Command()
     .name("tongban-verify")

@@ -66,7 +66,10 @@ const OP = {
   i64And: 0x83, i64Xor: 0x85, i64Rotl: 0x89,
 } as const;
 
-/** Assembles the module bytes. */
+/**
+ * Assembles the module bytes.
+ * @example WebAssembly.validate(assembleKeccak64Wasm()) // => true
+ */
 export function assembleKeccak64Wasm(): Uint8Array<ArrayBuffer> {
   const A = (i: number) => 3 + i, C = (x: number) => 28 + x, D = (x: number) => 33 + x, B = (i: number) => 38 + i;
   const code: number[] = [];
@@ -137,7 +140,10 @@ export interface Keccak64Wasm {
 
 let instance: Keccak64Wasm | null | undefined;
 
-/** Lazily instantiates the module (synchronously); null if WebAssembly is not available. */
+/**
+ * Lazily instantiates the module (synchronously); null if WebAssembly is not available.
+ * @example keccak64Wasm()?.k(0, 32, 64)
+ */
 export function keccak64Wasm(): Keccak64Wasm | null {
   if (instance !== undefined) return instance;
   try {

@@ -4,13 +4,19 @@
  */
 import { keccak256, concat } from "ethers";
 
-/** Commutative keccak256 of the sorted pair, on lower-case hex. */
+/**
+ * Commutative keccak256 of the sorted pair, on lower-case hex.
+ * @example referenceHashPair(a, b) === hashPair(a, b)
+ */
 export function referenceHashPair(a: string, b: string): string {
   const [x, y] = a.toLowerCase() <= b.toLowerCase() ? [a, b] : [b, a];
   return keccak256(concat([x, y]));
 }
 
-/** Root and every proof of `leaves` by the plain level-by-level rule. */
+/**
+ * Root and every proof of `leaves` by the plain level-by-level rule.
+ * @example referenceMerkle(leaves).root === buildMerkleTree(leaves).root
+ */
 export function referenceMerkle(leaves: readonly string[]): { root: string; proofs: string[][] } {
   if (leaves.length === 0) throw new Error("empty");
   const levels: string[][] = [leaves.map((l) => l.toLowerCase())];
