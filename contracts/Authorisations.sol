@@ -25,7 +25,8 @@ contract Authorisations is IAuthorisations, EIP712 {
     bytes32 private constant HOLDER_REVOKE_TYPEHASH =
         keccak256("HolderRevoke(bytes32 grantId,uint256 nonce,uint256 deadline)");
 
-    /// One grant. Slots: 5 ids, then (window, uses, depth, origin), then (created, revoked), then the scope.
+    /// One grant. Slots: 5 ids, then (window, uses, depth, origin, created) written at creation, then (revoked)
+    /// written only at revocation, then the scope. uint40 seconds last until the year 36812.
     struct GrantRecord {
         bytes32 holderRef;
         bytes32 grantee;
@@ -38,7 +39,7 @@ contract Authorisations is IAuthorisations, EIP712 {
         uint32 used;
         uint8 depth;
         Origin origin;
-        uint64 createdAt;
+        uint40 createdAt;
         uint64 revokedAt;
         Revoker revokedBy;
         bytes32[] typeCodes;
@@ -412,7 +413,7 @@ contract Authorisations is IAuthorisations, EIP712 {
         g.maxUses = t.maxUses;
         g.depth = depth;
         g.origin = origin;
-        g.createdAt = _time();
+        g.createdAt = uint40(_time());
         if (t.typeCodes.length != 0) g.typeCodes = t.typeCodes;
         if (t.leaves.length != 0) g.leaves = t.leaves;
         emit GrantCreated(grantId, t.holderRef, t.grantee, parentId, grantor, origin, t, salt, evidenceHash);
