@@ -1,13 +1,16 @@
 /**
- * Typed SDK errors for every custom error of the TongbanLedger contract. A revert is decoded (ethers v6
+ * Typed SDK errors for every custom error of the deployable contracts (TongbanLedger, Authorisations,
+ * DataCatalogue). A revert is decoded (ethers v6
  * `isCallException(e)` -> `e.revert.name/args`, or raw revert data parsed with the ledger ABI) into an instance
  * of the class mapped to its name, carrying the revert's arguments by name in `details.args`. `kind` sorts
  * errors for callers (an HTTP API maps NOT_FOUND to 404, FORBIDDEN to 403, CONFLICT to 409, INVALID to 400).
- * test/sdk/contract-errors.test.ts fails if any error in the ledger ABI has no mapping here.
+ * test/sdk/contract-errors.test.ts fails if any error in those ABIs has no mapping here.
  */
-import { isCallException, type Interface } from "ethers";
+import { isCallException, Interface, type InterfaceAbi } from "ethers";
 import { TongbanError } from "./errors.js";
 import { TongbanLedger__factory } from "./contracts/types/factories/contracts/TongbanLedger__factory.js";
+import { Authorisations__factory } from "./contracts/types/factories/contracts/Authorisations__factory.js";
+import { DataCatalogue__factory } from "./contracts/types/factories/contracts/DataCatalogue__factory.js";
 
 /** How a caller should treat a revert. */
 export type LedgerErrorKind = "FORBIDDEN" | "NOT_FOUND" | "CONFLICT" | "INVALID" | "INTERNAL";
@@ -86,6 +89,78 @@ export class AddressEmptyCodeError extends LedgerRevertError { override name = "
 export class FailedCallError extends LedgerRevertError { override name = "FailedCallError" as const; static override readonly kind = k("INTERNAL"); }
 export class InsufficientBalanceError extends LedgerRevertError { override name = "InsufficientBalanceError" as const; static override readonly kind = k("INTERNAL"); }
 
+/* Authorisations contract (IAuthorisations) */
+export class DelegationHolderMismatchError extends LedgerRevertError { override name = "DelegationHolderMismatchError" as const; static override readonly kind = k("INVALID"); }
+export class DelegationMatterMismatchError extends LedgerRevertError { override name = "DelegationMatterMismatchError" as const; static override readonly kind = k("INVALID"); }
+export class DelegationOutOfScopeError extends LedgerRevertError { override name = "DelegationOutOfScopeError" as const; static override readonly kind = k("FORBIDDEN"); }
+export class DelegationTooDeepError extends LedgerRevertError { override name = "DelegationTooDeepError" as const; static override readonly kind = k("CONFLICT"); }
+export class DelegationUsesExceededError extends LedgerRevertError { override name = "DelegationUsesExceededError" as const; static override readonly kind = k("CONFLICT"); }
+export class DelegationWindowExceededError extends LedgerRevertError { override name = "DelegationWindowExceededError" as const; static override readonly kind = k("CONFLICT"); }
+export class GrantAlreadyExistsError extends LedgerRevertError { override name = "GrantAlreadyExistsError" as const; static override readonly kind = k("CONFLICT"); }
+export class GrantAlreadyRevokedError extends LedgerRevertError { override name = "GrantAlreadyRevokedError" as const; static override readonly kind = k("CONFLICT"); }
+export class GrantNotUsableError extends LedgerRevertError { override name = "GrantNotUsableError" as const; static override readonly kind = k("FORBIDDEN"); }
+export class HolderKeyAlreadyBoundError extends LedgerRevertError { override name = "HolderKeyAlreadyBoundError" as const; static override readonly kind = k("CONFLICT"); }
+export class HolderKeyNotBoundError extends LedgerRevertError { override name = "HolderKeyNotBoundError" as const; static override readonly kind = k("NOT_FOUND"); }
+export class InvalidEvidenceError extends LedgerRevertError { override name = "InvalidEvidenceError" as const; static override readonly kind = k("INVALID"); }
+export class InvalidGranteeError extends LedgerRevertError { override name = "InvalidGranteeError" as const; static override readonly kind = k("INVALID"); }
+export class InvalidHolderKeyError extends LedgerRevertError { override name = "InvalidHolderKeyError" as const; static override readonly kind = k("INVALID"); }
+export class InvalidHolderNonceError extends LedgerRevertError { override name = "InvalidHolderNonceError" as const; static override readonly kind = k("CONFLICT"); }
+export class InvalidHolderRefError extends LedgerRevertError { override name = "InvalidHolderRefError" as const; static override readonly kind = k("INVALID"); }
+export class InvalidHolderSignatureError extends LedgerRevertError { override name = "InvalidHolderSignatureError" as const; static override readonly kind = k("FORBIDDEN"); }
+export class InvalidMatterError extends LedgerRevertError { override name = "InvalidMatterError" as const; static override readonly kind = k("INVALID"); }
+export class InvalidMaxUsesError extends LedgerRevertError { override name = "InvalidMaxUsesError" as const; static override readonly kind = k("INVALID"); }
+export class InvalidScopeError extends LedgerRevertError { override name = "InvalidScopeError" as const; static override readonly kind = k("INVALID"); }
+export class InvalidShortStringError extends LedgerRevertError { override name = "InvalidShortStringError" as const; static override readonly kind = k("INVALID"); }
+export class InvalidUseCountError extends LedgerRevertError { override name = "InvalidUseCountError" as const; static override readonly kind = k("INVALID"); }
+export class InvalidUseLogRootError extends LedgerRevertError { override name = "InvalidUseLogRootError" as const; static override readonly kind = k("INVALID"); }
+export class InvalidWindowError extends LedgerRevertError { override name = "InvalidWindowError" as const; static override readonly kind = k("INVALID"); }
+export class NotGranteeError extends LedgerRevertError { override name = "NotGranteeError" as const; static override readonly kind = k("FORBIDDEN"); }
+export class NotGrantorError extends LedgerRevertError { override name = "NotGrantorError" as const; static override readonly kind = k("FORBIDDEN"); }
+export class SignatureExpiredError extends LedgerRevertError { override name = "SignatureExpiredError" as const; static override readonly kind = k("FORBIDDEN"); }
+export class StringTooLongError extends LedgerRevertError { override name = "StringTooLongError" as const; static override readonly kind = k("INVALID"); }
+export class UnknownGrantError extends LedgerRevertError { override name = "UnknownGrantError" as const; static override readonly kind = k("NOT_FOUND"); }
+export class UnknownUseLogHeadError extends LedgerRevertError { override name = "UnknownUseLogHeadError" as const; static override readonly kind = k("NOT_FOUND"); }
+export class UseCountsExceedRecordsError extends LedgerRevertError { override name = "UseCountsExceedRecordsError" as const; static override readonly kind = k("CONFLICT"); }
+export class UseLogNotAdvancingError extends LedgerRevertError { override name = "UseLogNotAdvancingError" as const; static override readonly kind = k("CONFLICT"); }
+
+/* Data catalogue (IDataCatalogue) */
+export class ApprovalDeniedError extends LedgerRevertError { override name = "ApprovalDeniedError" as const; static override readonly kind = k("FORBIDDEN"); }
+export class ApprovalExpiredError extends LedgerRevertError { override name = "ApprovalExpiredError" as const; static override readonly kind = k("CONFLICT"); }
+export class ApprovalMissingError extends LedgerRevertError { override name = "ApprovalMissingError" as const; static override readonly kind = k("NOT_FOUND"); }
+export class ApprovalNotNeededError extends LedgerRevertError { override name = "ApprovalNotNeededError" as const; static override readonly kind = k("CONFLICT"); }
+export class ConsumerSuspendedError extends LedgerRevertError { override name = "ConsumerSuspendedError" as const; static override readonly kind = k("FORBIDDEN"); }
+export class DataItemAlreadyProvidedError extends LedgerRevertError { override name = "DataItemAlreadyProvidedError" as const; static override readonly kind = k("CONFLICT"); }
+export class DutyAlreadyRegisteredError extends LedgerRevertError { override name = "DutyAlreadyRegisteredError" as const; static override readonly kind = k("CONFLICT"); }
+export class DutyInUseError extends LedgerRevertError { override name = "DutyInUseError" as const; static override readonly kind = k("CONFLICT"); }
+export class EntryAlreadyPublishedError extends LedgerRevertError { override name = "EntryAlreadyPublishedError" as const; static override readonly kind = k("CONFLICT"); }
+export class EntryVersionMismatchError extends LedgerRevertError { override name = "EntryVersionMismatchError" as const; static override readonly kind = k("CONFLICT"); }
+export class InconsistentClassificationError extends LedgerRevertError { override name = "InconsistentClassificationError" as const; static override readonly kind = k("INVALID"); }
+export class InvalidApprovalExpiryError extends LedgerRevertError { override name = "InvalidApprovalExpiryError" as const; static override readonly kind = k("INVALID"); }
+export class InvalidDutyCodeError extends LedgerRevertError { override name = "InvalidDutyCodeError" as const; static override readonly kind = k("INVALID"); }
+export class InvalidEntryFieldError extends LedgerRevertError { override name = "InvalidEntryFieldError" as const; static override readonly kind = k("INVALID"); }
+export class InvalidLedgerError extends LedgerRevertError { override name = "InvalidLedgerError" as const; static override readonly kind = k("INVALID"); }
+export class InvalidScenarioIdError extends LedgerRevertError { override name = "InvalidScenarioIdError" as const; static override readonly kind = k("INVALID"); }
+export class InvalidSystemCodeError extends LedgerRevertError { override name = "InvalidSystemCodeError" as const; static override readonly kind = k("INVALID"); }
+export class NotConsumerError extends LedgerRevertError { override name = "NotConsumerError" as const; static override readonly kind = k("FORBIDDEN"); }
+export class NotProviderError extends LedgerRevertError { override name = "NotProviderError" as const; static override readonly kind = k("FORBIDDEN"); }
+export class ProviderSuspendedError extends LedgerRevertError { override name = "ProviderSuspendedError" as const; static override readonly kind = k("FORBIDDEN"); }
+export class ResourceAlreadyDrawnError extends LedgerRevertError { override name = "ResourceAlreadyDrawnError" as const; static override readonly kind = k("CONFLICT"); }
+export class ResourceAlreadyRegisteredError extends LedgerRevertError { override name = "ResourceAlreadyRegisteredError" as const; static override readonly kind = k("CONFLICT"); }
+export class ResourceNotDrawnError extends LedgerRevertError { override name = "ResourceNotDrawnError" as const; static override readonly kind = k("NOT_FOUND"); }
+export class ResourceNotPublishedError extends LedgerRevertError { override name = "ResourceNotPublishedError" as const; static override readonly kind = k("NOT_FOUND"); }
+export class ResourceNotSharedError extends LedgerRevertError { override name = "ResourceNotSharedError" as const; static override readonly kind = k("FORBIDDEN"); }
+export class ResourceWithdrawnError extends LedgerRevertError { override name = "ResourceWithdrawnError" as const; static override readonly kind = k("CONFLICT"); }
+export class ScenarioAlreadyRegisteredError extends LedgerRevertError { override name = "ScenarioAlreadyRegisteredError" as const; static override readonly kind = k("CONFLICT"); }
+export class ScenarioIsClosedError extends LedgerRevertError { override name = "ScenarioIsClosedError" as const; static override readonly kind = k("CONFLICT"); }
+export class SystemAlreadyRegisteredError extends LedgerRevertError { override name = "SystemAlreadyRegisteredError" as const; static override readonly kind = k("CONFLICT"); }
+export class SystemInUseError extends LedgerRevertError { override name = "SystemInUseError" as const; static override readonly kind = k("CONFLICT"); }
+export class SystemNotOwnedError extends LedgerRevertError { override name = "SystemNotOwnedError" as const; static override readonly kind = k("FORBIDDEN"); }
+export class TooManyItemsError extends LedgerRevertError { override name = "TooManyItemsError" as const; static override readonly kind = k("INVALID"); }
+export class UnknownDutyError extends LedgerRevertError { override name = "UnknownDutyError" as const; static override readonly kind = k("NOT_FOUND"); }
+export class UnknownResourceError extends LedgerRevertError { override name = "UnknownResourceError" as const; static override readonly kind = k("NOT_FOUND"); }
+export class UnknownScenarioError extends LedgerRevertError { override name = "UnknownScenarioError" as const; static override readonly kind = k("NOT_FOUND"); }
+export class UnknownSystemError extends LedgerRevertError { override name = "UnknownSystemError" as const; static override readonly kind = k("NOT_FOUND"); }
+
 type LedgerErrorClass = (new (message: string, details: LedgerErrorDetails, options?: { cause?: unknown }) => LedgerRevertError) & { kind: LedgerErrorKind };
 
 /** Solidity error name -> SDK error class. Append a line here for every new contract error. */
@@ -139,6 +214,76 @@ export const LEDGER_ERRORS: Readonly<Record<string, LedgerErrorClass>> = {
   UnknownMaterialType: UnknownMaterialTypeError,
   UnknownMember: UnknownMemberError,
   UnknownProposal: UnknownProposalError,
+  // Authorisations (IAuthorisations)
+  DelegationHolderMismatch: DelegationHolderMismatchError,
+  DelegationMatterMismatch: DelegationMatterMismatchError,
+  DelegationOutOfScope: DelegationOutOfScopeError,
+  DelegationTooDeep: DelegationTooDeepError,
+  DelegationUsesExceeded: DelegationUsesExceededError,
+  DelegationWindowExceeded: DelegationWindowExceededError,
+  GrantAlreadyExists: GrantAlreadyExistsError,
+  GrantAlreadyRevoked: GrantAlreadyRevokedError,
+  GrantNotUsable: GrantNotUsableError,
+  HolderKeyAlreadyBound: HolderKeyAlreadyBoundError,
+  HolderKeyNotBound: HolderKeyNotBoundError,
+  InvalidEvidence: InvalidEvidenceError,
+  InvalidGrantee: InvalidGranteeError,
+  InvalidHolderKey: InvalidHolderKeyError,
+  InvalidHolderNonce: InvalidHolderNonceError,
+  InvalidHolderRef: InvalidHolderRefError,
+  InvalidHolderSignature: InvalidHolderSignatureError,
+  InvalidMatter: InvalidMatterError,
+  InvalidMaxUses: InvalidMaxUsesError,
+  InvalidScope: InvalidScopeError,
+  InvalidShortString: InvalidShortStringError,
+  InvalidUseCount: InvalidUseCountError,
+  InvalidUseLogRoot: InvalidUseLogRootError,
+  InvalidWindow: InvalidWindowError,
+  NotGrantee: NotGranteeError,
+  NotGrantor: NotGrantorError,
+  SignatureExpired: SignatureExpiredError,
+  StringTooLong: StringTooLongError,
+  UnknownGrant: UnknownGrantError,
+  UnknownUseLogHead: UnknownUseLogHeadError,
+  UseCountsExceedRecords: UseCountsExceedRecordsError,
+  UseLogNotAdvancing: UseLogNotAdvancingError,
+  // Data catalogue (IDataCatalogue)
+  ApprovalDenied: ApprovalDeniedError,
+  ApprovalExpired: ApprovalExpiredError,
+  ApprovalMissing: ApprovalMissingError,
+  ApprovalNotNeeded: ApprovalNotNeededError,
+  ConsumerSuspended: ConsumerSuspendedError,
+  DataItemAlreadyProvided: DataItemAlreadyProvidedError,
+  DutyAlreadyRegistered: DutyAlreadyRegisteredError,
+  DutyInUse: DutyInUseError,
+  EntryAlreadyPublished: EntryAlreadyPublishedError,
+  EntryVersionMismatch: EntryVersionMismatchError,
+  InconsistentClassification: InconsistentClassificationError,
+  InvalidApprovalExpiry: InvalidApprovalExpiryError,
+  InvalidDutyCode: InvalidDutyCodeError,
+  InvalidEntryField: InvalidEntryFieldError,
+  InvalidLedger: InvalidLedgerError,
+  InvalidScenarioId: InvalidScenarioIdError,
+  InvalidSystemCode: InvalidSystemCodeError,
+  NotConsumer: NotConsumerError,
+  NotProvider: NotProviderError,
+  ProviderSuspended: ProviderSuspendedError,
+  ResourceAlreadyDrawn: ResourceAlreadyDrawnError,
+  ResourceAlreadyRegistered: ResourceAlreadyRegisteredError,
+  ResourceNotDrawn: ResourceNotDrawnError,
+  ResourceNotPublished: ResourceNotPublishedError,
+  ResourceNotShared: ResourceNotSharedError,
+  ResourceWithdrawn: ResourceWithdrawnError,
+  ScenarioAlreadyRegistered: ScenarioAlreadyRegisteredError,
+  ScenarioIsClosed: ScenarioIsClosedError,
+  SystemAlreadyRegistered: SystemAlreadyRegisteredError,
+  SystemInUse: SystemInUseError,
+  SystemNotOwned: SystemNotOwnedError,
+  TooManyItems: TooManyItemsError,
+  UnknownDuty: UnknownDutyError,
+  UnknownResource: UnknownResourceError,
+  UnknownScenario: UnknownScenarioError,
+  UnknownSystem: UnknownSystemError,
 };
 
 let ledgerIface: Interface | undefined;
@@ -151,13 +296,29 @@ export function ledgerInterface(): Interface {
   return ledgerIface;
 }
 
+let errorsIface: Interface | undefined;
+/** One Interface holding the custom errors of every deployable contract (TongbanLedger, Authorisations, DataCatalogue). */
+function errorInterface(): Interface {
+  if (!errorsIface) {
+    const seen = new Set<string>();
+    const fragments: unknown[] = [];
+    for (const abi of [TongbanLedger__factory.abi, Authorisations__factory.abi, DataCatalogue__factory.abi] as unknown as { type: string; name?: string }[][]) {
+      for (const f of abi) {
+        if (f.type === "error" && !seen.has(f.name!)) { seen.add(f.name!); fragments.push(f); }
+      }
+    }
+    errorsIface = new Interface(fragments as InterfaceAbi);
+  }
+  return errorsIface;
+}
+
 function plain(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(plain);
   return v;
 }
 
 function build(name: string, rawArgs: readonly unknown[], selector: string | undefined, cause: unknown): LedgerRevertError {
-  const fragment = ledgerInterface().getError(name);
+  const fragment = errorInterface().getError(name);
   const args: Record<string, unknown> = {};
   fragment?.inputs.forEach((input, i) => { args[input.name || String(i)] = plain(rawArgs[i]); });
   const Cls = LEDGER_ERRORS[name];
@@ -178,15 +339,15 @@ function build(name: string, rawArgs: readonly unknown[], selector: string | und
 export function decodeLedgerError(e: unknown): LedgerRevertError | undefined {
   if (typeof e === "string") {
     try {
-      const parsed = ledgerInterface().parseError(e);
+      const parsed = errorInterface().parseError(e);
       return parsed ? build(parsed.name, [...parsed.args], parsed.selector, undefined) : undefined;
     } catch { return undefined; }
   }
   if (isCallException(e)) {
-    if (e.revert) return build(e.revert.name, [...e.revert.args], e.revert.signature ? ledgerInterface().getError(e.revert.name)?.selector : undefined, e);
+    if (e.revert) return build(e.revert.name, [...e.revert.args], errorInterface().getError(e.revert.name)?.selector, e);
     if (typeof e.data === "string" && e.data.length >= 10) {
       try {
-        const parsed = ledgerInterface().parseError(e.data);
+        const parsed = errorInterface().parseError(e.data);
         if (parsed) return build(parsed.name, [...parsed.args], parsed.selector, e);
       } catch { /* not a ledger error */ }
     }
@@ -194,7 +355,7 @@ export function decodeLedgerError(e: unknown): LedgerRevertError | undefined {
   const data = (e as { data?: unknown; error?: { data?: unknown } } | null)?.data ?? (e as { error?: { data?: unknown } } | null)?.error?.data;
   if (typeof data === "string" && data.length >= 10) {
     try {
-      const parsed = ledgerInterface().parseError(data);
+      const parsed = errorInterface().parseError(data);
       if (parsed) return build(parsed.name, [...parsed.args], parsed.selector, e);
     } catch { /* not a ledger error */ }
   }

@@ -2,6 +2,8 @@ import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import { AbiCoder, id } from "ethers";
 import { TongbanLedger__factory } from "../../sdk/src/contracts/types/factories/contracts/TongbanLedger__factory.js";
+import { Authorisations__factory } from "../../sdk/src/contracts/types/factories/contracts/Authorisations__factory.js";
+import { DataCatalogue__factory } from "../../sdk/src/contracts/types/factories/contracts/DataCatalogue__factory.js";
 import {
   LEDGER_ERRORS, LedgerRevertError, decodeLedgerError, NotEntitledError, MaterialAlreadyRevokedError, TongbanError,
 } from "../../sdk/src/index.js";
@@ -9,9 +11,12 @@ import {
 type AbiItem = { type: string; name?: string; inputs?: { type: string; name: string }[] };
 
 describe("sdk/contract-errors", () => {
-  it("every custom error of the TongbanLedger ABI (typechain and artifact) has a typed SDK error", () => {
-    const artifact = JSON.parse(readFileSync(new URL("../../artifacts/contracts/TongbanLedger.sol/TongbanLedger.json", import.meta.url), "utf8"));
-    for (const abi of [TongbanLedger__factory.abi as unknown as AbiItem[], artifact.abi as AbiItem[]]) {
+  it("every custom error of TongbanLedger, Authorisations and DataCatalogue (typechain and artifacts) has a typed SDK error", () => {
+    const artifact = (name: string) => JSON.parse(readFileSync(new URL(`../../artifacts/contracts/${name}.sol/${name}.json`, import.meta.url), "utf8")).abi as AbiItem[];
+    for (const abi of [
+      TongbanLedger__factory.abi as unknown as AbiItem[], Authorisations__factory.abi as unknown as AbiItem[], DataCatalogue__factory.abi as unknown as AbiItem[],
+      artifact("TongbanLedger"), artifact("Authorisations"), artifact("DataCatalogue"),
+    ]) {
       const names = abi.filter((x) => x.type === "error").map((x) => x.name!);
       expect(names.length).to.be.greaterThan(20);
       const missing = names.filter((n) => !(n in LEDGER_ERRORS));
@@ -44,5 +49,9 @@ describe("sdk/contract-errors", () => {
     expect(wrapped).to.be.instanceOf(MaterialAlreadyRevokedError);
     expect(decodeLedgerError(new Error("boom"))).to.equal(undefined);
     expect(decodeLedgerError("0xdeadbeef")).to.equal(undefined);
+    const grant = "0x" + "77".repeat(32);
+    const unknownGrant = decodeLedgerError(id("UnknownGrant(bytes32)").slice(0, 10) + AbiCoder.defaultAbiCoder().encode(["bytes32"], [grant]).slice(2));
+    expect(unknownGrant?.name).to.equal("UnknownGrantError");
+    expect(unknownGrant?.details).to.deep.include({ kind: "NOT_FOUND", args: { grantId: grant } });
   });
 });
