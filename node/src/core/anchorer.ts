@@ -69,6 +69,8 @@ export interface Group {
   pendLeaves: Buffer[];
   pendAt: number[];
   pendFirst: number;
+  /** whether its meta record ('g' key) is on disk */
+  persisted: boolean;
 }
 
 interface LiveBatch {
@@ -149,6 +151,7 @@ export class Anchorer {
         pendLeaves: [],
         pendAt: [],
         pendFirst: 0,
+        persisted: true,
       };
       const logRange = K.range(Buffer.concat([Buffer.from([PFX.p]), g]));
       for await (const [lk, lv] of this.db.iterator({ ...logRange, reverse: true, limit: 1 })) group.nextSeq = readU64(lk, 37) + logChunkSize(lv);
@@ -204,15 +207,19 @@ export class Anchorer {
       } catch {
         type = hex(typeCode);
       }
-      g = { key, hex: h, typeCode: Buffer.from(typeCode), type, jurisdiction, nextSeq: 0, pendLeaves: [], pendAt: [], pendFirst: 0 };
+      g = { key, hex: h, typeCode: Buffer.from(typeCode), type, jurisdiction, nextSeq: 0, pendLeaves: [], pendAt: [], pendFirst: 0, persisted: false };
       this.groups.set(h, g);
-      newGroupOps.push({ type: "put", key: K.group(key), value: json({ type, jurisdiction }) });
+    }
+    // until a write carrying its meta record succeeds (see appended), every write of the group carries it
+    if (!g.persisted && !newGroupOps.some((o) => o.key.equals(K.group(g!.key)))) {
+      newGroupOps.push({ type: "put", key: K.group(g.key), value: json({ type: g.type, jurisdiction: g.jurisdiction }) });
     }
     return g;
   }
 
   /** Called after the intake write: the leaves (seqs `g.nextSeq - n ..`) now wait for a batch. */
   appended(g: Group, leaves: Buffer[], acceptedAt: number): void {
+    g.persisted = true;
     for (const l of leaves) {
       g.pendLeaves.push(l);
       g.pendAt.push(acceptedAt);

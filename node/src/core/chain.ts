@@ -352,7 +352,10 @@ export class LedgerClient {
   }
 }
 
-/** Whether an RPC error says the nonce was already used. */
+/**
+ * Whether an RPC error says the tx's nonce does not fit the account (already used, or a gap the node will not
+ * queue, e.g. hardhat's automine "Nonce too high"): the sender resyncs its nonce and signs again.
+ */
 export function isNonceError(e: unknown): boolean {
-  return e instanceof RpcError && /nonce too low|nonce has already been used|replacement transaction underpriced|nonce.*(lower|too small)/i.test(e.message);
+  return e instanceof RpcError && /nonce too (low|high)|nonce has already been used|replacement transaction underpriced|nonce.*(lower|too small)|invalid nonce/i.test(e.message);
 }
