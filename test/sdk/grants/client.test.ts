@@ -4,11 +4,13 @@
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { ContractFactory, Wallet, encodeBytes32String, keccak256, toUtf8Bytes, ZeroHash } from "ethers";
+import { randomBytes } from "node:crypto";
+import { ContractFactory, Wallet, encodeBytes32String, hexlify, keccak256, toBeHex, toUtf8Bytes, ZeroHash } from "ethers";
 import { startChain, deployLedger, bootstrap, devWallet, REPO_ROOT, type Chain } from "../../node/helpers/chain.js";
 import {
   AuthorisationsRevertError, MemoryLogStore, decodeAuthorisationsError, MerkleLog, bytesToHex, computeGrantId, encodeUseRecord, grantDomain,
   readGrant, readUseCheck, readUseLogHeads, signGrant, verifyConsistency, type GrantTerms,
+  GrantOrigin, grantDomainSeparator, hashGrantTerms,
 } from "../../../sdk/src/index.js";
 import { Authorisations__factory, type Authorisations } from "../../../sdk/src/contracts/types/index.js";
 
@@ -90,6 +92,29 @@ describe("sdk/grants against a real chain (hardhat node)", function () {
     const forged = await MerkleLog.open(new MemoryLogStore());
     await forged.append(rec(9), rec(2), rec(3));
     expect(verifyConsistency(1, 3, heads[0]!.rootHash, heads[1]!.rootHash, await forged.consistencyProof(1, 3)).status).to.equal("INVALID");
+  });
+
+  it("property: SDK hashGrantTerms / computeGrantId == the contract's for random terms, origins, parents and salts", async () => {
+    const { chainId } = await chain.provider.getNetwork();
+    const domain = grantDomain(chainId, address);
+    const rnd = () => hexlify(randomBytes(32));
+    const origins = ["HOLDER_SIGNATURE", "IDENTITY_PROVIDER", "DELEGATION"] as const;
+    for (let k = 0; k < 25; k++) {
+      const terms: GrantTerms = {
+        holderRef: rnd(), grantee: rnd(), matter: rnd(),
+        typeCodes: Array.from({ length: k % 4 }, rnd), leaves: Array.from({ length: (k * 7) % 5 }, rnd),
+        notBefore: BigInt(`0x${randomBytes(8).toString("hex")}`), notAfter: BigInt(`0x${randomBytes(8).toString("hex")}`),
+        maxUses: randomBytes(4).readUInt32BE(0),
+      };
+      const origin = origins[k % 3]!;
+      const parentId = k % 2 ? rnd() : ZeroHash;
+      const salt = k % 3 === 0 ? BigInt(k) : rnd();
+      expect(await auth.hashGrantTerms(terms), `terms ${k}`).to.equal(hashGrantTerms(terms));
+      const saltHex = typeof salt === "bigint" ? toBeHex(salt, 32) : salt;
+      expect(await auth.grantIdOf(parentId, GrantOrigin[origin], terms, saltHex), `id ${k}`)
+        .to.equal(computeGrantId({ domain, parentId, origin, terms, salt }));
+    }
+    expect(await auth.domainSeparator()).to.equal(grantDomainSeparator(domain));
   });
 
   it("maps reverts to AuthorisationsRevertError with arguments", async () => {
