@@ -61,7 +61,10 @@ export function codeName<T extends Record<string, number>>(table: T, code: numbe
   return name;
 }
 
-/** The numeric code of a name; throws {@link CatalogueInputError} naming `field` for an unknown name. */
+/**
+ * The numeric code of a name; throws {@link CatalogueInputError} naming `field` for an unknown name.
+ * @example codeOf(UpdateCycle, "DAILY", "updateCycle") // => 2
+ */
 export function codeOf<T extends Record<string, number>>(table: T, name: string, field: string): number {
   const v = Object.prototype.hasOwnProperty.call(table, name) ? table[name as keyof T] : undefined;
   if (v === undefined) throw new CatalogueInputError(`${field} must be one of ${Object.keys(table).join(", ")}`, { field, value: name });
@@ -87,7 +90,10 @@ export function catalogueCode(code: string, field = "code"): string {
   return encodeBytes32String(code);
 }
 
-/** The text of a bytes32 catalogue code, or the hex itself when it is not a padded string. */
+/**
+ * The text of a bytes32 catalogue code, or the hex itself when it is not a padded string.
+ * @example catalogueCodeText(catalogueCode("R310115-0001")) // => "R310115-0001"
+ */
 export function catalogueCodeText(b32: string): string {
   try {
     const s = decodeBytes32String(b32);

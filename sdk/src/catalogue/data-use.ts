@@ -50,7 +50,10 @@ export function dataUseToUseRecord(u: DataUse): UseRecord {
   };
 }
 
-/** The data use a SHARING_APPROVAL use record stands for; throws for a GRANT (material) record. */
+/**
+ * The data use a SHARING_APPROVAL use record stands for; throws for a GRANT (material) record.
+ * @example useRecordToDataUse(decodeUseRecord(bytes)).scenarioId
+ */
 export function useRecordToDataUse(r: UseRecord): DataUse {
   if (r.basis !== "SHARING_APPROVAL") throw new CatalogueInputError("not a data-use record (basis must be SHARING_APPROVAL)", { field: "basis", value: r.basis });
   return {
@@ -59,17 +62,26 @@ export function useRecordToDataUse(r: UseRecord): DataUse {
   };
 }
 
-/** Canonical 235 bytes of a data use (the audit use-record encoding). */
+/**
+ * Canonical 235 bytes of a data use (the audit use-record encoding).
+ * @example encodeDataUse(use).length // => 235
+ */
 export function encodeDataUse(u: DataUse): Uint8Array {
   return encodeUseRecord(dataUseToUseRecord(u));
 }
 
-/** Decodes canonical bytes into a data use. */
+/**
+ * Decodes canonical bytes into a data use.
+ * @example decodeDataUse(encodeDataUse(use)).resourceCode
+ */
 export function decodeDataUse(bytes: Uint8Array): DataUse {
   return useRecordToDataUse(decodeUseRecord(bytes));
 }
 
-/** Leaf hash of a data use in the use log: SHA-256(0x00 || record). */
+/**
+ * Leaf hash of a data use in the use log: SHA-256(0x00 || record).
+ * @example bytesToHex(dataUseLeafHash(use))
+ */
 export function dataUseLeafHash(u: DataUse): Uint8Array {
   return useRecordLeafHash(dataUseToUseRecord(u));
 }

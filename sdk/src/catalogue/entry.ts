@@ -62,6 +62,7 @@ export interface EntryInputStruct {
  * The classification rules of the contract, checked before sending: level 1..4; CORE has level 4, is never
  * OPEN, never shared UNCONDITIONAL; IMPORTANT has level >= 3 and is never OPEN; OPEN implies UNCONDITIONAL.
  * Throws {@link CatalogueInputError} with field "classification".
+ * @example checkClassification({ grade: "CORE", level: 4, sharing: "NOT_SHARED", open: "NOT_OPEN" }) // passes
  */
 export function checkClassification(c: { grade: DataGradeName; level: number; sharing: SharingTypeName; open: OpenTypeName }): void {
   codeOf(DataGrade, c.grade, "grade");
@@ -174,7 +175,10 @@ type R = Record<string, unknown> & ArrayLike<unknown>;
 const n = (v: unknown) => Number(v as bigint);
 const s = (v: unknown) => String(v);
 
-/** Decodes `getEntry(code)`; returns undefined for a code never registered. */
+/**
+ * Decodes `getEntry(code)`; returns undefined for a code never registered.
+ * @example decodeEntry(await catalogue.getEntry(catalogueCode("R310115-0001")))?.pending
+ */
 export function decodeEntry(raw: unknown): CatalogueEntry | undefined {
   const e = raw as R;
   const status = codeName(EntryStatus, n(e.status), "status");
@@ -205,7 +209,10 @@ export interface CatalogueScenario {
   resources: string[];
 }
 
-/** Decodes `getScenario(id)`; undefined for an unknown id. */
+/**
+ * Decodes `getScenario(id)`; undefined for an unknown id.
+ * @example decodeScenario(id, await catalogue.getScenario(id))?.resources
+ */
 export function decodeScenario(scenarioId: string, raw: unknown): CatalogueScenario | undefined {
   const r = raw as R;
   if (/^0x0{64}$/.test(s(r.consumer))) return undefined;
@@ -222,7 +229,10 @@ export interface CatalogueDraw {
   decidedAt: number;
 }
 
-/** Decodes `getDraw(scenarioId, resourceCode)`. */
+/**
+ * Decodes `getDraw(scenarioId, resourceCode)`.
+ * @example decodeDraw(await catalogue.getDraw(scenarioId, resourceCode)).status // => "APPROVED"
+ */
 export function decodeDraw(raw: unknown): CatalogueDraw {
   const r = raw as R;
   return { status: codeName(DrawStatus, n(r.status), "drawStatus"), expiresAt: n(r.expiresAt), decidedAt: n(r.decidedAt) };
@@ -238,7 +248,10 @@ export interface CatalogueSystem {
   deregisteredAt: number;
 }
 
-/** Decodes `getSystem(code)`; undefined for a code never registered. */
+/**
+ * Decodes `getSystem(code)`; undefined for a code never registered.
+ * @example decodeSystem(code, await catalogue.getSystem(code))?.entryCount
+ */
 export function decodeSystem(systemCode: string, raw: unknown): CatalogueSystem | undefined {
   const r = raw as R;
   if (/^0x0{64}$/.test(s(r.owner))) return undefined;

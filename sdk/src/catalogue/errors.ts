@@ -67,7 +67,10 @@ export class CatalogueRevertError extends TongbanError<CatalogueRevertDetails> {
 }
 
 let iface: Interface | undefined;
-/** The DataCatalogue ABI interface (typechain). */
+/**
+ * The DataCatalogue ABI interface (typechain).
+ * @example catalogueInterface().parseLog(log)?.name // => "EntryRegistered"
+ */
 export function catalogueInterface(): Interface {
   iface ??= DataCatalogue__factory.createInterface() as unknown as Interface;
   return iface;

@@ -71,6 +71,8 @@ const ITEM_RE = /^[\x21-\x7e]{1,31}$/;
 /**
  * The canonical JSON of a field list (rules in the module header). Throws {@link CatalogueInputError} naming
  * the field (`fields[i].name`, ...).
+ * @example canonicalFields([{ name: "uscc", label: " 代码 ", type: "string", required: true }])
+ *   // => '[{"label":"代码","name":"uscc","required":true,"type":"string"}]'
  */
 export function canonicalFields(fields: readonly CatalogueField[]): string {
   if (!Array.isArray(fields) || fields.length === 0) throw new CatalogueInputError("fields must be a non-empty array", { field: "fields", value: fields });
