@@ -20,6 +20,8 @@ import {
   revokeMaterial,
   supersedeMaterial,
   queryMaterials,
+  queryMaterialsByHolder,
+  NodeInvalidIdError,
   getOp,
   getReadiness,
   waitForAnchored,
@@ -81,7 +83,8 @@ function cli(args: string[]): Promise<{ code: number | null; stdout: string; std
 }
 
 describe("node e2e: separate node process over HTTP (hardhat node)", function () {
-  this.timeout(240_000);
+  // generous: the CLI part spawns ~10 tsx processes, which take long on a loaded shared machine
+  this.timeout(480_000);
   let fx: CoreFixture;
   let child: ChildProcess;
   let exited: Promise<number | null>;
@@ -123,6 +126,7 @@ describe("node e2e: separate node process over HTTP (hardhat node)", function ()
     const early = await getBundle(client, { id: ack.id }).catch((e) => e);
     if (early instanceof Error) expect(early).to.be.instanceOf(NodeNotAnchoredError);
     const m = await waitForAnchored(client, { id: ack.id, timeoutMs: 30_000 });
+    expect(m.anchor, JSON.stringify(m)).to.be.an("object");
     expect(m.anchor!.root).to.match(/^0x[0-9a-f]{64}$/);
     const bundle = loadBundle(await getBundle(client, { id: ack.id }));
     const res = await verify({ content: enc.encode("licence A") }, bundle, { provider: fx.chain.url, ledger: fx.ledgerAddress });
@@ -143,6 +147,11 @@ describe("node e2e: separate node process over HTTP (hardhat node)", function ()
     const q = await queryMaterials(client, { holderRef, type: TYPE, issuer: MEMBER_USCC });
     expect(q.items.map((i) => i.id)).to.include(ack.id);
     expect((await queryMaterials(client, { holderRef, to: 1_000 })).items).to.deep.equal([]);
+    const byId = await queryMaterialsByHolder(client, { holder: HOLDER, type: TYPE });
+    expect(byId.items.map((i) => i.id)).to.include(ack.id);
+    expect(byId.items.every((i) => i.header.holderRef === holderRef)).to.equal(true);
+    const badId = await queryMaterialsByHolder(client, { holder: { idType: "RESIDENT_ID", idNumber: "110105194912310021" } }).catch((e) => e);
+    expect(badId).to.be.instanceOf(NodeInvalidIdError);
     await waitFor(async () => events.events.some((e) => e.event === "material" && e.data.leaf === ack.id && e.data.state === "anchored"), 10_000, "SSE anchored event");
     expect(events.events.some((e) => e.event === "chain" && e.data.event === "Anchored")).to.equal(true);
     events.close();
