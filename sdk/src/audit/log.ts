@@ -62,7 +62,10 @@ export function logLeafHash(entry: Uint8Array): Uint8Array {
   return oneShotHash("sha256", buf, "buffer");
 }
 
-/** RFC 6962 interior node hash: SHA-256(0x01 || left || right). */
+/**
+ * RFC 6962 interior node hash: SHA-256(0x01 || left || right).
+ * @example logNodeHash(logLeafHash(a), logLeafHash(b)) // the root of the log [a, b]
+ */
 export function logNodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
   const buf = new Uint8Array(65);
   buf[0] = 0x01;
@@ -71,7 +74,10 @@ export function logNodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
   return oneShotHash("sha256", buf, "buffer");
 }
 
-/** The largest power of two strictly below n (n >= 2): RFC 6962's split point k. */
+/**
+ * The largest power of two strictly below n (n >= 2): RFC 6962's split point k.
+ * @example splitPoint(5) // => 4
+ */
 export function splitPoint(n: number): number {
   let k = 1;
   while (k * 2 < n) k *= 2;
@@ -86,7 +92,10 @@ export function logRoot(entries: readonly Uint8Array[]): Uint8Array {
   return rootFromLeafHashes(entries.map(logLeafHash));
 }
 
-/** The Merkle tree hash over already-hashed leaves (iterative, O(n)). */
+/**
+ * The Merkle tree hash over already-hashed leaves (iterative, O(n)).
+ * @example rootFromLeafHashes(records.map((r) => logLeafHash(r)))
+ */
 export function rootFromLeafHashes(leafHashes: readonly Uint8Array[]): Uint8Array {
   if (leafHashes.length === 0) return EMPTY_LOG_ROOT;
   const range = new CompactRange();
@@ -119,7 +128,10 @@ export class CompactRange {
   /** Hashes of the covering perfect subtrees, largest (leftmost) first. */
   readonly frontier: Uint8Array[] = [];
 
-  /** Rebuilds the range of a stored log of `size` leaves from its stored nodes. */
+  /**
+   * Rebuilds the range of a stored log of `size` leaves from its stored nodes.
+   * @example const range = await CompactRange.load(store, savedSize);
+   */
   static async load(reader: LogNodeReader, size: number): Promise<CompactRange> {
     checkSize(size, "size");
     const range = new CompactRange();
@@ -191,7 +203,10 @@ async function rangeHash(reader: LogNodeReader, a: number, b: number): Promise<U
   return h;
 }
 
-/** The root of the first `size` records of a stored log (any size up to the current one). */
+/**
+ * The root of the first `size` records of a stored log (any size up to the current one).
+ * @example bytesToHex(await logRootAt(store, head.treeSize)) === head.rootHash
+ */
 export async function logRootAt(reader: LogNodeReader, size: number): Promise<Uint8Array> {
   checkSize(size, "size");
   return size === 0 ? EMPTY_LOG_ROOT : rangeHash(reader, 0, size);
@@ -200,6 +215,7 @@ export async function logRootAt(reader: LogNodeReader, size: number): Promise<Ui
 /**
  * RFC 6962 audit path of leaf `index` in the tree of the first `size` records, bottom-up
  * (the same as transparency-dev/merkle and RFC 9162 `inclusion_path`). Reads O(log size) stored nodes.
+ * @example const proof = await inclusionProof(store, 5, 8); // 3 hashes
  */
 export async function inclusionProof(reader: LogNodeReader, index: number, size: number): Promise<Uint8Array[]> {
   checkSize(size, "size");
@@ -225,6 +241,7 @@ export async function inclusionProof(reader: LogNodeReader, index: number, size:
 /**
  * RFC 6962 consistency proof that the log of size `first` is a prefix of the log of size `second`
  * (empty when first == 0 or first == second). Reads O(log second) stored nodes.
+ * @example const proof = await consistencyProof(store, previousHead.treeSize, head.treeSize);
  */
 export async function consistencyProof(reader: LogNodeReader, first: number, second: number): Promise<Uint8Array[]> {
   checkSize(first, "first");
@@ -366,7 +383,10 @@ export function verifyConsistency(
 
 // ----------------------------------------------------------------------------------------------- the log
 
-/** An in-memory {@link LogNodeStore} (tests, small logs, caches). */
+/**
+ * An in-memory {@link LogNodeStore} (tests, small logs, caches).
+ * @example const log = await MerkleLog.open(new MemoryLogStore());
+ */
 export class MemoryLogStore implements LogNodeStore {
   private readonly nodes = new Map<string, Uint8Array>();
   getNode(level: number, index: number): Uint8Array | undefined {

@@ -92,7 +92,10 @@ export function encodeUseRecord(r: UseRecord): Uint8Array {
   return out;
 }
 
-/** Decodes the canonical bytes of a use record. Throws {@link UseRecordError} on a bad length, version or code. */
+/**
+ * Decodes the canonical bytes of a use record. Throws {@link UseRecordError} on a bad length, version or code.
+ * @example decodeUseRecord(encodeUseRecord(r)) // deep-equals r
+ */
 export function decodeUseRecord(bytes: Uint8Array): UseRecord {
   if (!(bytes instanceof Uint8Array) || bytes.length !== USE_RECORD_BYTES) {
     throw new UseRecordError(`a use record is ${USE_RECORD_BYTES} bytes`, { field: "length", value: bytes?.length });
@@ -112,7 +115,10 @@ export function decodeUseRecord(bytes: Uint8Array): UseRecord {
   return rec as unknown as UseRecord;
 }
 
-/** The log leaf hash of a use record: SHA-256(0x00 || encodeUseRecord(r)). */
+/**
+ * The log leaf hash of a use record: SHA-256(0x00 || encodeUseRecord(r)).
+ * @example verifyInclusion(useRecordLeafHash(r), index, size, proof, root)
+ */
 export function useRecordLeafHash(r: UseRecord): Uint8Array {
   return logLeafHash(encodeUseRecord(r));
 }

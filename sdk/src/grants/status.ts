@@ -97,7 +97,10 @@ const at = (raw: Raw, name: string, index: number): unknown => {
   return v !== undefined ? v : raw?.[index];
 };
 
-/** A GrantStatus from its numeric code. */
+/**
+ * A GrantStatus from its numeric code.
+ * @example grantStatusOf(4) // => { code: 4, name: "REVOKED", usable: false }
+ */
 export function grantStatusOf(code: number | bigint): GrantStatus {
   const name = nameOf(GrantStatusCode, code, "status") as GrantStatusName;
   return { code: GrantStatusCode[name], name, usable: name === "ACTIVE" };
@@ -152,7 +155,10 @@ export function decodeUseCheck(raw: unknown): UseCheck {
   };
 }
 
-/** Decodes a `useLogHead` / `latestUseLogHead` result. */
+/**
+ * Decodes a `useLogHead` / `latestUseLogHead` result.
+ * @example decodeUseLogHead(await authorisations.latestUseLogHead(custodian)).treeSize
+ */
 export function decodeUseLogHead(raw: unknown): UseLogHeadInfo {
   const r = raw as Raw;
   return {
@@ -219,7 +225,10 @@ export class AuthorisationsRevertError extends TongbanError<{
 }
 
 let iface: Interface | undefined;
-/** The contract's ABI interface. */
+/**
+ * The contract's ABI interface.
+ * @example authorisationsInterface().encodeFunctionData("revokeGrant", [grantId])
+ */
 export function authorisationsInterface(): Interface {
   return (iface ??= Authorisations__factory.createInterface() as unknown as Interface);
 }

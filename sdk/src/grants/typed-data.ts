@@ -82,7 +82,10 @@ export function grantDomain(chainId: bigint | number, verifyingContract: string)
   return { name: GRANT_DOMAIN_NAME, version: GRANT_DOMAIN_VERSION, chainId: BigInt(chainId), verifyingContract };
 }
 
-/** The domain separator (as the contract's `domainSeparator()`). */
+/**
+ * The domain separator (as the contract's `domainSeparator()`).
+ * @example grantDomainSeparator(grantDomain(31337n, address)) === await authorisations.domainSeparator()
+ */
 export function grantDomainSeparator(domain: TypedDataDomain): string {
   return TypedDataEncoder.hashDomain(domain);
 }
@@ -105,7 +108,10 @@ function checkTerms(t: GrantTerms): Record<string, unknown> {
   return { ...t };
 }
 
-/** hashStruct(GrantTerms) — the contract's `hashGrantTerms(terms)`. */
+/**
+ * hashStruct(GrantTerms) — the contract's `hashGrantTerms(terms)`.
+ * @example hashGrantTerms(terms) === await authorisations.hashGrantTerms(terms)
+ */
 export function hashGrantTerms(terms: GrantTerms): string {
   return TypedDataEncoder.hashStruct("GrantTerms", { GrantTerms: GRANT_TERMS_TYPE }, checkTerms(terms));
 }
@@ -124,7 +130,10 @@ export interface GrantIdParameters {
 
 const ZERO32 = "0x" + "00".repeat(32);
 
-/** A salt as bytes32: a nonce becomes its 32-byte big-endian form. */
+/**
+ * A salt as bytes32: a nonce becomes its 32-byte big-endian form.
+ * @example grantSalt(5n) // => "0x00...05"
+ */
 export function grantSalt(salt: string | bigint | number): string {
   if (typeof salt === "string") {
     if (!isBytes32(salt)) throw new InvalidGrantTermsError("salt must be bytes32 0x-hex", { field: "salt", value: salt });
@@ -145,12 +154,18 @@ export function computeGrantId(p: GrantIdParameters): string {
   ));
 }
 
-/** The EIP-712 digest a holder signs to create a grant. */
+/**
+ * The EIP-712 digest a holder signs to create a grant.
+ * @example recoverAddress(holderGrantDigest(domain, terms, nonce, deadline), signature) // => the holder's key
+ */
 export function holderGrantDigest(domain: TypedDataDomain, terms: GrantTerms, nonce: bigint, deadline: bigint): string {
   return TypedDataEncoder.hash(domain, HOLDER_GRANT_TYPES, { terms: checkTerms(terms), nonce, deadline });
 }
 
-/** The EIP-712 digest a holder signs to revoke a grant. */
+/**
+ * The EIP-712 digest a holder signs to revoke a grant.
+ * @example recoverAddress(holderRevokeDigest(domain, grantId, nonce, deadline), signature)
+ */
 export function holderRevokeDigest(domain: TypedDataDomain, grantId: string, nonce: bigint, deadline: bigint): string {
   return TypedDataEncoder.hash(domain, HOLDER_REVOKE_TYPES, { grantId, nonce, deadline });
 }
