@@ -27,19 +27,31 @@ function time(fn: () => void): number {
   fn();
   return performance.now() - t;
 }
+/** Wall-clock and process CPU time (user + system, ms) of fn. On a shared machine CPU time is the fairer figure. */
+function measure(fn: () => void): { wall: number; cpu: number } {
+  const c = process.cpuUsage();
+  const t = performance.now();
+  fn();
+  const wall = performance.now() - t;
+  const d = process.cpuUsage(c);
+  return { wall, cpu: (d.user + d.system) / 1000 };
+}
 
 function merkleBench(): void {
-  console.log("\n## Merkle tree + every proof (ms, median of runs; one core)\n");
-  console.log("| leaves | ours (wasm) | ours (js keccak) | OZ StandardMerkleTree | OZ / ours |");
+  console.log("\n## Merkle tree + every proof (ms, median of runs, wall / CPU; single-threaded)\n");
+  console.log("| leaves | ours (wasm) wall / cpu | ours (js keccak) wall / cpu | OZ StandardMerkleTree wall | OZ / ours (wall) |");
   console.log("| ---: | ---: | ---: | ---: | ---: |");
   for (const n of [1_000, 10_000, 100_000]) {
     const leaves = Array.from({ length: n }, () => "0x" + randomBytes(32).toString("hex"));
     const runs = QUICK ? 3 : n >= 100_000 ? 5 : 9;
     const ours = (hasher: "auto" | "js") => {
       buildMerkleTree(leaves.slice(0, 64), { hasher }).getAllProofs(); // warm up
-      const ts: number[] = [];
-      for (let r = 0; r < runs; r++) ts.push(time(() => { buildMerkleTree(leaves, { hasher }).getAllProofs(); }));
-      return pct(ts, 50);
+      const ws: number[] = [], cs: number[] = [];
+      for (let r = 0; r < runs; r++) {
+        const m = measure(() => { buildMerkleTree(leaves, { hasher }).getAllProofs(); });
+        ws.push(m.wall); cs.push(m.cpu);
+      }
+      return { wall: pct(ws, 50), cpu: pct(cs, 50) };
     };
     const wasm = ours("auto");
     const js = ours("js");
@@ -58,7 +70,7 @@ function merkleBench(): void {
       oz = build + proofs * (n / sample);
       if (sample < n) ozNote = " (extrapolated)";
     }
-    console.log(`| ${n.toLocaleString("en")} | ${ms(wasm)} | ${ms(js)} | ${Number.isNaN(oz) ? "-" : ms(oz) + ozNote} | ${Number.isNaN(oz) ? "-" : (oz / wasm).toFixed(0) + "x"} |`);
+    console.log(`| ${n.toLocaleString("en")} | ${ms(wasm.wall)} / ${ms(wasm.cpu)} | ${ms(js.wall)} / ${ms(js.cpu)} | ${Number.isNaN(oz) ? "-" : ms(oz) + ozNote} | ${Number.isNaN(oz) ? "-" : (oz / wasm.wall).toFixed(0) + "x"} |`);
   }
 }
 
@@ -70,8 +82,8 @@ function offlineBundle(content: Uint8Array, hashAlg: number): ProofBundle {
 
 async function offlineBench(): Promise<void> {
   console.log("\n## Offline verify (content given, batch of 1,024 -> 10-element proof; ms)\n");
-  console.log("| content | algorithm | p50 | p95 | runs |");
-  console.log("| --- | --- | ---: | ---: | ---: |");
+  console.log("| content | algorithm | p50 | p95 | mean CPU | runs |");
+  console.log("| --- | --- | ---: | ---: | ---: | ---: |");
   const runs = QUICK ? 100 : 400;
   for (const size of [1024, 1 << 20]) {
     for (const alg of [HashAlg.SHA256, HashAlg.SM3]) {
@@ -79,13 +91,16 @@ async function offlineBench(): Promise<void> {
       const bundle = offlineBundle(content, alg);
       for (let i = 0; i < 20; i++) await verify({ content }, bundle, { offline: true });
       const ts: number[] = [];
+      const c0 = process.cpuUsage();
       for (let i = 0; i < runs; i++) {
         const t = performance.now();
         const r = await verify({ content }, bundle, { offline: true });
         ts.push(performance.now() - t);
         if (!r.ok) throw new Error("bench bundle did not verify");
       }
-      console.log(`| ${size === 1024 ? "1 KiB" : "1 MiB"} | ${alg === HashAlg.SHA256 ? "SHA-256" : "SM3"} | ${ms(pct(ts, 50))} | ${ms(pct(ts, 95))} | ${runs} |`);
+      const cd = process.cpuUsage(c0);
+      const cpu = (cd.user + cd.system) / 1000 / runs;
+      console.log(`| ${size === 1024 ? "1 KiB" : "1 MiB"} | ${alg === HashAlg.SHA256 ? "SHA-256" : "SM3"} | ${ms(pct(ts, 50))} | ${ms(pct(ts, 95))} | ${ms(cpu)} | ${runs} |`);
     }
   }
   console.log("\nRaw 1 MiB hashing (ms, median of 20): ");
@@ -112,21 +127,23 @@ async function onlineBench(): Promise<void> {
     for (let i = 0; i < 30; i++) await verify({ content }, bundle!, { provider: reader });
     const runs = QUICK ? 100 : 300;
     const ts: number[] = [];
+    const c0 = process.cpuUsage();
     for (let i = 0; i < runs; i++) {
       const t = performance.now();
       const r = await verify({ content }, bundle!, { provider: reader });
       ts.push(performance.now() - t);
       if (!r.ok) throw new Error("online bench did not verify: " + JSON.stringify(r.checks));
     }
-    console.log("| content | p50 | p95 | runs |");
-    console.log("| --- | ---: | ---: | ---: |");
-    console.log(`| 1 KiB, SHA-256, batch of 100 | ${ms(pct(ts, 50))} | ${ms(pct(ts, 95))} | ${runs} |`);
+    const cd = process.cpuUsage(c0);
+    console.log("| content | p50 | p95 | client CPU per verify | runs |");
+    console.log("| --- | ---: | ---: | ---: | ---: |");
+    console.log(`| 1 KiB, SHA-256, batch of 100 | ${ms(pct(ts, 50))} | ${ms(pct(ts, 95))} | ${ms((cd.user + cd.system) / 1000 / runs)} | ${runs} |`);
   } finally {
     await chain.stop();
   }
 }
 
-console.log(`# @tongban/sdk bench — node ${process.version}, ${new Date().toISOString()}`);
+console.log(`# @tongban/sdk bench — node ${process.version}, ${new Date().toISOString()}, load average ${(await import("node:os")).loadavg().map((x) => x.toFixed(1)).join(" ")} on ${(await import("node:os")).cpus().length} cores`);
 merkleBench();
 await offlineBench();
 if (!args.has("--no-online")) await onlineBench();

@@ -1,5 +1,7 @@
 import { expect } from "chai";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync, statSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runVerifyCommand, formatVerification } from "../../../sdk/src/index.js";
@@ -58,6 +60,21 @@ describe("sdk/cli/verify (tongban-verify)", function () {
     const result = JSON.parse(r.stdout);
     expect(result.checks.filter((c: { status: string }) => c.status === "ERROR").map((c: { check: string }) => c.check))
       .to.deep.equal(["ANCHORED", "ISSUER_ENTITLED", "STATUS", "HASH_ALGORITHM"]);
+  });
+
+  it("the built bin (dist/cli/verify.js) starts with a shebang, is executable and verifies", async function () {
+    const bin = fileURLToPath(new URL("../../../sdk/dist/cli/verify.js", import.meta.url));
+    if (!existsSync(bin)) this.skip(); // built by `npm run build`; the CI runs the build before the tests
+    expect(readFileSync(bin, "utf8").startsWith("#!/usr/bin/env node\n")).to.equal(true);
+    expect(statSync(bin).mode & 0o111).to.not.equal(0);
+    const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn(bin, [file, "--bundle", bundlePath, "--offline", "--at", AT, "--json"], { stdio: ["ignore", "pipe", "inherit"] });
+      let out = "";
+      child.stdout.on("data", (d) => { out += d; });
+      child.on("close", (code) => resolve({ code, out }));
+    });
+    expect(r.code).to.equal(0);
+    expect(JSON.parse(r.out).ok).to.equal(true);
   });
 
   it("the core is a function other CLIs reuse", async () => {
