@@ -36,7 +36,12 @@ export interface IntakeContext {
   issuer: Buffer;
   holderKey: Uint8Array;
   nowSec: number;
+  /** largest content accepted, bytes (default {@link MAX_CONTENT_BYTES}) */
+  maxContentBytes?: number;
 }
+
+/** Default content size limit: 32 MiB (documents are PDFs and images; bulk data goes elsewhere). */
+export const MAX_CONTENT_BYTES = 32 * 1024 * 1024;
 
 const typeCache = new Map<string, Buffer>();
 /** Catalogue code -> bytes32 (cached: a node sees few types). */
@@ -81,6 +86,8 @@ export function prepareRequest(r: RegisterRequest, index: number, ctx: IntakeCon
   let content: Uint8Array | undefined;
   if (r.content !== undefined) {
     if (!(r.content instanceof Uint8Array)) throw new ValidationError(`request ${index}: content must be bytes`, { index, field: "content" });
+    const max = ctx.maxContentBytes ?? MAX_CONTENT_BYTES;
+    if (r.content.length > max) throw new ValidationError(`request ${index}: content is ${r.content.length} bytes, more than ${max}`, { index, field: "content", max });
     content = r.content;
     contentHash = Buffer.from(hashContent(content, hashAlg).slice(2), "hex");
     if (r.contentHash !== undefined && !bytes32(r.contentHash, index, "contentHash").equals(contentHash)) {

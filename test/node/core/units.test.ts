@@ -176,3 +176,19 @@ describe("node core units", () => {
     });
   });
 });
+
+describe("node polyfill", () => {
+  it("adds Promise.withResolvers on a runtime without it (libp2p needs it on Node 20)", async () => {
+    const { execFileSync } = await import("node:child_process");
+    const script = [
+      "delete Promise.withResolvers;",
+      "if (typeof Promise.withResolvers === 'function') throw new Error('not deleted');",
+      `await import(${JSON.stringify(new URL("../../../node/src/polyfill.ts", import.meta.url).href)});`,
+      "const { promise, resolve } = Promise.withResolvers();",
+      "resolve(42);",
+      "console.log(await promise);",
+    ].join("\n");
+    const out = execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { encoding: "utf8" });
+    expect(out.trim()).to.equal("42");
+  });
+});
