@@ -13,7 +13,8 @@
  * addition sealed to the ephemeral X25519 key the requester put in its SIGNED request (X25519 + HKDF-SHA256
  * + AES-256-GCM, request id as salt and associated data): the content is bound to that one signed request,
  * stays sealed past any relay or TLS-terminating proxy between nodes, and a response swapped or replayed
- * onto another request fails to open. Cost: two X25519 operations per fetch.
+ * onto another request fails to open. Both sides' ephemeral keys rotate every minute (forward secrecy per
+ * key period) and their shared secret is cached meanwhile, so a fetch costs one HKDF and one AES-GCM.
  */
 import { createCipheriv, createDecipheriv, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, type KeyObject } from "node:crypto";
 import type { Stream, Connection } from "@libp2p/interface";
@@ -47,25 +48,58 @@ const INFO = Buffer.from("tongban/exchange/1.0.0 content");
 
 // ------------------------------------------------------------------------------------------ content sealing
 
-export function x25519KeyPair(): { privateKey: KeyObject; publicRaw: Buffer } {
-  const { publicKey, privateKey } = generateKeyPairSync("x25519");
-  const jwk = publicKey.export({ format: "jwk" }) as { x: string };
-  return { privateKey, publicRaw: Buffer.from(jwk.x, "base64url") };
+/**
+ * An ephemeral X25519 key, used for the requests/responses of at most `rotateMs` (see {@link KeyRing}).
+ * Shared secrets with peer keys are cached for the key's life: per fetch, only HKDF (salted with the
+ * request id, so every content key is distinct) and AES-GCM remain.
+ */
+export class EphemeralKey {
+  readonly privateKey: KeyObject;
+  readonly publicRaw: Buffer;
+  readonly #dh = new Map<string, Buffer>();
+  constructor() {
+    const { publicKey, privateKey } = generateKeyPairSync("x25519");
+    this.privateKey = privateKey;
+    this.publicRaw = Buffer.from((publicKey.export({ format: "jwk" }) as { x: string }).x, "base64url");
+  }
+  shared(peerRaw: Buffer): Buffer {
+    const k = peerRaw.toString("hex");
+    let s = this.#dh.get(k);
+    if (!s) {
+      s = diffieHellman({ privateKey: this.privateKey, publicKey: x25519Public(peerRaw) });
+      if (this.#dh.size > 10_000) this.#dh.clear();
+      this.#dh.set(k, s);
+    }
+    return s;
+  }
+}
+
+/** The current ephemeral key, replaced every `rotateMs` (default 60 s; 0 = a new key per use). */
+export class KeyRing {
+  #key: EphemeralKey | undefined;
+  #at = 0;
+  constructor(readonly rotateMs = 60_000) {}
+  current(): EphemeralKey {
+    const now = Date.now();
+    if (!this.#key || this.rotateMs <= 0 || now - this.#at >= this.rotateMs) {
+      this.#key = new EphemeralKey();
+      this.#at = now;
+    }
+    return this.#key;
+  }
 }
 
 function x25519Public(raw: Buffer): KeyObject {
   return createPublicKey({ key: { kty: "OKP", crv: "X25519", x: raw.toString("base64url") }, format: "jwk" });
 }
 
-function contentKey(priv: KeyObject, peerPub: Buffer, requestId: Buffer): Buffer {
-  const shared = diffieHellman({ privateKey: priv, publicKey: x25519Public(peerPub) });
+function contentKey(shared: Buffer, requestId: Buffer): Buffer {
   return Buffer.from(hkdfSync("sha256", shared, requestId, INFO, 32));
 }
 
 /** Seal `content` to the requester's X25519 key: returns the custodian's ephemeral key and iv|tag|ct. */
-export function sealContent(replyKey: Buffer, requestId: Buffer, content: Uint8Array): { ephemeralKey: Buffer; body: Buffer } {
-  const eph = x25519KeyPair();
-  const key = contentKey(eph.privateKey, replyKey, requestId);
+export function sealContent(eph: EphemeralKey, replyKey: Buffer, requestId: Buffer, content: Uint8Array): { ephemeralKey: Buffer; body: Buffer } {
+  const key = contentKey(eph.shared(replyKey), requestId);
   const iv = randomBytes(12);
   const c = createCipheriv("aes-256-gcm", key, iv);
   c.setAAD(requestId);
@@ -73,8 +107,8 @@ export function sealContent(replyKey: Buffer, requestId: Buffer, content: Uint8A
   return { ephemeralKey: eph.publicRaw, body: Buffer.concat([iv, c.getAuthTag(), ct]) };
 }
 
-export function openContent(priv: KeyObject, ephemeralKey: Buffer, requestId: Buffer, body: Buffer): Buffer {
-  const key = contentKey(priv, ephemeralKey, requestId);
+export function openContent(reply: EphemeralKey, ephemeralKey: Buffer, requestId: Buffer, body: Buffer): Buffer {
+  const key = contentKey(reply.shared(ephemeralKey), requestId);
   const d = createDecipheriv("aes-256-gcm", key, body.subarray(0, 12));
   d.setAAD(requestId);
   d.setAuthTag(body.subarray(12, 28));
@@ -111,6 +145,8 @@ export interface ExchangeServerInit {
   idleTimeoutMs?: number;
   /** requests handled at once per stream; more are answered BUSY (default 256) */
   maxInFlightPerStream?: number;
+  /** the custodian's ephemeral X25519 key is replaced this often, ms (default 60,000) */
+  keyRotateMs?: number;
 }
 
 type Reply = { head: Omit<ExchangeResponseHead, "id" | "code"> & { code: ExchangeStatusName }; body?: Buffer };
@@ -125,6 +161,7 @@ export class ExchangeServer {
   readonly #timeoutMs: number;
   readonly #idleMs: number;
   readonly #maxInFlight: number;
+  readonly #ring: KeyRing;
   /** counters by status name (metrics) */
   readonly counts = new Map<ExchangeStatusName, number>();
 
@@ -134,6 +171,7 @@ export class ExchangeServer {
     this.#timeoutMs = init.requestTimeoutMs ?? 10_000;
     this.#idleMs = init.idleTimeoutMs ?? 60_000;
     this.#maxInFlight = init.maxInFlightPerStream ?? 256;
+    this.#ring = new KeyRing(init.keyRotateMs ?? 60_000);
   }
 
   /** The libp2p stream handler: any number of requests per stream, answered as they complete. */
@@ -265,7 +303,7 @@ export class ExchangeServer {
     } finally {
       gate.release!();
     }
-    const sealed = sealContent(Buffer.from(fields.replyKey.slice(2), "hex"), digest, mat.content);
+    const sealed = sealContent(this.#ring.current(), Buffer.from(fields.replyKey.slice(2), "hex"), digest, mat.content);
     return {
       head: {
         status: ExchangeStatus.OK,
@@ -403,21 +441,23 @@ export interface FetchResult {
 export interface SignedRequest {
   request: ExchangeRequest;
   digest: Buffer;
-  replyPrivateKey: KeyObject;
+  reply: EphemeralKey;
 }
 
 export class ExchangeClient {
   readonly #c: ExchangeClientComponents;
   readonly #sessions = new Map<string, Promise<Session>>();
+  readonly #ring: KeyRing;
   #id = 0;
 
-  constructor(components: ExchangeClientComponents) {
+  constructor(components: ExchangeClientComponents, init: { keyRotateMs?: number } = {}) {
     this.#c = components;
+    this.#ring = new KeyRing(init.keyRotateMs ?? 60_000);
   }
 
   /** Build and sign a request (EIP-712, the member's signing key). */
   sign(p: Omit<FetchParams, "timeoutMs" | "mode">, overrides: Partial<RequestFields> = {}, privateKey = this.#c.privateKey): SignedRequest {
-    const reply = x25519KeyPair();
+    const reply = this.#ring.current();
     const fields: RequestFields = {
       grantId: lower(p.grantId),
       leaf: lower(p.leaf),
@@ -430,7 +470,7 @@ export class ExchangeClient {
       ...overrides,
     };
     const digest = requestDigest(this.#c.domain, fields);
-    return { request: { op: "fetch", id: 0, ...fields, signature: signDigest(digest, privateKey) }, digest, replyPrivateKey: reply.privateKey };
+    return { request: { op: "fetch", id: 0, ...fields, signature: signDigest(digest, privateKey) }, digest, reply };
   }
 
   /** Obtain a material from its custodian under a grant; never throws (the outcome is a status). */
@@ -491,7 +531,7 @@ export class ExchangeClient {
     // open, then check against the anchored leaf before anything else sees it
     let content: Buffer;
     try {
-      content = openContent(signed.replyPrivateKey, b32(String(h.ephemeralKey), "ephemeralKey"), digest, resp.body);
+      content = openContent(signed.reply, b32(String(h.ephemeralKey), "ephemeralKey"), digest, resp.body);
     } catch {
       return out("CONTENT_INVALID", "sealed content does not open under this request's key");
     }

@@ -27,7 +27,7 @@ export interface GateResult {
 }
 
 export class GrantGate {
-  readonly #cache = new Map<string, { at: number; check: GrantCheck }>();
+  readonly #cache = new Map<string, { at: number; check: Promise<GrantCheck> }>();
   readonly #inflight = new Map<string, number>();
   readonly #cacheMs: number;
   /** eth_calls made (for benchmarks and metrics) */
@@ -49,10 +49,12 @@ export class GrantGate {
     const hit = this.#cache.get(key);
     const now = Date.now();
     if (hit && now - hit.at < this.#cacheMs) return hit.check;
+    // cache the promise: concurrent misses share one eth_call
     this.calls++;
-    const check = await this.components.view.checkGrant(grantId, requester, matter, typeCode, leaf, 0);
+    const check = this.components.view.checkGrant(grantId, requester, matter, typeCode, leaf, 0);
     if (this.#cache.size > 100_000) this.#cache.clear();
     this.#cache.set(key, { at: now, check });
+    check.catch(() => this.#cache.delete(key));
     return check;
   }
 

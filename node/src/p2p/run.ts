@@ -111,7 +111,7 @@ async function main(): Promise<void> {
   const handle = async (m: Cmd): Promise<unknown> => {
     switch (m.cmd) {
       case "info":
-        return { peerId: node.peerId, multiaddrs: node.multiaddrs(), memberId: cfg.memberId, logSize: useLog.size, refusedPeers: node.refusedPeers, grantCalls: node.gate.calls, served: Object.fromEntries(node.server.counts) };
+        return { peerId: node.peerId, multiaddrs: node.multiaddrs(), memberId: cfg.memberId, logSize: useLog.size, cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000, refusedPeers: node.refusedPeers, grantCalls: node.gate.calls, served: Object.fromEntries(node.server.counts) };
       case "putMaterial":
         await shelf.put(m.args.bundle, Buffer.from(m.args.content, "base64"));
         return true;
@@ -128,6 +128,7 @@ async function main(): Promise<void> {
       case "bench": {
         const { params, count, concurrency } = m.args;
         let next = 0;
+        const cpu0 = process.cpuUsage();
         const codes: Record<string, number> = {};
         const t0 = performance.now();
         const lat: number[] = [];
@@ -144,7 +145,8 @@ async function main(): Promise<void> {
         );
         const ms = performance.now() - t0;
         lat.sort((a, b) => a - b);
-        return { count, ms, perSec: (count / ms) * 1000, codes, p50: lat[Math.floor(lat.length * 0.5)], p95: lat[Math.floor(lat.length * 0.95)], grantCalls: node.gate.calls };
+        const cpu = process.cpuUsage(cpu0);
+        return { count, ms, perSec: (count / ms) * 1000, cpuMsPerFetch: (cpu.user + cpu.system) / 1000 / count, codes, p50: lat[Math.floor(lat.length * 0.5)], p95: lat[Math.floor(lat.length * 0.95)], grantCalls: node.gate.calls };
       }
       case "anchor":
         return (await useLog.anchorNow()) ?? null;

@@ -3,10 +3,12 @@
  * vs header, header vs leaf, Merkle proof vs root, and one `materialState` eth_call: anchored, issuer
  * entitled, status, hash algorithm; plus the validity window), against the ledger this node trusts.
  *
- * With `cacheMs` > 0 the `materialState` answer for the same (root, leaf) is reused that long: a revocation
- * or suspension of the material is then noticed up to `cacheMs` late by this requester (benchmarks; default 0).
+ * With `cacheMs` > 0 the `materialState` answer for the same (root, leaf) is reused that long, and so is the
+ * whole result for the same bundle and the same content bytes (SHA-256 compared): a revocation or suspension
+ * of the material is then noticed up to `cacheMs` late by this requester (benchmarks; default 0).
  */
 import { verify, type ChainReader, type ProofBundle, type VerificationResult } from "@tongban/sdk";
+import { createHash } from "node:crypto";
 import type { ChainRpc } from "./chain.js";
 
 export function onlineVerifier(rpc: ChainRpc, ledger: string, opts: { cacheMs?: number } = {}): (content: Uint8Array, bundle: ProofBundle) => Promise<VerificationResult> {
@@ -27,5 +29,17 @@ export function onlineVerifier(rpc: ChainRpc, ledger: string, opts: { cacheMs?: 
     },
     getNetwork: async () => ({ chainId: BigInt(await rpc.chainId()) }),
   };
-  return (content, bundle) => verify({ content }, bundle, { provider: reader, ledger });
+  if (cacheMs <= 0) return (content, bundle) => verify({ content }, bundle, { provider: reader, ledger });
+  const results = new Map<string, { at: number; p: Promise<VerificationResult> }>();
+  return (content, bundle) => {
+    const k = createHash("sha256").update(JSON.stringify(bundle)).update(content).digest("hex");
+    const now = Date.now();
+    const hit = results.get(k);
+    if (hit && now - hit.at < cacheMs) return hit.p;
+    const p = verify({ content }, bundle, { provider: reader, ledger });
+    if (results.size > 10_000) results.clear();
+    results.set(k, { at: now, p });
+    p.catch(() => results.delete(k));
+    return p;
+  };
 }

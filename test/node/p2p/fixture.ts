@@ -52,7 +52,8 @@ export class NodeProcess {
 
   static async start(config: RunConfig, timeoutMs = 90_000): Promise<NodeProcess> {
     const child = fork(RUN, [], {
-      execArgv: ["--import", "tsx"],
+      // TONGBAN_P2P_EXEC_ARGV: extra node flags for the node processes (e.g. --cpu-prof for benchmarks)
+      execArgv: ["--import", "tsx", ...(process.env.TONGBAN_P2P_EXEC_ARGV ?? "").split(" ").filter(Boolean)],
       env: { ...process.env, TONGBAN_P2P_CONFIG: JSON.stringify(config) },
       stdio: ["ignore", "pipe", "pipe", "ipc"],
       cwd: REPO_ROOT,
