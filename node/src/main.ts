@@ -61,6 +61,7 @@ export async function startNode(config: NodeConfig, opts: { env?: NodeJS.Process
     confirmations: config.confirmations,
     reorgDepth: ic.reorgDepth,
     pollMs: ic.pollMs,
+    ownMemberId: core.memberId,
     registry: core.metrics.registry,
     logger: forComponent(logger, "indexer"),
   });
@@ -79,7 +80,8 @@ export async function startNode(config: NodeConfig, opts: { env?: NodeJS.Process
   if (config.api.tokens.length === 0) logger.warn("no API tokens configured (api.tokens): every /v1 request will be refused");
   try {
     await core.start();
-    feed.start();
+    await indexer.open();
+    await feed.start();
     await indexer.start();
     api = await buildApi({
       service: core.service,

@@ -54,6 +54,12 @@ export interface IndexerOptions {
   maxRange?: number;
   /** poll interval, ms; default 500 */
   pollMs?: number;
+  /**
+   * this node's member id (bytes32): Anchored events of its own roots are remembered (`o!<root>`, rolled back
+   * with the chain) until their headers are indexed, so a crash between anchoring and header indexing is
+   * repaired at the next start (see HeaderFeed)
+   */
+  ownMemberId?: string;
   registry?: Registry;
   logger?: Logger;
 }
@@ -122,7 +128,7 @@ class Step {
 }
 
 export class Indexer implements IndexerView {
-  readonly opts: Required<Omit<IndexerOptions, "registry" | "logger">> & Pick<IndexerOptions, "logger">;
+  readonly opts: Required<Omit<IndexerOptions, "registry" | "logger" | "ownMemberId">> & Pick<IndexerOptions, "logger" | "ownMemberId">;
   private db: ClassicLevel<string, string>;
   private cursor: Cursor = { block: -1, hash: null };
   private head = 0;
@@ -143,6 +149,7 @@ export class Indexer implements IndexerView {
       pollMs: 500,
       ...opts,
       address: opts.address.toLowerCase(),
+      ownMemberId: opts.ownMemberId?.toLowerCase(),
     };
     this.db = new ClassicLevel<string, string>(opts.dbPath, { keyEncoding: "utf8", valueEncoding: "utf8" });
     const registry = opts.registry ?? new Registry();
@@ -413,6 +420,7 @@ export class Indexer implements IndexerView {
           event: e,
         };
         await s.put(b, `r!${a.root}`, r);
+        if (this.opts.ownMemberId && a.issuer === this.opts.ownMemberId) await s.put(b, `o!${a.root}`, b);
         break;
       }
       case "MaterialRevoked":
@@ -476,6 +484,33 @@ export class Indexer implements IndexerView {
     }
     if (n) await batch.write();
     else await batch.close();
+  }
+
+  /**
+   * Index the headers of one of this node's batches and mark the root done, in one batch.
+   * `headers` in leaf order; a root whose batch this node cannot read is marked with `missing`.
+   */
+  async addBatchHeaders(root: string, items: readonly { leaf: string; header: HeaderJson }[], missing = false): Promise<void> {
+    await this.addHeaders(items.map((i) => ({ ...i, root })));
+    await this.db.put(`hd!${root.toLowerCase()}`, missing ? "missing" : String(items.length));
+  }
+
+  /** Whether the headers of `root` were indexed (or found missing). */
+  async batchHeadersDone(root: string): Promise<boolean> {
+    await this.open();
+    return (await this.db.get(`hd!${root.toLowerCase()}`)) !== undefined;
+  }
+
+  /** This member's anchored roots (on the indexed chain) whose headers are not indexed yet. */
+  async ownRootsWithoutHeaders(limit = 1000): Promise<string[]> {
+    await this.open();
+    const out: string[] = [];
+    for await (const k of this.db.keys({ gt: "o!", lt: "o!~" })) {
+      const root = k.slice(2);
+      if ((await this.db.get(`hd!${root}`)) === undefined) out.push(root);
+      if (out.length >= limit) break;
+    }
+    return out;
   }
 
   // ------------------------------------------------------------------------------------------ queries
