@@ -30,6 +30,8 @@ export interface Prepared {
   contentHash: Buffer;
   content?: Uint8Array;
   supersedes: Buffer;
+  /** the leaf as a latin1 string (a cheap map key), set on first use */
+  key?: string;
 }
 
 export interface IntakeContext {

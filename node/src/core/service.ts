@@ -213,7 +213,6 @@ export class CoreMaterialService implements MaterialService {
   #queue: CommitJob[] = [];
   #committing = false;
   #drained: Promise<void> = Promise.resolve();
-  #claimed = new Set<string>();
   /** sealed bundles of anchored materials (immutable once anchored), bounded */
   #bundles = new Map<string, unknown>();
   #running = false;
@@ -382,14 +381,15 @@ export class CoreMaterialService implements MaterialService {
     const unique: Prepared[] = [];
     for (const j of live) {
       for (const p of jobs[j]!.prepared) {
-        const k = p.leaf.toString("latin1");
+        const k = (p.key ??= p.leaf.toString("latin1"));
         if (!firstOf.has(k)) {
           firstOf.set(k, undefined as unknown as RegisterAck);
           unique.push(p);
         }
       }
     }
-    const existing = unique.length ? await db.getMany(unique.map((p) => K.material(p.leaf))) : [];
+    const mkeys = unique.map((p) => K.material(p.leaf));
+    const existing = unique.length ? await db.getMany(mkeys) : [];
     const writes: (Put | { type: "del"; key: Buffer })[] = [];
     const byGroup = new Map<string, { g: ReturnType<Anchorer["group"]>; leaves: Buffer[] }>();
     const newGroups: Put[] = [];
@@ -400,7 +400,7 @@ export class CoreMaterialService implements MaterialService {
     for (let u = 0; u < unique.length; u++) {
       const p = unique[u]!;
       const prior = existing[u];
-      const k = p.leaf.toString("latin1");
+      const k = p.key!;
       if (prior) {
         firstOf.set(k, await this.#dupAck(p.leaf, decodeMaterial(prior)));
         continue;
@@ -415,7 +415,7 @@ export class CoreMaterialService implements MaterialService {
         flags |= FLAG_CONTENT;
         writes.push(store.putOp(p.hashAlg, p.contentHash, p.content));
       }
-      writes.push({ type: "put", key: K.material(p.leaf), value: fillMaterial(p.record, now, p.jurisdiction, seq, flags) });
+      writes.push({ type: "put", key: mkeys[u]!, value: fillMaterial(p.record, now, p.jurisdiction, seq, flags) });
       const id = hex(p.leaf);
       if (!p.supersedes.equals(ZERO32) && !pendingSupersede.has(id)) {
         const { op, writes: w } = anchorer.newOp("supersede", hex(p.supersedes), 0, id);
@@ -426,16 +426,15 @@ export class CoreMaterialService implements MaterialService {
       fresh++;
     }
     let total = 0;
+    const claimed = new Set<string>(); // fresh leaves already answered as new in this commit
     for (const j of live) {
       const job = jobs[j]!;
-      const claimed = new Set<string>();
       const acks = job.prepared.map((p) => {
-        const k = p.leaf.toString("latin1");
+        const k = p.key!;
         const a = firstOf.get(k)!;
         // the first occurrence of a fresh leaf in the commit is the new one; every other is a duplicate
-        if (!a.duplicate && !claimed.has(k) && !this.#claimed.has(k)) {
+        if (!a.duplicate && !claimed.has(k)) {
           claimed.add(k);
-          this.#claimed.add(k);
           return a;
         }
         return { ...a, duplicate: true };
@@ -446,7 +445,6 @@ export class CoreMaterialService implements MaterialService {
       newOps.push(...job.ops);
       if (job.idemKey !== undefined) writes.push({ type: "put", key: K.idem(job.idemKey), value: json({ fp: job.fp, acks }) });
     }
-    this.#claimed.clear();
     for (const [f, first] of followers) results[f] = results[first];
     for (const { g, leaves } of byGroup.values()) writes.push({ type: "put", key: K.log(g.key, g.nextSeq), value: logChunk(leaves, now) });
     writes.push(...newGroups);
