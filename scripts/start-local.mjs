@@ -185,8 +185,10 @@ for (const m of spec.members) {
   writeFileSync(join(dir, "api-token"), token + "\n", { mode: 0o600 });
   members.push({ spec: m, dir, account: keys.wallet.address, token, tokenHash: hash });
 }
-let nonce = await provider.getTransactionCount(funder.address);
-await Promise.all(members.map((m) => funder.sendTransaction({ to: m.account, value: parseEther("1000"), nonce: nonce++ }).then((tx) => tx.wait())));
+// Sent one after another: an automining chain cannot queue a nonce that arrives before its predecessor.
+const funding = [];
+for (const m of members) funding.push(await funder.sendTransaction({ to: m.account, value: parseEther("1000") }));
+await Promise.all(funding.map((tx) => tx.wait()));
 
 say(`deploying TongbanLedger and bootstrapping ${spec.members.length} members from ${args.spec}`);
 const deployed = await deployConsortium(admin, spec, { accounts: Object.fromEntries(members.map((m) => [m.spec.key, [m.account]])) });
