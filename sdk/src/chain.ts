@@ -3,6 +3,8 @@
  * (IMaterialRegistry.sol), decoded with the ledger's typechain interface and sanity-checked (fail closed).
  */
 import { getAddress } from "ethers";
+import { request as httpRequest, Agent as HttpAgent } from "node:http";
+import { request as httpsRequest, Agent as HttpsAgent } from "node:https";
 import { TongbanError } from "./errors.js";
 import { ledgerInterface, decodeLedgerError } from "./contract-errors.js";
 
@@ -112,28 +114,48 @@ export class RpcError extends TongbanError<{ url: string; method: string; code?:
   override name = "RpcError" as const;
 }
 
-/** A minimal JSON-RPC reader over fetch: one HTTP request per call, no hidden eth_chainId round trips. */
-class FetchChainReader implements ChainReader {
+/**
+ * A minimal JSON-RPC reader over node:http/https with a keep-alive agent: one HTTP request per call, no hidden
+ * eth_chainId round trips, and far less CPU per request than fetch.
+ */
+class HttpChainReader implements ChainReader {
   #id = 1;
-  constructor(readonly url: string, readonly timeoutMs: number) {}
+  readonly #target: URL;
+  readonly #agent: HttpAgent | HttpsAgent;
+
+  constructor(readonly url: string, readonly timeoutMs: number) {
+    this.#target = new URL(url);
+    if (this.#target.protocol !== "http:" && this.#target.protocol !== "https:") {
+      throw new RpcError(`unsupported RPC URL scheme ${this.#target.protocol}`, { url, method: "" });
+    }
+    this.#agent = this.#target.protocol === "https:" ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+  }
+
+  #post(method: string, payload: string): Promise<{ status: number; text: string }> {
+    const send = this.#target.protocol === "https:" ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const req = send(this.#target, {
+        method: "POST", agent: this.#agent, timeout: this.timeoutMs,
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) },
+      }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
+        res.on("error", reject);
+      });
+      req.on("timeout", () => req.destroy(new Error(`timeout after ${this.timeoutMs} ms`)));
+      req.on("error", (e) => reject(new RpcError(`${method} to ${this.url} failed: ${e.message}`, { url: this.url, method }, { cause: e })));
+      req.end(payload);
+    });
+  }
 
   async #request(method: string, params: unknown[]): Promise<unknown> {
-    let res: Response;
-    try {
-      res = await fetch(this.url, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ jsonrpc: "2.0", id: this.#id++, method, params }),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (e) {
-      throw new RpcError(`${method} to ${this.url} failed: ${(e as Error).message}`, { url: this.url, method }, { cause: e });
-    }
+    const { status, text } = await this.#post(method, JSON.stringify({ jsonrpc: "2.0", id: this.#id++, method, params }));
     let body: { result?: unknown; error?: { code: number; message: string; data?: unknown } };
     try {
-      body = await res.json() as typeof body;
+      body = JSON.parse(text) as typeof body;
     } catch (e) {
-      throw new RpcError(`${method} to ${this.url}: HTTP ${res.status}, not JSON`, { url: this.url, method }, { cause: e });
+      throw new RpcError(`${method} to ${this.url}: HTTP ${status}, not JSON`, { url: this.url, method }, { cause: e });
     }
     if (body.error) {
       // shaped like an ethers error so decodeLedgerError can read revert data
@@ -160,15 +182,15 @@ class FetchChainReader implements ChainReader {
 const readers = new Map<string, ChainReader>();
 
 /**
- * A ChainReader for a JSON-RPC URL (one per URL, reused, so its chain id is asked once): plain fetch, one HTTP
- * request per eth_call, `timeoutMs` per request (default 10 s).
+ * A ChainReader for an http(s) JSON-RPC URL (one per URL, reused, so its chain id is asked once): node:http with
+ * keep-alive, one HTTP request per eth_call, `timeoutMs` per request (default 10 s).
  * @example const reader = chainReaderFromUrl("http://127.0.0.1:8545");
  */
 export function chainReaderFromUrl(url: string, options: { timeoutMs?: number } = {}): ChainReader {
   const key = `${url} ${options.timeoutMs ?? 10_000}`;
   let r = readers.get(key);
   if (!r) {
-    r = new FetchChainReader(url, options.timeoutMs ?? 10_000);
+    r = new HttpChainReader(url, options.timeoutMs ?? 10_000);
     readers.set(key, r);
   }
   return r;
