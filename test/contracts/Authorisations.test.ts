@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { ethers } from "hardhat";
+import hre, { ethers, artifacts } from "hardhat";
 import { loadFixture, time, mine } from "@nomicfoundation/hardhat-network-helpers";
 import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import { readFileSync } from "node:fs";
@@ -523,6 +523,29 @@ describe("Authorisations", () => {
         () => s.grantBySignature(termsOf(f), 1, f.now + DAY, f.holder.address, "0x"),
       ];
       for (const p of cases) await expect(p()).to.be.revertedWithCustomError(f.auth, "AccountNotMember").withArgs(f.stranger.address);
+    });
+  });
+
+  describe("size and gas budgets (real bytecode only; figures in sdk/src/grants/README.md)", function () {
+    const underCoverage = (hre as unknown as { __SOLIDITY_COVERAGE_RUNNING?: boolean }).__SOLIDITY_COVERAGE_RUNNING === true;
+    const gasOf = async (p: Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }>): Promise<bigint> => (await (await p).wait())!.gasUsed;
+    before(function () {
+      if (underCoverage) this.skip();
+    });
+
+    it("fits the 24,576-byte limit; creation <= 240,000, delegation <= 280,000, revocation <= 80,000, a first head with one grant <= 120,000", async () => {
+      const { deployedBytecode } = await artifacts.readArtifact("Authorisations");
+      expect((deployedBytecode.length - 2) / 2).to.be.at.most(24_576);
+      const f = await loadFixture(fixture);
+      const t = termsOf(f, { leaves: [] });
+      const deadline = f.now + DAY;
+      const root = await idOf(f, ZERO, Origin.HolderSignature, t, ethers.toBeHex(0, 32));
+      expect(await gasOf(f.auth.connect(f.issuerX).grantBySignature(t, 0, deadline, f.holder.address, await sign(f, t, 0n, deadline)))).to.be.at.most(240_000n);
+      expect(await gasOf(f.auth.connect(f.idp).grantByIdentityProvider(termsOf(f, { leaves: [] }), h("s"), EVIDENCE))).to.be.at.most(240_000n);
+      const ct = termsOf(f, { grantee: M.outsider, leaves: [], maxUses: 1 });
+      expect(await gasOf(f.auth.connect(f.issuerX).delegateGrant(root, ct, h("c")))).to.be.at.most(280_000n);
+      expect(await gasOf(f.auth.connect(f.issuer).anchorUseLog(100, h("r"), [{ grantId: root, count: 1 }]))).to.be.at.most(120_000n);
+      expect(await gasOf(f.auth.connect(f.issuerX).revokeGrant(await idOf(f, root, Origin.Delegation, ct, h("c"))))).to.be.at.most(80_000n);
     });
   });
 });
