@@ -107,6 +107,42 @@ describe("node core: MaterialService on a real chain", function () {
     expect(logs).to.have.length(1);
   });
 
+  it("merges concurrent calls into one commit: shared leaves are new once, an idempotency key answers both callers", async () => {
+    const shared = req(500);
+    const keyed = req(503);
+    const calls = await Promise.all([
+      core.service.register([shared, req(501)]),
+      core.service.register([req(502), shared]),
+      core.service.register([shared]),
+      core.service.register([keyed], { idempotencyKey: "k-concurrent" }),
+      core.service.register([{ ...keyed }], { idempotencyKey: "k-concurrent" }),
+    ]);
+    const sharedAcks = [calls[0]![0]!, calls[1]![1]!, calls[2]![0]!] as { id: string; duplicate: boolean }[];
+    expect(new Set(sharedAcks.map((a) => a.id)).size).to.equal(1);
+    expect(sharedAcks.filter((a) => !a.duplicate)).to.have.length(1);
+    // both callers of the key get the one answer; the same key with another body is a CONFLICT
+    expect(calls[4]).to.deep.equal(calls[3]);
+    expect(calls[3]![0]!.duplicate).to.equal(false);
+    const again = await core.service.register([req(504)], { idempotencyKey: "k-concurrent" }).catch((e) => e);
+    expect((again as { code?: string }).code).to.equal("CONFLICT");
+    const rec = await waitFor(async () => {
+      const r = await core.service.getMaterial(sharedAcks[0]!.id);
+      return r.state === "anchored" ? r : undefined;
+    });
+    const topic = fx.ledger.interface.getEvent("Anchored").topicHash;
+    expect(await fx.chain.provider.getLogs({ address: fx.ledgerAddress, topics: [topic, rec.anchor!.root], fromBlock: 0 })).to.have.length(1);
+  });
+
+  it("keeps content under SM4-CBC + HMAC when configured", async () => {
+    const sm = await fx.newCore({ cipher: "sm4-cbc-hmac" });
+    const content = new TextEncoder().encode("SM4 protected 电子证照");
+    const [a] = await sm.service.register([req(600, { content, contentHash: undefined, hashAlg: 2 })]);
+    expect(Buffer.from(await sm.service.getContent(a!.id)).toString()).to.equal("SM4 protected 电子证照");
+    const rec = await sm.service.getMaterial(a!.id);
+    expect(rec.header.hashAlg).to.equal(2);
+    await sm.stop();
+  });
+
   it("refuses at intake: a type the member may not issue, an unknown type, a bad ID, bad fields", async () => {
     const e1 = await expectCode(core.service.register([req(0), req(1, { typeCode: OTHER_TYPE })]), "NOT_ENTITLED");
     expect(e1.details.index).to.equal(1);
