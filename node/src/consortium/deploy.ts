@@ -13,6 +13,10 @@ const ROLE_INDEX: Partial<Record<RoleName, number>> = { GOVERNOR: 0, IDENTITY_PR
 
 export interface DeployedConsortium {
   ledgerAddress: string;
+  /** grants (授权调证) and use-log heads; reads membership from the ledger */
+  authorisationsAddress: string;
+  /** the data catalogue (数据目录); reads membership from the ledger */
+  catalogueAddress: string;
   /** block of the deployment: indexers start here */
   deployBlock: number;
   chainId: bigint;
@@ -54,7 +58,8 @@ export function bootstrapCalls(spec: ConsortiumSpec, opts: DeployOptions): strin
 }
 
 /**
- * Deploy TongbanLedger from `admin` (the bootstrap admin) and bootstrap `spec`.
+ * Deploy TongbanLedger from `admin` (the bootstrap admin), bootstrap `spec`, and deploy the Authorisations
+ * and DataCatalogue contracts bound to the ledger.
  * @example const { ledgerAddress } = await deployConsortium(adminWallet, loadConsortiumSpec("config/local-consortium.json"), { accounts })
  */
 export async function deployConsortium(admin: Signer, spec: ConsortiumSpec, opts: DeployOptions): Promise<DeployedConsortium> {
@@ -64,9 +69,16 @@ export async function deployConsortium(admin: Signer, spec: ConsortiumSpec, opts
   const tx = await ledger.bootstrapBatch(calls);
   await tx.wait();
   if (!opts.keepBootstrapOpen) await (await ledger.closeBootstrap()).wait();
+  const ledgerAddress = await ledger.getAddress();
+  const authorisations = await new contracts.Authorisations__factory(admin).deploy(ledgerAddress);
+  await authorisations.waitForDeployment();
+  const catalogue = await new contracts.DataCatalogue__factory(admin).deploy(ledgerAddress);
+  await catalogue.waitForDeployment();
   const network = await admin.provider!.getNetwork();
   return {
-    ledgerAddress: await ledger.getAddress(),
+    ledgerAddress,
+    authorisationsAddress: await authorisations.getAddress(),
+    catalogueAddress: await catalogue.getAddress(),
     deployBlock: deployReceipt!.blockNumber,
     chainId: network.chainId,
     bootstrapTx: tx.hash,
