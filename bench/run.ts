@@ -1,0 +1,117 @@
+/**
+ * `npm run bench` — Tongban side by side with the Ethereum Attestation Service and OpenAttestation, in one run
+ * on one local chain (a `hardhat node` child process on 127.0.0.1, free port, london, killed at the end):
+ *   1. gas per anchored material at batch sizes 1, 100, 1,000, 10,000 (ours / EAS attest / EAS multiAttest /
+ *      OpenAttestation DocumentStore.issue);
+ *   2. time to prepare a batch (hash, leaf, tree, every proof) for 10k and 100k materials (ours / OpenZeppelin
+ *      StandardMerkleTree / OpenAttestation wrapDocuments);
+ *   3. verification latency offline and with the chain (ours / OpenAttestation), p50/p95;
+ *   4. end-to-end registrations/s through one member node's bulk API, ack -> anchored p50/p99, per batch size.
+ * Prints Markdown tables, writes docs/bench/results.json, docs/bench/*.svg and regenerates docs/BENCHMARKS.md.
+ *
+ * Options: --quick (smaller sizes, fewer samples: a few minutes), --only gas,prepare,verify,e2e (a subset; the
+ * document is then written from this run's sections only), --no-write (print only).
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { REPO_ROOT } from "../test/node/helpers/chain.js";
+import { deployAll, PEER_VERSIONS, EAS_SCHEMA } from "./lib/contracts.js";
+import { machine, git, loadSampler } from "./lib/machine.js";
+import { gasBench, type GasResult } from "./gas.js";
+import { prepareBench, type PrepRow } from "./prepare.js";
+import { verifyBench, type VerifyResult } from "./verify.js";
+import { e2eBench, type E2ERow } from "./e2e.js";
+import { renderMarkdown, renderTables } from "./lib/report.js";
+import { gasSvg, throughputSvg } from "./lib/svg.js";
+
+const { values: args } = parseArgs({
+  options: { quick: { type: "boolean", default: false }, only: { type: "string" }, "no-write": { type: "boolean", default: false } },
+});
+const QUICK = args.quick!;
+const only = new Set((args.only ?? "gas,prepare,verify,e2e").split(",").map((s) => s.trim()));
+
+export const PLAN = QUICK
+  ? {
+      gas: { sizes: [1, 100, 1000, 10_000], repeats: 3, attestSample: 10 },
+      prepare: { sizes: [1_000, 10_000], repeats: 3, ozProofSample: 1_000, oaBudgetMs: 60_000 },
+      verify: { rounds: 3, perRound: 100, perRoundOnline: 30 },
+      e2e: { repeats: 3, plan: [{ batchSize: 1, n: 30, bulk: 10 }, { batchSize: 100, n: 1_000, bulk: 250 }, { batchSize: 1000, n: 4_000, bulk: 1_000 }, { batchSize: 10_000, n: 8_000, bulk: 1_000 }] },
+    }
+  : {
+      gas: { sizes: [1, 100, 1000, 10_000], repeats: 3, attestSample: 20 },
+      prepare: { sizes: [10_000, 100_000], repeats: 3, ozProofSample: 2_000, oaBudgetMs: 90_000 },
+      verify: { rounds: 3, perRound: 300, perRoundOnline: 60 },
+      e2e: { repeats: 3, plan: [{ batchSize: 1, n: 60, bulk: 10 }, { batchSize: 100, n: 3_000, bulk: 500 }, { batchSize: 1000, n: 12_000, bulk: 1_000 }, { batchSize: 10_000, n: 24_000, bulk: 2_000 }] },
+    };
+
+const say = (s: string) => process.stdout.write(`[bench] ${s}\n`);
+const started = new Date();
+const t0 = performance.now();
+const m0 = machine();
+const g = git();
+const sampler = loadSampler();
+say(`${QUICK ? "quick" : "full"} run, ${started.toISOString()}, commit ${g.commit.slice(0, 10)}${g.dirty ? " (uncommitted changes)" : ""}`);
+say(`${m0.cpuModel}, nproc ${m0.nproc}, ${m0.memoryGiB} GiB, node ${m0.node}, load ${m0.load.join(" / ")}`);
+
+let gas: GasResult | undefined;
+let prepare: PrepRow[] | undefined;
+let verification: VerifyResult | undefined;
+let e2e: E2ERow[] | undefined;
+const sectionSeconds: Record<string, number> = {};
+const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+  const t = performance.now();
+  say(`section ${name}...`);
+  try {
+    return await fn();
+  } finally {
+    sectionSeconds[name] = Math.round((performance.now() - t) / 100) / 10;
+    say(`section ${name} done in ${sectionSeconds[name]} s`);
+  }
+};
+
+let code = 0;
+say("starting hardhat node, deploying TongbanLedger, EAS (SchemaRegistry + EAS + schema), OpenAttestation DocumentStore");
+const d = await deployAll();
+try {
+  say(`chain ${d.chain.url} (id ${d.chainId}); ledger ${d.ledgerAddress}, EAS ${d.easAddress} schema ${d.schemaUid.slice(0, 12)}…, DocumentStore ${d.documentStoreAddress}`);
+  if (only.has("gas")) gas = await timed("gas", () => gasBench(d, PLAN.gas));
+  if (only.has("verify")) verification = await timed("verify", () => verifyBench(d, PLAN.verify));
+  if (only.has("e2e")) e2e = await timed("e2e", () => e2eBench(d, PLAN.e2e));
+  if (only.has("prepare")) prepare = await timed("prepare", () => prepareBench({ ...PLAN.prepare, documentStore: d.documentStoreAddress }));
+} catch (e) {
+  console.error(e);
+  code = 1;
+} finally {
+  await d.chain.stop();
+}
+
+const load = sampler.stop();
+const results = {
+  kind: "tongban-comparative-benchmark@1",
+  timestamp: started.toISOString(),
+  finished: new Date().toISOString(),
+  totalSeconds: Math.round((performance.now() - t0) / 1000),
+  sectionSeconds,
+  mode: QUICK ? "quick" : "full",
+  command: `npm run bench${QUICK ? " -- --quick" : ""}${args.only ? ` -- --only ${args.only}` : ""}`,
+  git: g,
+  machine: { ...m0, loadDuringRun: load },
+  chain: { engine: "hardhat node (Hardhat 2.29, in-memory, automine)", hardfork: "london", chainId: String(d.chainId) },
+  peers: PEER_VERSIONS,
+  easSchema: EAS_SCHEMA,
+  plan: PLAN,
+  gas, prepare, verification, e2e,
+};
+process.stdout.write("\n" + renderTables(results) + "\n");
+if (!args["no-write"] && code === 0) {
+  const dir = join(REPO_ROOT, "docs/bench");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "results.json"), JSON.stringify(results, null, 2) + "\n");
+  if (gas) writeFileSync(join(dir, "gas-per-material.svg"), gasSvg(gas));
+  if (e2e) writeFileSync(join(dir, "throughput.svg"), throughputSvg(e2e));
+  writeFileSync(join(REPO_ROOT, "docs/BENCHMARKS.md"), renderMarkdown(results));
+  say("wrote docs/bench/results.json, docs/bench/*.svg, docs/BENCHMARKS.md");
+}
+say(`total ${results.totalSeconds} s`);
+process.exit(code);
