@@ -62,6 +62,14 @@ export function toErrorBody(err: unknown): { status: number; body: ErrorBody; in
     const status = httpStatusOf(err.code);
     return { status, body: { code: err.code, message: err.message, details: err.details }, internal: status >= 500 };
   }
+  // SDK errors that reach the API are about the request's values (a core normally wraps them)
+  const named = err as { name?: string; message?: string; details?: Record<string, unknown> };
+  if (named?.name === "InvalidIdError") {
+    return { status: 400, body: { code: "INVALID_ID", message: named.message ?? "invalid ID", details: named.details ?? {} }, internal: false };
+  }
+  if (named?.name === "InvalidHexError") {
+    return { status: 400, body: { code: ApiErrorCode.VALIDATION, message: named.message ?? "invalid hex", details: named.details ?? {} }, internal: false };
+  }
   const fe = err as FastifyError & { validationContext?: string };
   if (Array.isArray(fe?.validation)) {
     const part = fe.validationContext ?? "body";

@@ -8,7 +8,8 @@
 export const HEX32 = "^0x[0-9a-fA-F]{64}$";
 
 const hex32 = (description: string) => ({ type: "string", pattern: HEX32, description }) as const;
-const unixSeconds = (description: string) => ({ type: "integer", minimum: 0, maximum: 18446744073709551615, description }) as const;
+/** unix seconds up to 9999-12-31T23:59:59Z (JSON numbers past 2^53 are not exact anyway) */
+const unixSeconds = (description: string) => ({ type: "integer", minimum: 0, maximum: 253402300799, description }) as const;
 
 /** `{code, message, details}`: every error the API answers. */
 export const ErrorSchema = {

@@ -220,6 +220,36 @@ describe("node API: edge contract (in-process)", () => {
     });
   });
 
+  describe("never a 500 for client errors", () => {
+    it("answers 4xx {code, message, details} to every field replaced by a wrong type or value; a refused request stores nothing", async () => {
+      const wrong: unknown[] = [null, true, -1, 1.5, 2 ** 64, "", "x".repeat(300), [], {}, [1, 2], { a: 1 }, "0x", "0xzz", "\u0000", "é"];
+      const fields = [...Object.keys(ok()), "content", "hashAlg", "holderRef", "issuedAt", "validUntil", "version", "supersedes"];
+      let n = 0;
+      for (const f of fields) {
+        for (const w of wrong) {
+          const body: Record<string, unknown> = { ...ok(), [f]: w };
+          for (const url of ["/v1/materials", "/v1/materials/bulk"]) {
+            const before = svc.records.size;
+            const res = await post(url, url.endsWith("bulk") ? { materials: [ok({ issuedAt: 42 }), body] } : body);
+            n++;
+            if (res.statusCode !== 202) expect(svc.records.size, `${url} ${f}=${JSON.stringify(w)} stored something`).to.equal(before);
+            if (res.statusCode === 202) continue; // Fastify's ajv coerces some scalars (true -> 1, "" -> 0): valid then
+            expect(res.statusCode, `${url} ${f}=${JSON.stringify(w)}: ${res.body}`).to.be.within(400, 499);
+            expect(res.json()).to.have.keys("code", "message", "details");
+          }
+        }
+      }
+      for (const raw of ["[]", "null", "1", '"s"', "{", '{"materials": 5}', "\u0000"]) {
+        for (const url of ["/v1/materials", "/v1/materials/bulk", `/v1/materials/0x${"ab".repeat(32)}/revoke`]) {
+          const res = await app.inject({ method: "POST", url, payload: raw, headers: { ...auth, "content-type": "application/json" } });
+          expect(res.statusCode, `${url} ${raw}: ${res.body}`).to.be.within(400, 499);
+          n++;
+        }
+      }
+      expect(n).to.be.greaterThan(350);
+    });
+  });
+
   describe("happy paths", () => {
     it("registers one and many (202 with ids), reads state, bundle 409 until anchored, content, status ops", async () => {
       const { contentHash: _c, ...noHash } = ok();
