@@ -50,6 +50,63 @@ export class ChainReadError extends TongbanError<{ reason: "UNREACHABLE" | "BAD_
 
 const ZERO32 = "0x" + "0".repeat(64);
 
+/** The struct's fields and ABI types, in order (IMaterialRegistry.MaterialState). Checked against the typechain ABI. */
+const STATE_LAYOUT = [
+  ["anchored", "bool"], ["anchoredBlock", "uint64"], ["anchoredAt", "uint64"], ["issuer", "bytes32"], ["typeCode", "bytes32"],
+  ["jurisdiction", "uint32"], ["count", "uint32"], ["issuerActiveNow", "bool"], ["status", "uint8"], ["reason", "uint16"],
+  ["statusBy", "bytes32"], ["statusBlock", "uint64"], ["statusAt", "uint64"], ["supersededBy", "bytes32"],
+  ["supersedes", "bytes32"], ["hashAlgStatus", "uint8"], ["hashAlgRetiredAt", "uint64"],
+] as const;
+
+interface StateCodec {
+  encode(q: { root: string; leaf: string; hashAlg: number }): string;
+  decode(raw: string): MaterialState;
+}
+
+let codec: StateCodec | undefined;
+
+/**
+ * A hand-rolled codec for materialState (a fixed 4 + 96 byte call and a 544-byte static answer): much cheaper
+ * than generic ABI coding per verification, and strict: every word must fit its type (bool 0/1, uintN < 2^N),
+ * the answer must be exactly 17 words. Its layout is checked once against the ledger's typechain ABI.
+ */
+function materialStateCodec(): StateCodec {
+  if (codec) return codec;
+  const fn = ledgerInterface().getFunction("materialState");
+  const outputs = fn?.outputs[0]?.components?.map((c) => [c.name, c.type]) ?? [];
+  const inputs = fn?.inputs.map((i) => i.type) ?? [];
+  if (JSON.stringify(outputs) !== JSON.stringify(STATE_LAYOUT) || JSON.stringify(inputs) !== JSON.stringify(["bytes32", "bytes32", "uint8"])) {
+    throw new ChainReadError("the ledger ABI's materialState differs from the SDK's layout (rebuild the SDK against the contracts)", { reason: "BAD_RESPONSE", ledger: "" });
+  }
+  const selector = fn!.selector.slice(2);
+  const word = (hex: string, field: string) => {
+    if (!/^0x[0-9a-fA-F]{64}$/.test(hex)) throw new ChainReadError(`${field} must be 32-byte hex`, { reason: "BAD_RESPONSE", ledger: "" });
+    return hex.slice(2).toLowerCase();
+  };
+  codec = {
+    encode(q) {
+      if (!Number.isInteger(q.hashAlg) || q.hashAlg < 0 || q.hashAlg > 255) throw new ChainReadError(`hashAlg ${q.hashAlg} is not a uint8`, { reason: "BAD_RESPONSE", ledger: "" });
+      return "0x" + selector + word(q.root, "root") + word(q.leaf, "leaf") + q.hashAlg.toString(16).padStart(64, "0");
+    },
+    decode(raw) {
+      if (typeof raw !== "string" || raw.length !== 2 + 64 * STATE_LAYOUT.length || !/^0x[0-9a-fA-F]*$/.test(raw)) {
+        throw new Error(`answer is ${typeof raw === "string" ? (raw.length - 2) / 2 : 0} bytes, expected ${32 * STATE_LAYOUT.length}`);
+      }
+      const out: Record<string, unknown> = {};
+      STATE_LAYOUT.forEach(([name, type], i) => {
+        const w = raw.slice(2 + 64 * i, 2 + 64 * (i + 1)).toLowerCase();
+        if (type === "bytes32") { out[name] = "0x" + w; return; }
+        const v = BigInt("0x" + w);
+        const bits = type === "bool" ? 1 : Number(type.slice(4));
+        if (v >> BigInt(bits) !== 0n) throw new Error(`${name} does not fit ${type}`);
+        out[name] = type === "bool" ? v === 1n : bits <= 32 ? Number(v) : v;
+      });
+      return out as unknown as MaterialState;
+    },
+  };
+  return codec;
+}
+
 /**
  * Reads `materialState(root, leaf, hashAlg)` with one eth_call. Throws {@link ChainReadError}.
  * @example const state = await readMaterialState(provider, ledgerAddress, { root, leaf, hashAlg: 1 });
@@ -57,8 +114,8 @@ const ZERO32 = "0x" + "0".repeat(64);
 export async function readMaterialState(
   reader: ChainReader, ledger: string, q: { root: string; leaf: string; hashAlg: number },
 ): Promise<MaterialState> {
-  const iface = ledgerInterface();
-  const data = iface.encodeFunctionData("materialState", [q.root, q.leaf, q.hashAlg]);
+  const codec = materialStateCodec();
+  const data = codec.encode(q);
   let raw: string;
   try {
     raw = await reader.call({ to: getAddress(ledger), data });
@@ -67,20 +124,12 @@ export async function readMaterialState(
     if (revert) throw new ChainReadError(`materialState reverted for leaf ${q.leaf}: ${revert.message}`, { reason: "REVERTED", ledger, root: q.root, leaf: q.leaf }, { cause: revert });
     throw new ChainReadError(`chain unreachable reading leaf ${q.leaf}: ${String((e as Error)?.message ?? e).slice(0, 200)}`, { reason: "UNREACHABLE", ledger, root: q.root, leaf: q.leaf }, { cause: e });
   }
-  let s: Record<string, unknown>;
+  let state: MaterialState;
   try {
-    s = iface.decodeFunctionResult("materialState", raw)[0] as Record<string, unknown>;
+    state = codec.decode(raw);
   } catch (e) {
     throw new ChainReadError(`undecodable materialState answer for leaf ${q.leaf} (is ${ledger} a TongbanLedger?)`, { reason: "BAD_RESPONSE", ledger, root: q.root, leaf: q.leaf }, { cause: e });
   }
-  const state: MaterialState = {
-    anchored: Boolean(s.anchored), anchoredBlock: BigInt(s.anchoredBlock as bigint), anchoredAt: BigInt(s.anchoredAt as bigint),
-    issuer: String(s.issuer), typeCode: String(s.typeCode), jurisdiction: Number(s.jurisdiction), count: Number(s.count),
-    issuerActiveNow: Boolean(s.issuerActiveNow), status: Number(s.status) as 0 | 1 | 2, reason: Number(s.reason),
-    statusBy: String(s.statusBy), statusBlock: BigInt(s.statusBlock as bigint), statusAt: BigInt(s.statusAt as bigint),
-    supersededBy: String(s.supersededBy), supersedes: String(s.supersedes),
-    hashAlgStatus: Number(s.hashAlgStatus) as 0 | 1 | 2, hashAlgRetiredAt: BigInt(s.hashAlgRetiredAt as bigint),
-  };
   const odd: string[] = [];
   if (state.status > 2) odd.push(`status ${state.status}`);
   if (state.hashAlgStatus > 2) odd.push(`hashAlgStatus ${state.hashAlgStatus}`);

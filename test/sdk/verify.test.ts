@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import {
   verify, VerificationCode, CHECKS, signLeafEip712, signLeafSm2, generateSm2KeyPair, loadBundle, type VerificationResult,
-  type CheckName, HashAlg, BundleValidationError, type ProofBundle,
+  type CheckName, HashAlg, BundleValidationError, type ProofBundle, ledgerInterface,
 } from "../../sdk/src/index.js";
 import { batchBundle, ISSUER_KEY, LEDGER, T0 } from "./helpers/fixture.js";
 import { FakeChain, stateFor } from "./helpers/fake-chain.js";
@@ -117,6 +117,12 @@ describe("sdk/verify", () => {
     expect(check(wrongChain, "ANCHORED")).to.include({ status: "ERROR", reason: "CHAIN_ID_MISMATCH" });
     const garbage = await verify({ content }, bundle, { provider: new FakeChain(() => "0x1234"), at: AT });
     expect(check(garbage, "STATUS")).to.include({ status: "ERROR", reason: "BAD_CHAIN_RESPONSE" });
+    const good = ledgerInterface().encodeFunctionResult("materialState", [stateFor(bundle)]);
+    const boolTwo = "0x" + "0".repeat(63) + "2" + good.slice(66); // `anchored` word = 2: not a bool
+    const badBool = await verify({ content }, bundle, { provider: new FakeChain(() => boolTwo), at: AT });
+    expect(check(badBool, "ANCHORED")).to.include({ status: "ERROR", reason: "BAD_CHAIN_RESPONSE" });
+    const longer = await verify({ content }, bundle, { provider: new FakeChain(() => good + "00".repeat(32)), at: AT });
+    expect(check(longer, "ANCHORED")).to.include({ status: "ERROR", reason: "BAD_CHAIN_RESPONSE" });
     const empty = await verify({ content }, bundle, { provider: new FakeChain(() => "0x"), at: AT });
     expect(check(empty, "ANCHORED").status).to.equal("ERROR");
     const inconsistent = await verify({ content }, bundle, { provider: new FakeChain(stateFor(bundle, { status: 2, anchored: false, anchoredBlock: 0n, issuer: Z, count: 0 })), at: AT });
@@ -125,7 +131,7 @@ describe("sdk/verify", () => {
     expect(check(pinned, "ANCHORED")).to.include({ status: "INVALID", reason: "UNTRUSTED_LEDGER" });
     const pinnedOk = await verify({ content }, bundle, { provider: new FakeChain(stateFor(bundle)), ledger: LEDGER.toLowerCase(), at: AT });
     expect(pinnedOk.ok).to.equal(true);
-    for (const r of [down, wrongChain, garbage, empty, inconsistent, pinned]) expect(r.ok).to.equal(false);
+    for (const r of [down, wrongChain, garbage, badBool, longer, empty, inconsistent, pinned]) expect(r.ok).to.equal(false);
   });
 
   it("SIGNATURE: EIP-712 and SM2 seals VALID; bad, untrusted or required-but-missing seals INVALID", async () => {
