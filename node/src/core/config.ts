@@ -47,6 +47,11 @@ export interface NodeConfig {
   retry: { minMs: number; maxMs: number };
   api: ApiConfig;
   logLevel: string;
+  /**
+   * Refuse new registrations (UNAVAILABLE, retry later) while this many materials wait to be anchored: bounds
+   * memory during a long chain outage (each waiting leaf costs ~100 bytes of heap).
+   */
+  maxQueue: number;
   /** fsync every intake write before acknowledging (survives an OS crash, not only a process kill) */
   syncWrites: boolean;
 }
@@ -65,6 +70,7 @@ export const DEFAULTS: Omit<NodeConfig, "rpcUrls" | "ledgerAddress" | "memberId"
   api: { host: "127.0.0.1", port: 8080, tokens: [] },
   logLevel: "info",
   syncWrites: true,
+  maxQueue: 2_000_000,
 };
 
 type Env = Record<string, string | undefined>;
@@ -101,6 +107,7 @@ export function envOverrides(env: Env = process.env): Partial<NodeConfig> {
   if ((v = s("TONGBAN_SYNC_WRITES"))) o.syncWrites = v !== "0" && v !== "false";
   if ((v = s("TONGBAN_MAX_IN_FLIGHT"))) o.maxInFlight = num("maxInFlight", v);
   if ((v = s("TONGBAN_POLL_MS"))) o.pollMs = num("pollMs", v);
+  if ((v = s("TONGBAN_MAX_QUEUE"))) o.maxQueue = num("maxQueue", v);
   const api: Partial<ApiConfig> = {};
   if ((v = s("TONGBAN_API_HOST"))) api.host = v;
   if ((v = s("TONGBAN_API_PORT"))) api.port = num("api.port", v);
@@ -142,6 +149,9 @@ export function loadConfig(opts: { file?: string; env?: Env; overrides?: Partial
 }
 
 export function validateConfig(c: NodeConfig): NodeConfig {
+  // fields added after the first release: default them for configs built without DEFAULTS
+  c.maxQueue ??= DEFAULTS.maxQueue;
+  c.syncWrites ??= DEFAULTS.syncWrites;
   const bad = (field: string, why: string) => {
     throw new ValidationError(`config ${field} ${why}`, { field });
   };
@@ -152,6 +162,7 @@ export function validateConfig(c: NodeConfig): NodeConfig {
   if (!(c.batchIntervalMs > 0)) bad("batchIntervalMs", "must be > 0");
   if (!Number.isInteger(c.batchSize) || c.batchSize < 1 || c.batchSize > 1_000_000) bad("batchSize", "must be 1..1,000,000");
   if (!Number.isInteger(c.maxInFlight) || c.maxInFlight < 1) bad("maxInFlight", "must be >= 1");
+  if (!Number.isInteger(c.maxQueue) || c.maxQueue < 1) bad("maxQueue", "must be >= 1");
   if (c.cipher !== "aes-256-gcm" && c.cipher !== "sm4-cbc-hmac") bad("cipher", "must be aes-256-gcm or sm4-cbc-hmac");
   return c;
 }

@@ -102,7 +102,7 @@ export async function createNodeCore(config: NodeConfig, opts: NodeCoreOptions =
       holderKey: keys.holderKey,
       bundle: (rec) => buildMaterialBundle(rec, keys.wallet.privateKey),
     },
-    { syncWrites: config.syncWrites },
+    { syncWrites: config.syncWrites, maxQueue: config.maxQueue },
   );
   return new Core(config, service, metrics, logger, keys.wallet.address, memberId, db, ledger, keys.holderKey);
 }

@@ -35,6 +35,7 @@ import {
   NodeError,
   NotFoundError,
   NotRunningError,
+  UnavailableError,
   ValidationError,
 } from "./errors.js";
 import type { HeaderJson, MaterialState, MaterialStatus, StatusOpKind } from "./types.js";
@@ -156,6 +157,8 @@ export interface MaterialServiceComponents {
 
 export interface MaterialServiceInit {
   syncWrites?: boolean;
+  /** refuse registrations (UNAVAILABLE) while this many materials wait for anchoring */
+  maxQueue?: number;
   /** at most this many requests per register call */
   maxRequests?: number;
 }
@@ -208,6 +211,7 @@ export class CoreMaterialService implements MaterialService {
   readonly #c: MaterialServiceComponents;
   readonly #syncWrites: boolean;
   readonly #maxRequests: number;
+  readonly #maxQueue: number;
   readonly #events = new EventEmitter();
   #lock: Promise<unknown> = Promise.resolve();
   #queue: CommitJob[] = [];
@@ -221,6 +225,7 @@ export class CoreMaterialService implements MaterialService {
     this.#c = components;
     this.#syncWrites = init.syncWrites ?? true;
     this.#maxRequests = init.maxRequests ?? 100_000;
+    this.#maxQueue = init.maxQueue ?? 2_000_000;
     this.#events.setMaxListeners(0);
   }
 
@@ -274,6 +279,10 @@ export class CoreMaterialService implements MaterialService {
     if (!Array.isArray(requests) || requests.length === 0) throw new ValidationError("requests must be a non-empty array", {});
     if (requests.length > this.#maxRequests) {
       throw new ValidationError(`at most ${this.#maxRequests} requests per call`, { count: requests.length });
+    }
+    const waiting = this.#c.anchorer.pendingCount + this.#c.anchorer.anchoringCount;
+    if (waiting + requests.length > this.#maxQueue) {
+      throw new UnavailableError(`anchoring queue is full (${waiting} materials waiting): retry later`, { waiting, maxQueue: this.#maxQueue });
     }
     const idemKey = opts.idempotencyKey;
     let fp: string | undefined;

@@ -55,6 +55,26 @@ describe("node core: chain outages and RPC failover", function () {
     await core.stop();
   });
 
+  it("sheds load with UNAVAILABLE once maxQueue materials wait (bounded memory in a long outage)", async () => {
+    const core = await fx.newCore({ rpcUrls: [proxy.url], maxQueue: 100 });
+    const [warm] = await core.service.register([req()]);
+    await waitFor(async () => (await core.service.getMaterial(warm!.id)).state === "anchored", 20_000, "warm-up anchor");
+    await proxy.cut();
+    await core.service.register(Array.from({ length: 90 }, req));
+    try {
+      await core.service.register(Array.from({ length: 20 }, req));
+      expect.fail("should be refused");
+    } catch (e) {
+      expect((e as { code: string }).code).to.equal("UNAVAILABLE");
+      expect((e as { details: { waiting: number } }).details.waiting).to.equal(90);
+    }
+    await core.service.register(Array.from({ length: 10 }, req)); // still fits
+    await proxy.restore();
+    await waitFor(async () => core.service.stats().anchored === 101, 20_000, "drain after outage");
+    await core.service.register(Array.from({ length: 20 }, req)); // room again
+    await core.stop();
+  });
+
   it("fails over to the next RPC URL when the first is down", async () => {
     const dead = `http://127.0.0.1:${await freePort()}`;
     const core = await fx.newCore({ rpcUrls: [dead, fx.chain.url] });
