@@ -313,6 +313,34 @@ describe("node e2e: separate node process over HTTP (hardhat node)", function ()
     const id = "0x" + "ab".repeat(32);
     const nf = await app.inject({ method: "GET", url: `/v1/materials/${id}`, headers: { authorization: `Bearer ${TOKEN}` } });
     expect(nf.statusCode).to.equal(404);
+    for (const [method, url2, payload] of [["POST", `/v1/materials/${id}/revoke`, { reason: 1 }], ["POST", `/v1/materials/${id}/supersede`, body({})], ["GET", "/v1/ops/nope", undefined]] as const) {
+      const r = await app.inject({ method, url: url2, payload, headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(r.statusCode, `${url2}: ${r.body}`).to.equal(404);
+    }
+
+    // every field x a wrong value against the real core: never a 5xx; only accepted requests add materials
+    const total = () => {
+      const st = core.service.stats();
+      return st.pending + st.anchoring + st.anchored + st.failed;
+    };
+    const start = total();
+    const wrong: unknown[] = [null, true, -1, 1.5, 0, 2 ** 40, "", "x".repeat(300), [], {}, "0x", "0x" + "00".repeat(32), "é", 253402300799];
+    const fields = ["typeCode", "jurisdiction", "contentHash", "holder", "validFrom", "content", "hashAlg", "holderRef", "issuedAt", "validUntil", "version", "supersedes"];
+    const accepted = new Set<string>();
+    for (const f of fields) {
+      for (const w of wrong) {
+        const b: Record<string, unknown> = { ...body({}), [f]: w };
+        if (f === "holderRef") delete b.holder;
+        if (f === "content") delete b.contentHash;
+        const r = await post("/v1/materials", b);
+        expect(r.statusCode, `${f}=${JSON.stringify(w)}: ${r.body}`).to.be.below(500);
+        if (r.statusCode === 202) {
+          if (!r.json().duplicate) accepted.add(r.json().id);
+        } else expect(r.json()).to.have.keys("code", "message", "details");
+      }
+    }
+    await waitFor(async () => core.service.stats().pending + core.service.stats().anchoring === 0, 30_000, "anchoring to settle");
+    expect(total() - start).to.equal(accepted.size);
     await app.close();
   });
 });
