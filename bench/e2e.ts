@@ -131,8 +131,15 @@ async function startNode(d: Deployed, ks: { path: string; password: string }, ba
   };
 }
 
+let current: NodeProc | undefined;
+/** Stops the node of the run in progress, if any (for an interrupted benchmark). */
+export async function stopCurrentNode(): Promise<void> {
+  await current?.stop();
+}
+
 async function oneRun(d: Deployed, ks: { path: string; password: string }, batchSize: number, n: number, bulk: number, seed: number): Promise<E2ERun> {
   const node = await startNode(d, ks, batchSize);
+  current = node;
   try {
     const client = createNodeClient({ url: node.url, token: node.token, timeoutMs: 600_000 });
     const records = licenceRecords(n, seed);
@@ -177,6 +184,7 @@ async function oneRun(d: Deployed, ks: { path: string; password: string }, batch
     log(`B=${batchSize} n=${n}: ${run.perSecond.toFixed(0)}/s anchored (acks ${run.ackPerSecond.toFixed(0)}/s), p50 ${run.p50Ms.toFixed(0)} ms p99 ${run.p99Ms.toFixed(0)} ms, ${anchorTxs} anchors (${run.leavesPerAnchor.toFixed(0)} leaves each), node ${run.nodeCpuUsPerMaterial.toFixed(0)} us CPU/material`);
     return run;
   } finally {
+    current = undefined;
     await node.stop();
   }
 }

@@ -1,5 +1,5 @@
 /**
- * `npm run bench` — Tongban side by side with the Ethereum Attestation Service and OpenAttestation, in one run
+ * The benchmark proper, loaded by run.ts. `npm run bench` — Tongban side by side with the Ethereum Attestation Service and OpenAttestation, in one run
  * on one local chain (a `hardhat node` child process on 127.0.0.1, free port, london, killed at the end):
  *   1. gas per anchored material at batch sizes 1, 100, 1,000, 10,000 (ours / EAS attest / EAS multiAttest /
  *      OpenAttestation DocumentStore.issue);
@@ -10,9 +10,10 @@
  * Prints Markdown tables, writes docs/bench/results.json, docs/bench/*.svg and regenerates docs/BENCHMARKS.md.
  *
  * Options: --quick (smaller sizes, fewer samples: a few minutes), --only gas,prepare,verify,e2e (a subset; the
- * document is then written from this run's sections only), --no-write (print only).
+ * document is then written from this run's sections only), --no-write (print only), --render (rewrite
+ * docs/BENCHMARKS.md and the plots from docs/bench/results.json without measuring).
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { REPO_ROOT } from "../test/node/helpers/chain.js";
@@ -21,31 +22,38 @@ import { machine, git, loadSampler } from "./lib/machine.js";
 import { gasBench, type GasResult } from "./gas.js";
 import { prepareBench, type PrepRow } from "./prepare.js";
 import { verifyBench, type VerifyResult } from "./verify.js";
-import { e2eBench, type E2ERow } from "./e2e.js";
-import { renderMarkdown, renderTables } from "./lib/report.js";
-import { gasSvg, throughputSvg } from "./lib/svg.js";
+import { e2eBench, stopCurrentNode, type E2ERow } from "./e2e.js";
+import { renderTables, writeDocs, type Results } from "./lib/report.js";
 
 const { values: args } = parseArgs({
-  options: { quick: { type: "boolean", default: false }, only: { type: "string" }, "no-write": { type: "boolean", default: false } },
+  options: { quick: { type: "boolean", default: false }, only: { type: "string" }, "no-write": { type: "boolean", default: false }, render: { type: "boolean", default: false } },
 });
+if (args.render) {
+  // regenerate docs/BENCHMARKS.md and the plots from docs/bench/results.json, without measuring
+  const r = JSON.parse(readFileSync(join(REPO_ROOT, "docs/bench/results.json"), "utf8")) as Results;
+  writeDocs(r);
+  process.stdout.write(renderTables(r) + "\n[bench] re-rendered docs/BENCHMARKS.md and docs/bench/*.svg from docs/bench/results.json\n");
+  process.exit(0);
+}
 const QUICK = args.quick!;
 const only = new Set((args.only ?? "gas,prepare,verify,e2e").split(",").map((s) => s.trim()));
 
 export const PLAN = QUICK
   ? {
       gas: { sizes: [1, 100, 1000, 10_000], repeats: 3, attestSample: 10 },
-      prepare: { sizes: [1_000, 10_000], repeats: 3, ozProofSample: 1_000, oaBudgetMs: 60_000 },
+      prepare: { sizes: [1_000, 10_000], repeats: 3, ozProofSample: 1_000, budgetMs: 45_000 },
       verify: { rounds: 3, perRound: 100, perRoundOnline: 30 },
       e2e: { repeats: 3, plan: [{ batchSize: 1, n: 30, bulk: 10 }, { batchSize: 100, n: 1_000, bulk: 250 }, { batchSize: 1000, n: 4_000, bulk: 1_000 }, { batchSize: 10_000, n: 8_000, bulk: 1_000 }] },
     }
   : {
       gas: { sizes: [1, 100, 1000, 10_000], repeats: 3, attestSample: 20 },
-      prepare: { sizes: [10_000, 100_000], repeats: 3, ozProofSample: 2_000, oaBudgetMs: 90_000 },
+      prepare: { sizes: [10_000, 100_000], repeats: 3, ozProofSample: 2_000, budgetMs: 90_000 },
       verify: { rounds: 3, perRound: 300, perRoundOnline: 60 },
       e2e: { repeats: 3, plan: [{ batchSize: 1, n: 60, bulk: 10 }, { batchSize: 100, n: 3_000, bulk: 500 }, { batchSize: 1000, n: 12_000, bulk: 1_000 }, { batchSize: 10_000, n: 24_000, bulk: 2_000 }] },
     };
 
 const say = (s: string) => process.stdout.write(`[bench] ${s}\n`);
+
 const started = new Date();
 const t0 = performance.now();
 const m0 = machine();
@@ -73,6 +81,12 @@ const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
 let code = 0;
 say("starting hardhat node, deploying TongbanLedger, EAS (SchemaRegistry + EAS + schema), OpenAttestation DocumentStore");
 const d = await deployAll();
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  process.once(sig, () => {
+    say(`${sig}: stopping the member node and the chain`);
+    void stopCurrentNode().finally(() => d.chain.stop().finally(() => process.exit(130)));
+  });
+}
 try {
   say(`chain ${d.chain.url} (id ${d.chainId}); ledger ${d.ledgerAddress}, EAS ${d.easAddress} schema ${d.schemaUid.slice(0, 12)}…, DocumentStore ${d.documentStoreAddress}`);
   if (only.has("gas")) gas = await timed("gas", () => gasBench(d, PLAN.gas));
@@ -103,15 +117,12 @@ const results = {
   plan: PLAN,
   gas, prepare, verification, e2e,
 };
-process.stdout.write("\n" + renderTables(results) + "\n");
 if (!args["no-write"] && code === 0) {
-  const dir = join(REPO_ROOT, "docs/bench");
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, "results.json"), JSON.stringify(results, null, 2) + "\n");
-  if (gas) writeFileSync(join(dir, "gas-per-material.svg"), gasSvg(gas));
-  if (e2e) writeFileSync(join(dir, "throughput.svg"), throughputSvg(e2e));
-  writeFileSync(join(REPO_ROOT, "docs/BENCHMARKS.md"), renderMarkdown(results));
+  mkdirSync(join(REPO_ROOT, "docs/bench"), { recursive: true });
+  writeFileSync(join(REPO_ROOT, "docs/bench/results.json"), JSON.stringify(results, null, 2) + "\n");
+  writeDocs(results as Results);
   say("wrote docs/bench/results.json, docs/bench/*.svg, docs/BENCHMARKS.md");
 }
+process.stdout.write("\n" + renderTables(results as Results) + "\n");
 say(`total ${results.totalSeconds} s`);
 process.exit(code);

@@ -4,6 +4,10 @@ import type { PrepRow, PrepCell } from "../prepare.js";
 import type { VerifyResult, LatencyCell } from "../verify.js";
 import type { E2ERow } from "../e2e.js";
 import type { Machine } from "./machine.js";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { REPO_ROOT } from "../../test/node/helpers/chain.js";
+import { gasSvg, throughputSvg } from "./svg.js";
 import { fmt, fmtSpread, ratio } from "./stats.js";
 
 export interface Results {
@@ -220,4 +224,11 @@ npm run bench -- --only gas,verify --no-write   # a subset, printed only
 \`\`\`
 `);
   return s.join("\n");
+}
+
+/** Writes docs/BENCHMARKS.md and the plots of `r` (results.json is written by the caller). */
+export function writeDocs(r: Results): void {
+  if (r.gas) writeFileSync(join(REPO_ROOT, "docs/bench/gas-per-material.svg"), gasSvg(r.gas));
+  if (r.e2e) writeFileSync(join(REPO_ROOT, "docs/bench/throughput.svg"), throughputSvg(r.e2e));
+  writeFileSync(join(REPO_ROOT, "docs/BENCHMARKS.md"), renderMarkdown(r));
 }
