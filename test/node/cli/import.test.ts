@@ -13,7 +13,9 @@ import type { FastifyInstance } from "fastify";
 import { buildApi } from "../../../node/src/api/server.js";
 import { hashToken } from "../../../node/src/api/auth.js";
 import { parseCsv } from "../../../node/src/cli/csv.js";
-import { readInput } from "../../../node/src/cli/import.js";
+import { readInput, runImport } from "../../../node/src/cli/import.js";
+import { createNodeClient } from "../../../sdk/src/index.js";
+import { mkdirSync } from "node:fs";
 import { MemoryService } from "../api/memory-service.js";
 import type { RegisterRequest } from "../../../node/src/core/types.js";
 
@@ -83,6 +85,33 @@ describe("cli: tongban import (separate process)", function () {
     const f = join(dir, "s.csv");
     writeFileSync(f, "typeCode,jurisdiction,validFrom\nBIZ_LICENCE,31x,2024-01-01\n");
     expect(() => readInput(f)).to.throw(/s.csv:2: jurisdiction "31x"/);
+  });
+
+  it("imports a directory of JSON descriptors with content files (in-process), then skips them on a re-run", async () => {
+    const d = join(dir, "stock");
+    mkdirSync(d);
+    for (let i = 0; i < 3; i++) {
+      writeFileSync(join(d, `doc-${i}.txt`), `document ${i}`);
+      writeFileSync(
+        join(d, `m-${i}.json`),
+        JSON.stringify({ typeCode: "BIZ_LICENCE", jurisdiction: 310104, file: `doc-${i}.txt`, holder: { idType: "RESIDENT_ID", idNumber: "11010519491231002X" }, validFrom: 1_700_000_000 + i }),
+      );
+    }
+    writeFileSync(join(d, "notes.md"), "not a descriptor");
+    const client = createNodeClient({ url, token: TOKEN });
+    const seen: number[] = [];
+    const res = await runImport({ input: d, client, batchSize: 2, onProgress: (done) => seen.push(done) });
+    expect(res).to.include({ total: 3, acknowledged: 3, sent: 3, resumed: 0, complete: true });
+    expect(seen).to.deep.equal([0, 2, 3]);
+    expect(svc.records.size).to.equal(3);
+    expect(svc.content.size).to.equal(3);
+    const texts = [...svc.content.values()].map((c) => Buffer.from(c).toString()).sort();
+    expect(texts).to.deep.equal(["document 0", "document 1", "document 2"]);
+    // issuedAt defaulted to validFrom, so a re-sent record has the same leaf
+    expect([...svc.records.values()].every((r) => r.header.issuedAt === r.header.validFrom)).to.equal(true);
+    const again = await runImport({ input: d, client });
+    expect(again).to.include({ resumed: 3, sent: 0, complete: true });
+    expect(received).to.equal(3);
   });
 
   it("resumes after a hard kill: every row registered once, acknowledged rows not re-sent", async () => {
