@@ -239,6 +239,7 @@ export class UseLog implements Startable {
   #spans = new Map<string, Buffer>();
   #running = false;
   #timer: NodeJS.Timeout | undefined;
+  #pruneTimer: NodeJS.Timeout | undefined;
   #anchoring: Promise<AnchoredHead | undefined> | undefined;
   #lastAnchored: AnchoredHead | undefined;
   #lastSigned: SignedTreeHead | undefined;
@@ -279,6 +280,8 @@ export class UseLog implements Startable {
     this.#lastSigned = await this.#last(PFX.S);
     this.#unanchored = await this.#servedPerGrant(this.#lastAnchored?.size ?? 0, this.#size);
     this.#running = true;
+    this.#pruneTimer = setInterval(() => void this.pruneUnique().catch(() => undefined), 10 * 60_000);
+    this.#pruneTimer.unref();
     if (this.#c.anchor && this.#anchorIntervalMs > 0) {
       this.#timer = setInterval(() => {
         if (this.#size > (this.#lastAnchored?.size ?? 0)) void this.anchorNow().catch(() => undefined);
@@ -291,6 +294,7 @@ export class UseLog implements Startable {
     if (!this.#running) return;
     this.#running = false;
     if (this.#timer) clearInterval(this.#timer);
+    if (this.#pruneTimer) clearInterval(this.#pruneTimer);
     while (this.#flushing) await this.#flushing;
     await this.#anchoring?.catch(() => undefined);
   }

@@ -6,7 +6,8 @@
  * deadline): well-formed -> addressed to this member -> fresh (expiry within [now, now + maxLifetime]) ->
  * signature recovers a current account of the requesting member (directory of `getMembers()`, refreshed on a
  * miss) and that member is ACTIVE -> the connection's peer is registered to that member -> nonce not used ->
- * material held -> `checkGrant` Allowed and uses left after this node's unanchored uses -> the SERVED record
+ * material held -> `checkGrant` Allowed, the grant's holder is the material's, and uses are left after this
+ * node's unanchored uses -> the SERVED record
  * is written to the use log (atomically with the nonce) -> content sealed to the requester's key and sent.
  *
  * CONTENT ENCRYPTION. The noise channel already encrypts between the two peer ids. The content is in
@@ -278,7 +279,8 @@ export class ExchangeServer {
     const mat = await materials.get(fields.leaf);
     if ("missing" in mat) return refuse(mat.missing, mat.message);
     const typeCode = lower(mat.bundle.header.typeCode);
-    const gate = await grants.admit(fields.grantId, fields.requester, fields.matter, typeCode, fields.leaf);
+    const holderRef = lower(mat.bundle.header.holderRef);
+    const gate = await grants.admit(fields.grantId, fields.requester, fields.matter, typeCode, fields.leaf, holderRef);
     if (gate.status !== "OK") return refuse(gate.status, gate.message ?? gate.status);
     let seq: number;
     try {
@@ -293,7 +295,7 @@ export class ExchangeServer {
           custodian: fields.custodian,
           typeCode,
           leaf: fields.leaf,
-          holderRef: lower(mat.bundle.header.holderRef),
+          holderRef,
         },
         { key: rk, expiry: (fields.expiry + 60) * 1000 },
       ));
@@ -478,8 +480,17 @@ export class ExchangeClient {
     return this.send(p.custodian, this.sign(p), p);
   }
 
-  /** Send a signed request (possibly crafted) and process the answer like {@link fetch}. */
+  /** Send a signed request (possibly crafted) and process the answer like {@link fetch}; never throws. */
   async send(custodian: string, signed: SignedRequest, p: Pick<FetchParams, "timeoutMs" | "mode"> = {}): Promise<FetchResult> {
+    try {
+      return await this.#send(custodian, signed, p);
+    } catch (e) {
+      this.#c.logger?.error({ err: String((e as Error)?.message ?? e).slice(0, 200) }, "exchange fetch failed");
+      return { status: ExchangeStatus.INTERNAL, code: "INTERNAL", message: String((e as Error)?.message ?? e).slice(0, 200), requestId: signed.request.nonce, digest: "0x" + signed.digest.toString("hex") };
+    }
+  }
+
+  async #send(custodian: string, signed: SignedRequest, p: Pick<FetchParams, "timeoutMs" | "mode">): Promise<FetchResult> {
     const { request, digest } = signed;
     const base = { requestId: request.nonce, digest: "0x" + digest.toString("hex") };
     const out = (code: ExchangeStatusName, message?: string, extra: Partial<FetchResult> = {}): FetchResult => ({

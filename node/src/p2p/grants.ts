@@ -58,12 +58,19 @@ export class GrantGate {
     return check;
   }
 
-  /** Judge a request; on OK a use is reserved until `release()`. */
-  async admit(grantId: string, requester: string, matter: string, typeCode: string, leaf: string): Promise<GateResult> {
+  /**
+   * Judge a request for a material of `holderRef`; on OK a use is reserved until `release()`. The chain
+   * judges type/leaf scope, matter, grantee, window, revocation and uses; the holder is checked here: a grant
+   * scoped by TYPE covers that holder's materials only, and only the custodian knows the material's holder.
+   */
+  async admit(grantId: string, requester: string, matter: string, typeCode: string, leaf: string, holderRef: string): Promise<GateResult> {
     const check = await this.#check(grantId, requester, matter, typeCode, leaf);
     const status = VERDICT_STATUS[check.verdict] ?? "INTERNAL";
     if (status !== "OK") return { status, check, message: `checkGrant verdict ${check.verdict}` };
     const g = check.grant;
+    if (g.holderRef !== holderRef.toLowerCase()) {
+      return { status: "HOLDER_MISMATCH", check, message: "the grant is another holder's than the material's" };
+    }
     const chain = [...new Set([grantId.toLowerCase(), g.parentId, g.rootId].filter((x) => x && x !== ZERO))];
     let pending = 0;
     for (const id of chain) pending += this.components.useLog.unanchoredUses(id) + (this.#inflight.get(id) ?? 0);

@@ -50,10 +50,10 @@ describe("p2p: material exchange between member node processes", function () {
   };
 
   /** The identity provider C records a grant on the holder's behalf; returns its id. */
-  async function grant(terms: Partial<{ grantee: string; typeCodes: string[]; leaves: string[]; notBefore: number; notAfter: number; maxUses: number; matter: string }> = {}, by = w.C): Promise<string> {
+  async function grant(terms: Partial<{ grantee: string; typeCodes: string[]; leaves: string[]; notBefore: number; notAfter: number; maxUses: number; matter: string; holderRef: string }> = {}, by = w.C): Promise<string> {
     const now = await chainNow();
     const t = {
-      holderRef,
+      holderRef: terms.holderRef ?? holderRef,
       grantee: terms.grantee ?? id(USCC.B),
       matter: terms.matter ?? MATTER,
       typeCodes: terms.typeCodes ?? [TYPE],
@@ -194,7 +194,7 @@ describe("p2p: material exchange between member node processes", function () {
     expect((await fetch(B, bundles[2]!.leaf, child)).code).to.equal("ANCESTOR_REVOKED");
   });
 
-  it("refuses a grant naming another member (WRONG_GRANTEE), another matter (WRONG_MATTER) and a leaf outside its scope (OUT_OF_SCOPE)", async () => {
+  it("refuses a grant naming another member (WRONG_GRANTEE), another matter (WRONG_MATTER), a leaf outside its scope (OUT_OF_SCOPE) or another holder (HOLDER_MISMATCH)", async () => {
     const toD = await grant({ grantee: id(USCC.D) });
     expect((await fetch(B, bundles[0]!.leaf, toD)).code).to.equal("WRONG_GRANTEE");
     const g = await grant();
@@ -202,6 +202,9 @@ describe("p2p: material exchange between member node processes", function () {
     const onlyLeaf0 = await grant({ typeCodes: [], leaves: [bundles[0]!.leaf] });
     expect((await fetch(B, bundles[0]!.leaf, onlyLeaf0)).code).to.equal("OK");
     expect((await fetch(B, bundles[1]!.leaf, onlyLeaf0)).code).to.equal("OUT_OF_SCOPE");
+    // another holder's grant for the same type does not open this holder's materials
+    const otherHolder = await grant({ holderRef: "0x" + randomBytes(32).toString("hex") });
+    expect((await fetch(B, bundles[0]!.leaf, otherHolder)).code).to.equal("HOLDER_MISMATCH");
   });
 
   it("refuses forged (BAD_SIGNATURE), replayed (REPLAYED), stale (STALE_REQUEST), misaddressed (WRONG_CUSTODIAN) requests and unknown materials (NOT_FOUND)", async () => {
