@@ -118,7 +118,7 @@ export async function readMaterialState(
   const data = codec.encode(q);
   let raw: string;
   try {
-    raw = await reader.call({ to: getAddress(ledger), data });
+    raw = await reader.call({ to: getAddress(ledger.toLowerCase()), data });
   } catch (e) {
     const revert = decodeLedgerError(e);
     if (revert) throw new ChainReadError(`materialState reverted for leaf ${q.leaf}: ${revert.message}`, { reason: "REVERTED", ledger, root: q.root, leaf: q.leaf }, { cause: revert });

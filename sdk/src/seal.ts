@@ -27,7 +27,7 @@ export class SealError extends TongbanError<{ scheme: string; leaf: string; reas
  * @example TypedDataEncoder.hash(sealDomain(31337n, ledger), MATERIAL_SEAL_TYPES, { leaf })
  */
 export function sealDomain(chainId: bigint | number | string, ledger: string): TypedDataDomain {
-  return { name: "Tongban", version: "1", chainId: BigInt(chainId), verifyingContract: getAddress(ledger) };
+  return { name: "Tongban", version: "1", chainId: BigInt(chainId), verifyingContract: getAddress(ledger.toLowerCase()) };
 }
 
 type Sm2 = {

@@ -4,7 +4,7 @@
  * codes are append-only, never renumbered). Online mode makes exactly ONE eth_call per verification
  * (`materialState`), plus one eth_chainId per reader object, cached. Fail closed: any doubt about the chain is ERROR.
  */
-import { getAddress } from "ethers";
+import { TongbanError } from "./errors.js";
 import { computeLeaf } from "./leaf.js";
 import { processProof } from "./merkle/index.js";
 import { hashContent, hashAlgName } from "./content-hash.js";
@@ -112,10 +112,17 @@ function result(check: CheckName, status: CheckStatus, reason: VerificationCodeN
   return { check, status, code: VerificationCode[reason], reason, message, details };
 }
 
+/** A verification option is malformed (e.g. `at` is not a valid time). */
+export class InvalidVerifyOptionError extends TongbanError<{ option: string; value: string }> {
+  override name = "InvalidVerifyOptionError" as const;
+}
+
 function seconds(at: VerifyOptions["at"]): bigint {
   if (at === undefined) return BigInt(Math.floor(Date.now() / 1000));
-  if (at instanceof Date) return BigInt(Math.floor(at.getTime() / 1000));
-  return BigInt(at);
+  const n = at instanceof Date ? at.getTime() / 1000 : at;
+  if (typeof n === "bigint") return n;
+  if (!Number.isFinite(n)) throw new InvalidVerifyOptionError(`options.at is not a valid time`, { option: "at", value: String(at) });
+  return BigInt(Math.floor(n));
 }
 
 function integrity(input: VerifyInput, b: ProofBundle): CheckResult {
@@ -222,7 +229,7 @@ async function chainChecks(b: ProofBundle, options: VerifyOptions): Promise<{ ch
   }
   if (options.ledger !== undefined && options.ledger.toLowerCase() !== b.anchor.contract.toLowerCase()) {
     return {
-      checks: chainFailure("INVALID", "UNTRUSTED_LEDGER", `the bundle names contract ${b.anchor.contract}, not the trusted ledger ${getAddress(options.ledger)}`, { bundleContract: b.anchor.contract, trusted: options.ledger }),
+      checks: chainFailure("INVALID", "UNTRUSTED_LEDGER", `the bundle names contract ${b.anchor.contract}, not the trusted ledger ${options.ledger}`, { bundleContract: b.anchor.contract, trusted: options.ledger }),
       online: true,
     };
   }

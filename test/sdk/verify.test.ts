@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import {
   verify, VerificationCode, CHECKS, signLeafEip712, signLeafSm2, generateSm2KeyPair, loadBundle, type VerificationResult,
-  type CheckName, HashAlg, BundleValidationError, type ProofBundle, ledgerInterface,
+  type CheckName, HashAlg, BundleValidationError, type ProofBundle, ledgerInterface, InvalidVerifyOptionError,
 } from "../../sdk/src/index.js";
 import { batchBundle, ISSUER_KEY, LEDGER, T0 } from "./helpers/fixture.js";
 import { FakeChain, stateFor } from "./helpers/fake-chain.js";
@@ -160,6 +160,16 @@ describe("sdk/verify", () => {
     try { await verify({ content }, bad, { offline: true }); expect.fail("no throw"); } catch (e) {
       expect(e).to.be.instanceOf(BundleValidationError);
       expect((e as BundleValidationError).details.problems[0]!.path).to.equal("/header/hashAlg");
+    }
+  });
+
+  it("tolerates a badly checksummed contract address; rejects an invalid `at` with a typed error", async () => {
+    const { bundle, content } = batchBundle();
+    const mangled = LEDGER.slice(0, 2) + [...LEDGER.slice(2)].map((c, i) => (i % 2 ? c.toUpperCase() : c.toLowerCase())).join("");
+    const b = { ...bundle, anchor: { ...bundle.anchor, contract: mangled } };
+    expect((await verify({ content }, b, { provider: new FakeChain(stateFor(b)), at: AT })).ok).to.equal(true);
+    try { await verify({ content }, bundle, { offline: true, at: new Date("nope") }); expect.fail("no throw"); } catch (e) {
+      expect(e).to.be.instanceOf(InvalidVerifyOptionError);
     }
   });
 
