@@ -96,11 +96,12 @@ async function main(): Promise<void> {
       await B.call("bench", { params, count: Math.min(200, COUNT), concurrency: CONC }); // warm-up
       const a0 = await A.call<{ cpuMs: number }>("info");
       const n = s.cacheMs === 0 ? Math.min(COUNT, 1000) : COUNT; // the exact scenario is bounded by the hardhat node
-      const r = await B.call<{ perSec: number; ms: number; codes: Record<string, number>; p50: number; p95: number; cpuMsPerFetch: number }>("bench", { params, count: n, concurrency: CONC });
+      const r = await B.call<{ perSec: number; ms: number; codes: Record<string, number>; samples: Record<string, string>; p50: number; p95: number; cpuMsPerFetch: number }>("bench", { params, count: n, concurrency: CONC });
       const a = await A.call<{ grantCalls: number; logSize: number; cpuMs: number }>("info");
       console.log(
         `${s.label.padEnd(52)} ${r.perSec.toFixed(0).padStart(6)} fetches/s  (p50 ${r.p50.toFixed(1)} ms, p95 ${r.p95.toFixed(1)} ms, codes ${JSON.stringify(r.codes)}, custodian checkGrant calls ${a.grantCalls}, custodian log ${a.logSize} records; CPU per fetch: requester ${r.cpuMsPerFetch.toFixed(2)} ms, custodian ${((a.cpuMs - a0.cpuMs) / n).toFixed(2)} ms)`,
       );
+      for (const [code, msg] of Object.entries(r.samples)) console.log(`    e.g. ${code}: ${msg}`);
       await A.stop();
       await B.stop();
     }

@@ -130,6 +130,7 @@ async function main(): Promise<void> {
         let next = 0;
         const cpu0 = process.cpuUsage();
         const codes: Record<string, number> = {};
+        const samples: Record<string, string> = {};
         const t0 = performance.now();
         const lat: number[] = [];
         await Promise.all(
@@ -140,13 +141,14 @@ async function main(): Promise<void> {
               const r = await node.fetch(params);
               lat.push(performance.now() - s);
               codes[r.code] = (codes[r.code] ?? 0) + 1;
+              if (r.code !== "OK" && !samples[r.code]) samples[r.code] = r.message ?? "";
             }
           }),
         );
         const ms = performance.now() - t0;
         lat.sort((a, b) => a - b);
         const cpu = process.cpuUsage(cpu0);
-        return { count, ms, perSec: (count / ms) * 1000, cpuMsPerFetch: (cpu.user + cpu.system) / 1000 / count, codes, p50: lat[Math.floor(lat.length * 0.5)], p95: lat[Math.floor(lat.length * 0.95)], grantCalls: node.gate.calls };
+        return { count, ms, perSec: (count / ms) * 1000, cpuMsPerFetch: (cpu.user + cpu.system) / 1000 / count, codes, samples, p50: lat[Math.floor(lat.length * 0.5)], p95: lat[Math.floor(lat.length * 0.95)], grantCalls: node.gate.calls };
       }
       case "anchor":
         return (await useLog.anchorNow()) ?? null;
