@@ -7,7 +7,7 @@ import { createRequire } from "node:module";
 import type { ValidateFunction, ErrorObject } from "ajv";
 import { TongbanError } from "./errors.js";
 import { computeLeaf, type MaterialHeader } from "./leaf.js";
-import { processProof } from "./merkle/index.js";
+import { processProof, buildMerkleTree } from "./merkle/index.js";
 
 /** The bundle format identifier. */
 export const PROOF_BUNDLE_VERSION = "tongban/proof-bundle@1" as const;
@@ -227,4 +227,52 @@ export function buildBundle(p: BuildBundleParameters): ProofBundle {
     ...(p.checkpoints ? { checkpoints: p.checkpoints } : {}),
   };
   return loadBundle(bundle);
+}
+
+/** Parameters of {@link buildBundles}. */
+export interface BuildBundlesParameters {
+  /** the batch's headers, in leaf order (the tree is built over their leaves) */
+  headers: readonly MaterialHeader[];
+  /** the anchored root: must equal the root of the headers' tree */
+  root: string;
+  chainId: bigint | number | string;
+  contract: string;
+  blockNumber: bigint | number | string;
+  txHash?: string;
+}
+
+/**
+ * Bundles for every material of an anchored batch at once (for nodes): builds the tree once and takes each
+ * proof from it, so no per-material proof check or schema pass is needed (the output is the same as
+ * {@link buildBundle}'s). Throws {@link BundleBuildError} if the headers' root is not `root`.
+ * @example
+ * const bundles = buildBundles({ headers, root, chainId: 31337n, contract: ledger, blockNumber: receipt.blockNumber });
+ */
+export function buildBundles(p: BuildBundlesParameters): ProofBundle[] {
+  const leaves = p.headers.map(computeLeaf);
+  const tree = buildMerkleTree(leaves);
+  const root = p.root.toLowerCase();
+  if (tree.root !== root) {
+    throw new BundleBuildError(`the batch's ${leaves.length} headers have root ${tree.root}, not ${root}`, { reason: "ROOT_MISMATCH", leaf: leaves[0] ?? "", root });
+  }
+  const anchor: BundleAnchor = {
+    chainId: BigInt(p.chainId).toString(),
+    contract: p.contract,
+    blockNumber: BigInt(p.blockNumber).toString(),
+    ...(p.txHash ? { txHash: p.txHash.toLowerCase() } : {}),
+  };
+  if (!/^0x[0-9a-fA-F]{40}$/.test(anchor.contract)) {
+    throw new BundleValidationError(`contract ${anchor.contract} is not an address`, { problems: [{ path: "/anchor/contract", reason: "is not a 20-byte 0x-hex address" }] });
+  }
+  if (anchor.txHash !== undefined && !/^0x[0-9a-f]{64}$/.test(anchor.txHash)) {
+    throw new BundleValidationError(`txHash ${anchor.txHash} is not 32-byte hex`, { problems: [{ path: "/anchor/txHash", reason: "is not 32-byte 0x-hex" }] });
+  }
+  return p.headers.map((header, i) => ({
+    version: PROOF_BUNDLE_VERSION,
+    header: headerToJson(header),
+    leaf: leaves[i]!,
+    proof: tree.getProof(i),
+    root,
+    anchor: { ...anchor },
+  }));
 }

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import Ajv from "ajv";
 import {
-  loadBundle, buildBundle, loadBundleSchema, BundleValidationError, BundleBuildError, PROOF_BUNDLE_VERSION, headerToJson, headerFromJson,
+  loadBundle, buildBundle, buildBundles, loadBundleSchema, BundleValidationError, BundleBuildError, PROOF_BUNDLE_VERSION, headerToJson, headerFromJson,
   buildMerkleTree, computeLeaf,
 } from "../../sdk/src/index.js";
 import { batchBundle, headerFor, LEDGER } from "./helpers/fixture.js";
@@ -70,5 +70,31 @@ describe("sdk/bundle", () => {
   it("headerToJson/headerFromJson are inverse", () => {
     const h = headerFor("x");
     expect(headerFromJson(headerToJson(h))).to.deep.equal({ ...h, holderRef: h.holderRef.toLowerCase(), typeCode: h.typeCode.toLowerCase(), issuer: h.issuer.toLowerCase(), contentHash: h.contentHash.toLowerCase(), supersedes: h.supersedes.toLowerCase() });
+  });
+});
+
+describe("sdk/bundle buildBundles (whole batch)", () => {
+  it("gives, for every material, exactly what buildBundle gives; each loads and verifies offline", async () => {
+    const { verify } = await import("../../sdk/src/index.js");
+    const contents = Array.from({ length: 37 }, (_, i) => `batch material ${i}`);
+    const headers = contents.map((c) => headerFor(c));
+    const tree = buildMerkleTree(headers.map(computeLeaf));
+    const all = buildBundles({ headers, root: tree.root, chainId: 31337n, contract: LEDGER, blockNumber: 9n, txHash: "0x" + "AB".repeat(32) });
+    expect(all).to.have.length(37);
+    for (let i = 0; i < 37; i++) {
+      const one = buildBundle({ header: headers[i]!, proof: tree.getProof(i), root: tree.root, chainId: 31337n, contract: LEDGER, blockNumber: 9n, txHash: "0x" + "ab".repeat(32) });
+      expect(all[i]).to.deep.equal(one);
+      expect(loadBundle(JSON.stringify(all[i]))).to.deep.equal(one);
+      const r = await verify({ content: contents[i]! }, all[i]!, { offline: true, at: Number(headers[i]!.validFrom) });
+      expect(r.ok).to.equal(true);
+    }
+  });
+
+  it("refuses a root that is not the headers' root, and a malformed contract", () => {
+    const headers = [headerFor("a"), headerFor("b")];
+    expect(() => buildBundles({ headers, root: "0x" + "00".repeat(32), chainId: 1, contract: LEDGER, blockNumber: 1 }))
+      .to.throw(BundleBuildError).with.nested.property("details.reason", "ROOT_MISMATCH");
+    const root = buildMerkleTree(headers.map(computeLeaf)).root;
+    expect(() => buildBundles({ headers, root, chainId: 1, contract: "0x12", blockNumber: 1 })).to.throw(BundleValidationError);
   });
 });
