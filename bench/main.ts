@@ -47,7 +47,7 @@ export const PLAN = QUICK
     }
   : {
       gas: { sizes: [1, 100, 1000, 10_000], repeats: 3, attestSample: 20 },
-      prepare: { sizes: [10_000, 100_000], repeats: 3, ozProofSample: 2_000, budgetMs: 90_000 },
+      prepare: { sizes: [10_000, 100_000], repeats: 3, ozProofSample: 2_000, budgetMs: 150_000 },
       verify: { rounds: 3, perRound: 300, perRoundOnline: 60 },
       e2e: { repeats: 3, plan: [{ batchSize: 1, n: 60, bulk: 10 }, { batchSize: 100, n: 3_000, bulk: 500 }, { batchSize: 1000, n: 12_000, bulk: 1_000 }, { batchSize: 10_000, n: 24_000, bulk: 2_000 }] },
     };

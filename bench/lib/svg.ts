@@ -62,7 +62,8 @@ export function gasSvg(g: GasResult): string {
   });
 }
 
-export function throughputSvg(rows: E2ERow[]): string {
+export function throughputSvg(rows: E2ERow[], easAttestTxPerSec?: number): string {
+  const xs = rows.map((r) => r.batchSize);
   return logPlot({
     title: "Registrations/s through one member node vs its batch size",
     xLabel: "node batchSize (max leaves per anchor transaction)",
@@ -71,6 +72,9 @@ export function throughputSvg(rows: E2ERow[]): string {
       { name: "anchored/s (median)", color: "#1f77b4", points: rows.map((r) => [r.batchSize, r.perSecond.median]), labels: true },
       { name: "anchored/s (min)", color: "#9ecae1", dash: "4 3", points: rows.map((r) => [r.batchSize, r.perSecond.min]) },
       { name: "node CPU-bound ceiling", color: "#7f7f7f", dash: "2 4", points: rows.map((r) => [r.batchSize, r.cpuCeilingPerSecond.median]) },
+      ...(easAttestTxPerSec
+        ? [{ name: "EAS attest, 1 tx/material", color: "#d62728", dash: "8 4", points: [[Math.min(...xs), easAttestTxPerSec], [Math.max(...xs), easAttestTxPerSec]] as [number, number][] }]
+        : []),
     ],
     footnote: "bulk API, 2 clients, content + holder ID per material, fsync, 1 confirmation; shared machine: see BENCHMARKS.md",
   });
