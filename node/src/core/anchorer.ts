@@ -465,17 +465,22 @@ export class Anchorer {
 
   async #finalise(b: LiveBatch, blockNumber: number, txHash: string): Promise<void> {
     const now = Date.now();
-    b.rec.state = "confirmed";
-    b.rec.blockNumber = blockNumber;
-    b.rec.txHash = txHash;
-    b.rec.confirmedAt = now;
-    if (b.rec.tx) b.rec.tx.raw = ""; // no longer needed
+    // readers see "confirmed" only once it is on disk: build the next record, write it, then swap it in
+    const next: BatchRecord = {
+      ...b.rec,
+      state: "confirmed",
+      blockNumber,
+      txHash,
+      confirmedAt: now,
+      ...(b.rec.tx ? { tx: { ...b.rec.tx, raw: "" } } : {}),
+    };
     const counters = { ...this.counters, anchored: this.counters.anchored + b.rec.count, batches: this.counters.batches + 1 };
     await this.db.batch([
-      { type: "put", key: b.key, value: json(b.rec) },
+      { type: "put", key: b.key, value: json(next) },
       { type: "del", key: K.unfinished(b.rootBuf) },
       { type: "put", key: K.meta("counters"), value: json(counters) },
     ]);
+    b.rec = next;
     this.counters = counters;
     this.batches.delete(b.rec.root);
     this.anchoringCount -= b.rec.count;
@@ -500,15 +505,14 @@ export class Anchorer {
   }
 
   async #fail(b: LiveBatch, code: string, message: string): Promise<void> {
-    b.rec.state = "failed";
-    b.rec.error = { code, message };
-    if (b.rec.tx) b.rec.tx.raw = "";
+    const next: BatchRecord = { ...b.rec, state: "failed", error: { code, message }, ...(b.rec.tx ? { tx: { ...b.rec.tx, raw: "" } } : {}) };
     const counters = { ...this.counters, failed: this.counters.failed + b.rec.count };
     await this.db.batch([
-      { type: "put", key: b.key, value: json(b.rec) },
+      { type: "put", key: b.key, value: json(next) },
       { type: "del", key: K.unfinished(b.rootBuf) },
       { type: "put", key: K.meta("counters"), value: json(counters) },
     ]);
+    b.rec = next;
     this.counters = counters;
     this.batches.delete(b.rec.root);
     this.anchoringCount -= b.rec.count;
@@ -585,7 +589,8 @@ export class Anchorer {
     if (!found) return { row };
     const index = row.seq - found.rec.from;
     const unfinished = this.batches.get(found.rec.root);
-    const rec = unfinished?.rec ?? found.rec;
+    // a snapshot: the live record may move on while the caller awaits
+    const rec = unfinished ? { ...unfinished.rec } : found.rec;
     if (rec.state !== "confirmed") return { row, batch: rec, index };
     return { row, batch: rec, index, tree: await this.tree(g, rec) };
   }

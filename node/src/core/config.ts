@@ -52,6 +52,8 @@ export interface NodeConfig {
    * memory during a long chain outage (each waiting leaf costs ~100 bytes of heap).
    */
   maxQueue: number;
+  /** hash the leaves of large register calls in a worker thread (default true) */
+  hashWorker?: boolean;
   /** fsync every intake write before acknowledging (survives an OS crash, not only a process kill) */
   syncWrites: boolean;
 }
@@ -108,6 +110,7 @@ export function envOverrides(env: Env = process.env): Partial<NodeConfig> {
   if ((v = s("TONGBAN_MAX_IN_FLIGHT"))) o.maxInFlight = num("maxInFlight", v);
   if ((v = s("TONGBAN_POLL_MS"))) o.pollMs = num("pollMs", v);
   if ((v = s("TONGBAN_MAX_QUEUE"))) o.maxQueue = num("maxQueue", v);
+  if ((v = s("TONGBAN_HASH_WORKER"))) o.hashWorker = v !== "0" && v !== "false";
   const api: Partial<ApiConfig> = {};
   if ((v = s("TONGBAN_API_HOST"))) api.host = v;
   if ((v = s("TONGBAN_API_PORT"))) api.port = num("api.port", v);

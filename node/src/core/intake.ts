@@ -77,7 +77,7 @@ function bytes32(v: unknown, index: number, field: string): Buffer {
 }
 
 /** Validate one request and compute its header and leaf. Throws typed errors naming `index`. */
-export function prepareRequest(r: RegisterRequest, index: number, ctx: IntakeContext): Prepared {
+export function prepareRequest(r: RegisterRequest, index: number, ctx: IntakeContext, hashLeaf = true): Prepared {
   if (!r || typeof r !== "object") throw new ValidationError(`request ${index} is not an object`, { index });
   const typeCode = typeCodeBytes(r.typeCode, index);
   const jurisdiction = uint(r.jurisdiction, index, "jurisdiction", 999_999, true);
@@ -134,7 +134,9 @@ export function prepareRequest(r: RegisterRequest, index: number, ctx: IntakeCon
   const h: BinHeader = { typeCode, issuer: ctx.issuer, holderRef, contentHash, hashAlg, issuedAt, validFrom, validUntil, version, supersedes };
   const record = Buffer.allocUnsafe(MATERIAL_BYTES);
   const header = encodeHeaderInto(h, record).subarray(0, HEADER_BYTES);
-  return { index, typeCode, jurisdiction, header, record, leaf: keccakBuf(header), hashAlg, contentHash, content, supersedes };
+  // hashLeaf = false: the caller fills `leaf` (a worker hashes large calls)
+  const leaf = hashLeaf ? keccakBuf(header) : (undefined as unknown as Buffer);
+  return { index, typeCode, jurisdiction, header, record, leaf, hashAlg, contentHash, content, supersedes };
 }
 
 /** A stable fingerprint of a request list (content replaced by its SHA-256) for idempotency keys. */

@@ -16,6 +16,7 @@ import { CoreMaterialService, type NodeCore } from "./service.js";
 import { createMetrics, type CoreMetrics } from "./metrics.js";
 import { createLogger, forComponent, errInfo, type Logger } from "./log.js";
 import { buildMaterialBundle } from "./bundle.js";
+import { LeafHasher } from "./hasher.js";
 
 export interface NodeCoreOptions {
   /** keys already opened (tests, tools); otherwise the keystore named in the config is opened */
@@ -101,6 +102,7 @@ export async function createNodeCore(config: NodeConfig, opts: NodeCoreOptions =
       issuer: Buffer.from(memberId.slice(2), "hex"),
       holderKey: keys.holderKey,
       bundle: (rec) => buildMaterialBundle(rec, keys.wallet.privateKey),
+      hasher: config.hashWorker === false ? undefined : LeafHasher.create(),
     },
     { syncWrites: config.syncWrites, maxQueue: config.maxQueue },
   );

@@ -28,7 +28,9 @@ import type { ContentStore } from "./store.js";
 import type { LedgerClient } from "./chain.js";
 import type { CoreMetrics } from "./metrics.js";
 import type { Logger } from "./log.js";
-import { decodeHeader, hex, parseHex } from "./header.js";
+import { decodeHeader, hex, parseHex, keccakBuf } from "./header.js";
+import type { LeafHasher } from "./hasher.js";
+import { errInfo } from "./log.js";
 import {
   ConflictError,
   NoContentError,
@@ -151,6 +153,8 @@ export interface MaterialServiceComponents {
   issuer: Buffer;
   /** consortium holder-ref key, 32 bytes */
   holderKey: Uint8Array;
+  /** hashes leaves of large register calls off the main thread (optional) */
+  hasher?: LeafHasher;
   /** build the proof bundle of an anchored material (SDK format) */
   bundle?: (rec: MaterialRecord) => Promise<unknown>;
 }
@@ -164,6 +168,9 @@ export interface MaterialServiceInit {
 }
 
 type Put = { type: "put"; key: Buffer; value: Buffer };
+
+/** register calls with at least this many requests hash their leaves in the worker */
+const HASH_IN_WORKER_FROM = 256;
 
 interface CommitJob {
   prepared: Prepared[];
@@ -249,6 +256,7 @@ export class CoreMaterialService implements MaterialService {
     await this.#lock.catch(() => undefined);
     await this.#drained;
     await this.#c.anchorer.stop();
+    await this.#c.hasher?.close();
     this.#events.emit("stop");
   }
 
@@ -297,7 +305,9 @@ export class CoreMaterialService implements MaterialService {
     // 1. validate everything first (CPU only): all or nothing
     const ctx = { issuer: this.#c.issuer, holderKey: this.#c.holderKey, nowSec: Math.floor(Date.now() / 1000) };
     const prepared: Prepared[] = new Array(requests.length);
-    for (let i = 0; i < requests.length; i++) prepared[i] = prepareRequest(requests[i]!, i, ctx);
+    const hasher = this.#c.hasher?.alive && requests.length >= HASH_IN_WORKER_FROM ? this.#c.hasher : undefined;
+    for (let i = 0; i < requests.length; i++) prepared[i] = prepareRequest(requests[i]!, i, ctx, hasher === undefined);
+    if (hasher) await this.#hashLeaves(hasher, prepared);
     // 2. entitlement per distinct (type, jurisdiction), from the cached chain view
     const seen = new Set<string>();
     for (const p of prepared) {
@@ -316,6 +326,22 @@ export class CoreMaterialService implements MaterialService {
     }
     // 3. persist, then acknowledge (serialised: seq allocation and dedupe see a consistent store)
     return this.#persist(prepared, idemKey, fp);
+  }
+
+  /** Leaves of a large call from the hashing worker (inline if the worker is gone). */
+  async #hashLeaves(hasher: LeafHasher, prepared: Prepared[]): Promise<void> {
+    const n = prepared.length;
+    const packed = Buffer.allocUnsafeSlow(n * 320);
+    for (let i = 0; i < n; i++) prepared[i]!.header.copy(packed, i * 320);
+    let leaves: Buffer;
+    try {
+      leaves = await hasher.hash(packed, n);
+    } catch (e) {
+      this.#c.logger.warn({ err: errInfo(e) }, "leaf hasher worker failed; hashing inline");
+      for (const p of prepared) p.leaf = keccakBuf(p.header);
+      return;
+    }
+    for (let i = 0; i < n; i++) prepared[i]!.leaf = leaves.subarray(i * 32, i * 32 + 32);
   }
 
   async #idem(key: string, fp: string): Promise<{ fp: string; acks?: RegisterAck[]; opId?: string; ack?: RegisterAck } | undefined> {

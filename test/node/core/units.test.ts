@@ -192,3 +192,20 @@ describe("node polyfill", () => {
     expect(out.trim()).to.equal("42");
   });
 });
+
+describe("leaf hasher worker", () => {
+  it("hashes packed headers exactly like the inline keccak, and closes", async () => {
+    const { LeafHasher } = await import("../../../node/src/core/hasher.js");
+    const h = LeafHasher.create();
+    expect(h, "worker with native keccak").to.not.equal(undefined);
+    const n = 1000;
+    const packed = Buffer.allocUnsafeSlow(n * 320);
+    for (let i = 0; i < n * 320; i += 4) packed.writeUInt32LE((Math.random() * 2 ** 32) >>> 0, i);
+    const expected = Array.from({ length: n }, (_, i) => keccakBuf(packed.subarray(i * 320, (i + 1) * 320)).toString("hex"));
+    const [a, b] = await Promise.all([h!.hash(Buffer.from(packed), n), h!.hash(Buffer.from(packed.subarray(0, 320 * 10)), 10)]);
+    for (let i = 0; i < n; i++) expect(a.subarray(i * 32, i * 32 + 32).toString("hex")).to.equal(expected[i]);
+    for (let i = 0; i < 10; i++) expect(b.subarray(i * 32, i * 32 + 32).toString("hex")).to.equal(expected[i]);
+    await h!.close();
+    expect(h!.alive).to.equal(false);
+  });
+});
