@@ -107,16 +107,22 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     ...(opts.logger ? { loggerInstance: opts.logger as unknown as FastifyBaseLogger } : { logger: false }),
     bodyLimit: opts.bodyLimit ?? 16 * 1024 * 1024,
     ajv: { customOptions: { removeAdditional: false, allErrors: false, coerceTypes: "array", useDefaults: true } },
+    // on close: idle keep-alive sockets are closed, requests in flight finish, event streams are ended (preClose)
     return503OnClosing: true,
-    forceCloseConnections: true,
   });
 
   for (const s of SHARED_SCHEMAS) app.addSchema(s);
   /** open event streams, ended when the server closes */
   const streams = new Set<() => void>();
+  /** set when close() begins: answers in flight then close their connection instead of keeping it alive */
+  let closing = false;
   app.addHook("preClose", async () => {
+    closing = true;
     for (const end of streams) end();
     streams.clear();
+  });
+  app.addHook("onSend", async (_req, reply) => {
+    if (closing) reply.header("connection", "close");
   });
 
   await app.register(swagger, {
@@ -539,7 +545,9 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
       };
       const end = () => {
         close();
-        if (!raw.writableEnded) raw.end();
+        // a stream never becomes idle: end it and drop its socket so close() does not wait for keep-alive
+        if (!raw.writableEnded) raw.end(() => raw.socket?.destroy());
+        else raw.socket?.destroy();
       };
       streams.add(end);
       req.raw.on("close", () => {

@@ -250,6 +250,47 @@ describe("node API: edge contract (in-process)", () => {
     });
   });
 
+  describe("server-sent events and shutdown", () => {
+    it("streams core changes as SSE; close() ends open streams and lets a request in flight finish", async () => {
+      const http = await import("node:http");
+      const slow = new MemoryService();
+      const register = slow.register.bind(slow);
+      let entered!: () => void;
+      const inHandler = new Promise<void>((r) => (entered = r));
+      slow.register = async (r, o) => {
+        entered();
+        await new Promise((res) => setTimeout(res, 300));
+        return register(r, o);
+      };
+      const live = await buildApi({ service: slow, tokens: [hashToken(TOKEN)], heartbeatMs: 50 });
+      const url = await live.listen({ host: "127.0.0.1", port: 0 });
+      const got: string[] = [];
+      let ended = false;
+      await new Promise<void>((resolve) => {
+        http.get(`${url}/v1/events`, { headers: auth }, (res) => {
+          expect(res.headers["content-type"]).to.match(/text\/event-stream/);
+          res.on("data", (d) => got.push(String(d)));
+          res.on("end", () => (ended = true));
+          resolve();
+        });
+      });
+      const inflight = fetch(`${url}/v1/materials`, { method: "POST", body: JSON.stringify(ok()), headers: { ...auth, "content-type": "application/json" } });
+      await inHandler; // the request is being handled when close() begins
+      slow.emit({ kind: "material", leaf: "0x" + "aa".repeat(32), state: "anchored", at: 1 });
+      await new Promise((r) => setTimeout(r, 100));
+      const t = Date.now();
+      await live.close();
+      expect(Date.now() - t).to.be.below(3000);
+      expect((await inflight).status).to.equal(202);
+      expect(slow.records.size).to.equal(1);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(ended).to.equal(true);
+      const text = got.join("");
+      expect(text).to.match(/event: material\ndata: \{"kind":"material","leaf":"0x(aa){32}","state":"anchored","at":1\}/);
+      expect(text).to.include(": heartbeat");
+    });
+  });
+
   describe("happy paths", () => {
     it("registers one and many (202 with ids), reads state, bundle 409 until anchored, content, status ops", async () => {
       const { contentHash: _c, ...noHash } = ok();
