@@ -10,7 +10,8 @@
  *   'S' size64                     -> signed tree head JSON (every head this node signed)
  *   'A' size64                     -> anchored head JSON {size, root, blockNumber, txHash, at}
  *   'I' kind8 key32 at64 seq64     -> ''  audit indexes: h holder, l material, m member (requester and
- *                                         custodian), x matter, g grant
+ *                                         custodian), x matter, g grant; the holder index holds a copy of
+ *                                         the record, so a holder's history is one range scan
  *   'U' key32                      -> expiry u64: unique keys (request nonces) consumed with an append
  *
  * Appends are group-committed: every append waiting while a batch is written goes into the next one
@@ -390,8 +391,8 @@ export class UseLog implements Startable {
       // indexes (time in unix seconds)
       const at = p.input.time;
       const e = enc;
-      const idxKey = (kind: number, key: Buffer) => ops.push({ type: "put", key: LK.index(kind, key, at, seq), value: EMPTY });
-      idxKey(INDEX_KIND.holder, unhex(p.input.holderRef));
+      const idxKey = (kind: number, key: Buffer, value: Buffer = EMPTY) => ops.push({ type: "put", key: LK.index(kind, key, at, seq), value });
+      idxKey(INDEX_KIND.holder, unhex(p.input.holderRef), enc);
       idxKey(INDEX_KIND.material, e.subarray(FIELD_OFFSET.leaf, FIELD_OFFSET.leaf + 32));
       idxKey(INDEX_KIND.member, e.subarray(FIELD_OFFSET.requester, FIELD_OFFSET.requester + 32));
       if (p.input.requester.toLowerCase() !== p.input.custodian.toLowerCase()) idxKey(INDEX_KIND.member, e.subarray(FIELD_OFFSET.custodian, FIELD_OFFSET.custodian + 32));
@@ -643,15 +644,21 @@ export class UseLog implements Startable {
     const to = q.to ?? Number.MAX_SAFE_INTEGER;
     const limit = Math.min(q.limit ?? 1000, 100_000);
     const seqs: number[] = [];
+    const inline: (Buffer | undefined)[] = [];
     let truncated = false;
-    for await (const k of this.#c.db.keys({ gte: LK.index(kind, key, from, 0), lte: LK.index(kind, key, to, Number.MAX_SAFE_INTEGER), limit: limit + 1 })) {
+    for await (const [k, v] of this.#c.db.iterator({ gte: LK.index(kind, key, from, 0), lte: LK.index(kind, key, to, Number.MAX_SAFE_INTEGER), limit: limit + 1 })) {
       if (seqs.length === limit) {
         truncated = true;
         break;
       }
       seqs.push(r64(k, 42));
+      inline.push(v.length ? v : undefined);
     }
-    const raws = await this.#c.db.getMany(seqs.map((s) => LK.record(s)));
+    // records copied into the index (holder) come with the scan; the others are one getMany
+    const missing = seqs.filter((_, i) => !inline[i]);
+    const fetched = missing.length ? await this.#c.db.getMany(missing.map((s) => LK.record(s))) : [];
+    let f = 0;
+    const raws = inline.map((v) => v ?? fetched[f++]);
     const anchored = this.#lastAnchored;
     let signed = this.#lastSigned;
     const needsSigned = seqs.some((s) => !anchored || s >= anchored.size);
