@@ -6,7 +6,8 @@
  *   BENCH_SECONDS=60 BENCH_CLIENTS=8 BENCH_CHUNK=500 npm run bench -w node
  *
  * Environment: BENCH_SECONDS, BENCH_CLIENTS, BENCH_CHUNK, BENCH_RATE (target materials/s, 0 = as fast as
- * possible), BENCH_SYNC (1 = fsync each intake write, default), BENCH_BATCH_SIZE (default 10,000),
+ * possible), BENCH_SYNC (1 = fsync each intake write, default), BENCH_HASH_WORKER (1 = hash leaves of large
+ * calls in a worker thread, default), BENCH_BATCH_SIZE (default 10,000),
  * BENCH_INTERVAL_MS (default 1,000), BENCH_RPC (use an existing chain instead of spawning hardhat node:
  * then BENCH_LEDGER and a funded, entitled BENCH_KEYSTORE/BENCH_PASSWORD are needed).
  */
@@ -31,6 +32,7 @@ const RATE = env("BENCH_RATE", 0);
 const SYNC = env("BENCH_SYNC", 1) === 1;
 const BATCH = env("BENCH_BATCH_SIZE", 10_000);
 const INTERVAL = env("BENCH_INTERVAL_MS", 1000);
+const HASH_WORKER = env("BENCH_HASH_WORKER", 1) === 1;
 const USCC = "11310115002418321F";
 const TYPE = "BIZ_LICENCE";
 const JURS = [310104, 310115];
@@ -70,6 +72,7 @@ try {
     batchSize: BATCH,
     pollMs: 100,
     syncWrites: SYNC,
+    hashWorker: HASH_WORKER,
     logLevel: "warn",
   } as NodeConfig);
   const core = await createNodeCore(cfg, { keys, logger: createLogger({ level: "warn" }) });
@@ -96,7 +99,7 @@ try {
     return out;
   };
 
-  process.stdout.write(`bench: ${SECONDS}s, ${CLIENTS} clients x ${CHUNK}/call, batch ${BATCH}/${INTERVAL}ms, fsync ${SYNC}, rate ${RATE || "max"}\n`);
+  process.stdout.write(`bench: ${SECONDS}s, ${CLIENTS} clients x ${CHUNK}/call, batch ${BATCH}/${INTERVAL}ms, fsync ${SYNC}, hash worker ${HASH_WORKER}, rate ${RATE || "max"}\n`);
   const cpu0 = process.cpuUsage();
   const chainCpu0 = procCpu(chain.pid);
   const t0 = performance.now();
