@@ -226,9 +226,14 @@ describe("node core: MaterialService on a real chain", function () {
         if (seen.some((s) => s.endsWith(":anchored"))) break;
       }
     })();
+    const batchOnly: string[] = [];
+    const off = core.service.onChange((e) => batchOnly.push(e.kind), { materials: false });
     const [a] = await core.service.register([req(300)]);
     await it;
     ac.abort();
+    off();
+    expect(batchOnly).to.include("batch");
+    expect(batchOnly).not.to.include("material");
     expect(seen).to.include(`${a!.id}:pending`);
     expect(seen).to.include(`${a!.id}:anchored`);
   });
