@@ -53,7 +53,8 @@ type Sample = { wall: number; cpu: number };
 
 /**
  * Runs `fn` `repeats` times at size n, unless the projection from the previous measured size (linear in n) says
- * one run would exceed the budget: then extrapolates linearly (labelled). Runs once if all repeats would.
+ * one run would exceed the budget: then extrapolates linearly (labelled). At a size after the first, repeats stop
+ * when the next run would take the cell past the budget (at least one run); the first size gets every repeat.
  */
 function budgeted(n: number, repeats: number, budgetMs: number, prev: { n: number; wall: number; cpu: number } | undefined, fn: () => Sample): { xs: Sample[]; method: "measured" | "extrapolated"; note?: string } {
   const projected = prev ? (prev.wall * n) / prev.n : 0;
@@ -69,7 +70,7 @@ function budgeted(n: number, repeats: number, budgetMs: number, prev: { n: numbe
   const xs: Sample[] = [];
   let spent = 0;
   for (let r = 0; r < repeats; r++) {
-    if (r > 0 && spent + xs[xs.length - 1]!.wall > budgetMs) break;
+    if (prev && r > 0 && spent + xs[xs.length - 1]!.wall > budgetMs) break; // the first size always gets every repeat
     xs.push(fn());
     spent += xs[xs.length - 1]!.wall;
   }

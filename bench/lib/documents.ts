@@ -1,5 +1,5 @@
 /**
- * The same synthetic e-materials for every system: a business-licence record (about 400 bytes of JSON).
+ * The same synthetic e-materials for every system: a business-licence record (about 430 bytes of JSON).
  *  - ours: the record's JSON bytes are the content; the SDK hashes them (SHA-256) into a material header.
  *  - OpenAttestation: the record is the body of an OA v2 document (plus `$template` and `issuers`).
  */

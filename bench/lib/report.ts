@@ -114,7 +114,8 @@ published on npm** (EAS \`SchemaRegistry\` + \`EAS\` from \`@ethereum-attestatio
 ${r.peers["@ethereum-attestation-service/eas-contracts"]} artifacts, with the schema \`${r.easSchema}\` registered; OpenAttestation
 \`DocumentStore\` from \`@govtechsg/document-store\` ${r.peers["@govtechsg/document-store"]}'s typechain factory), measures,
 kills the chain, and writes \`docs/bench/results.json\` (every figure below, with the raw runs), the two plots and
-this file. Code: \`bench/\` (\`run.ts\` drives \`gas.ts\`, \`prepare.ts\`, \`verify.ts\`, \`e2e.ts\`); it imports the
+this file. Code: \`bench/\` (\`run.ts\` → \`main.ts\`, which drives \`gas.ts\`, \`prepare.ts\`, \`verify.ts\`, \`e2e.ts\`; see
+\`bench/README.md\`); it imports the
 SDK (\`sdk/src\`), the node (\`node/dist/main.js\` as a process, keystore and token helpers from \`node/src\`) and the
 test chain harness (\`test/node/helpers/chain.ts\`), and the peers' own libraries.
 
@@ -163,7 +164,7 @@ ${r.gas.notes.map((x) => `- ${x}`).join("\n")}
 
 ${prepareTable(r.prepare)}
 
-From the documents (about 400-byte JSON business-licence records, the same for all three) to a root and every
+From the documents (430-byte JSON business-licence records, the same for all three) to a root and every
 material's proof, single-threaded, median (min–max) of ${r.prepare[0]?.ours.wallMs.runs.length ?? 0} runs. **Ours**: content
 bytes → SHA-256 (SDK \`hashContent\`), keyed holder reference (\`computeHolderRef\`), header → leaf (\`computeLeaf\`),
 \`buildMerkleTree\` and \`getAllProofs\`. **OZ**: the same content hashing and headers, then
@@ -215,16 +216,18 @@ materials per CPU-second of the node process (\`/proc/<pid>/stat\`), what one fr
 With \`batchSize\` 1 every material is its own \`anchor\` transaction, as with EAS \`attest\`: the rate is the chain's
 transaction rate (the red dashed line in the plot is the rate at which section 1 sent single EAS \`attest\`
 transactions from an ethers \`Wallet\` on the same chain, ${r.gas ? fmt(r.gas.easAttestTxPerSec, 1) : "-"} tx/s — a reference, not an end-to-end service). From 100 up, one transaction carries many materials and the rate is set by the node's own work
-(the chain sees a few transactions per second).
+(the chain sees a few transactions per second). A batch is cut when it reaches \`batchSize\` or when the 1 s
+batch interval ends, whichever comes first: where "leaves per anchor tx" is below \`batchSize\`, the interval cut it.
 `);
   }
   s.push(`## Reproduce
 
 \`\`\`bash
 npm ci && npm run build      # the node runs from node/dist
-npm run bench                # full run (target under 10 minutes on an idle 2-core machine)
+npm run bench                # full run (this one: ${r.totalSeconds} s on the loaded machine above)
 npm run bench -- --quick     # smaller sizes and fewer samples
 npm run bench -- --only gas,verify --no-write   # a subset, printed only
+npm run bench -- --render     # rewrite this file and the plots from docs/bench/results.json
 \`\`\`
 `);
   return s.join("\n");
