@@ -11,6 +11,8 @@
  *  (b) CONSISTENCY: each anchored head must be a prefix of the next (RFC 6962 consistency proof from the
  *      log, verified against the two roots on chain): INCONSISTENT_HEADS otherwise; a log shorter than its
  *      latest head is LOG_TRUNCATED.
+ *  (d) USE COUNTS: the SERVED uses per grant each anchor declared on chain (UseLogAnchored) must equal the
+ *      SERVED records in its range of the log (USE_COUNT_MISMATCH: uses under-reported to the chain).
  *  (c) RECONCILIATION: by request id, each SERVED record of the custodian for a requester must have a
  *      RECEIVED record in that requester's log with the same fields (UNMATCHED_SERVED / RECORD_MISMATCH),
  *      and each RECEIVED record naming the custodian must have its SERVED record (UNMATCHED_RECEIVED: a use
@@ -31,7 +33,8 @@ export type FindingKind =
   | "PROOF_UNAVAILABLE"
   | "UNMATCHED_SERVED"
   | "UNMATCHED_RECEIVED"
-  | "RECORD_MISMATCH";
+  | "RECORD_MISMATCH"
+  | "USE_COUNT_MISMATCH";
 
 export interface Finding {
   kind: FindingKind;
@@ -199,6 +202,41 @@ export async function reconcileLogs(custodianLog: UseLog, custodian: string, req
   }
   for (const [id, r] of received) {
     if (!served.has(id)) findings.push({ kind: "UNMATCHED_RECEIVED", requestId: id, message: `requester record ${r.seq} has no SERVED record in the custodian's log`, details: { receivedSeq: r.seq } });
+  }
+  return findings;
+}
+
+/** An anchor as the chain recorded it (IAuthorisations.UseLogAnchored). */
+export interface ChainAnchor {
+  treeSize: number;
+  uses: { grantId: string; count: number }[];
+}
+
+/** (d) The uses per grant declared with each anchor equal the SERVED records of its range. */
+export async function auditUseCounts(log: UseLog, anchors: ChainAnchor[]): Promise<Finding[]> {
+  const sorted = [...anchors].sort((a, b) => a.treeSize - b.treeSize);
+  const findings: Finding[] = [];
+  let prev = 0;
+  for (const a of sorted) {
+    const counted = new Map<string, number>();
+    for await (const { seq, raw } of log.scan(prev, Math.min(a.treeSize, log.size))) {
+      let r: UseRecord;
+      try {
+        r = decodeUseRecord(raw, seq);
+      } catch {
+        continue;
+      }
+      if (r.direction === "SERVED") counted.set(r.grantId, (counted.get(r.grantId) ?? 0) + 1);
+    }
+    const declared = new Map(a.uses.map((u) => [u.grantId.toLowerCase(), u.count]));
+    for (const g of new Set([...counted.keys(), ...declared.keys()])) {
+      const c = counted.get(g) ?? 0;
+      const d = declared.get(g) ?? 0;
+      if (c !== d) {
+        findings.push({ kind: "USE_COUNT_MISMATCH", message: `anchor of size ${a.treeSize} declared ${d} uses of grant ${g}, its records hold ${c}`, details: { treeSize: a.treeSize, grantId: g, declared: d, records: c } });
+      }
+    }
+    prev = a.treeSize;
   }
   return findings;
 }

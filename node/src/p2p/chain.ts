@@ -26,6 +26,7 @@ export const AUTHORISATIONS_ABI = [
   "function useLogHeadCount(bytes32 custodian) view returns (uint256)",
   "function useLogHead(bytes32 custodian, uint256 index) view returns (tuple(uint64 treeSize, uint64 anchoredAt, uint64 anchoredBlock, bytes32 rootHash))",
   "function latestUseLogHead(bytes32 custodian) view returns (tuple(uint64 treeSize, uint64 anchoredAt, uint64 anchoredBlock, bytes32 rootHash))",
+  "event UseLogAnchored(bytes32 indexed custodian, uint256 indexed headIndex, uint64 treeSize, bytes32 rootHash, tuple(bytes32 grantId, uint32 count)[] uses)",
 ];
 
 export const consortiumInterface = new Interface(CONSORTIUM_ABI);
@@ -184,6 +185,19 @@ export class AuthorisationsView {
       out.push({ treeSize: Number(h.treeSize), rootHash: h.rootHash.toLowerCase(), anchoredBlock: Number(h.anchoredBlock), anchoredAt: Number(h.anchoredAt) });
     }
     return out;
+  }
+
+  /** Every anchor of `custodian` with the uses per grant it declared (UseLogAnchored logs). */
+  async useLogAnchors(custodian: string, fromBlock = 0): Promise<{ treeSize: number; rootHash: string; uses: { grantId: string; count: number }[]; blockNumber: number }[]> {
+    const ev = authorisationsInterface.getEvent("UseLogAnchored")!;
+    const logs = await this.rpc.request<{ topics: string[]; data: string; blockNumber: string }[]>("eth_getLogs", [
+      { address: this.address, topics: [ev.topicHash, custodian], fromBlock: "0x" + fromBlock.toString(16), toBlock: "latest" },
+    ]);
+    return logs.map((l) => {
+      const d = authorisationsInterface.parseLog(l)!;
+      const uses = (d.args.uses as unknown as { grantId: string; count: bigint }[]).map((u) => ({ grantId: u.grantId.toLowerCase(), count: Number(u.count) }));
+      return { treeSize: Number(d.args.treeSize), rootHash: String(d.args.rootHash).toLowerCase(), uses, blockNumber: Number(l.blockNumber) };
+    });
   }
 
   async latestUseLogSize(custodian: string): Promise<number> {

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { ClassicLevel } from "classic-level";
 import { UseLog, LK, type LogDB, type HeadAnchorSink } from "../../../node/src/audit/use-log.js";
-import { auditLog, reconcileLogs, type ChainHead } from "../../../node/src/audit/check.js";
+import { auditLog, reconcileLogs, auditUseCounts, type ChainHead } from "../../../node/src/audit/check.js";
 import type { UseRecordInput } from "../../../node/src/audit/record.js";
 
 const b32 = () => "0x" + randomBytes(32).toString("hex");
@@ -75,6 +75,12 @@ describe("audit: log check and reconciliation (LevelDB edited directly)", functi
     expect(report.findings).to.deep.equal([]);
     expect(report.records).to.equal(40);
     expect(await reconcileLogs(a.log, A, b.log, B)).to.deep.equal([]);
+    // (d) the counts declared with each anchor match the records; an under-reported count is found
+    const anchors = bookA.heads.map((h, i) => ({ treeSize: h.treeSize, uses: bookA.uses[i]! }));
+    expect(await auditUseCounts(a.log, anchors)).to.deep.equal([]);
+    anchors[1]!.uses = anchors[1]!.uses.map((u) => (u.grantId === grant ? { ...u, count: u.count - 1 } : u));
+    const under = await auditUseCounts(a.log, anchors);
+    expect(under.map((f) => [f.kind, f.details!.treeSize, f.details!.declared, f.details!.records])).to.deep.equal([["USE_COUNT_MISMATCH", 25, 6, 7]]);
     await close(a, b);
   });
 

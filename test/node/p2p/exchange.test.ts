@@ -15,7 +15,7 @@ import { buildMerkleTree, buildBundle, computeLeaf, usccCheckChar, verifyInclusi
 import { startChain, deployLedger, bootstrap, devWallet, rpc, type Chain, type TongbanLedger } from "../helpers/chain.js";
 import { NodeProcess, deployAuthorisations, runConfig, AUTHORISATIONS_ARTIFACT } from "./fixture.js";
 import { UseLog, LK, type HistoryResult } from "../../../node/src/audit/use-log.js";
-import { auditLog, reconcileLogs } from "../../../node/src/audit/check.js";
+import { auditLog, reconcileLogs, auditUseCounts } from "../../../node/src/audit/check.js";
 import { AuthorisationsView, ChainRpc } from "../../../node/src/p2p/chain.js";
 
 const uscc = (first17: string) => first17 + usccCheckChar(first17);
@@ -278,6 +278,11 @@ describe("p2p: material exchange between member node processes", function () {
     const b = await open(dirB, id(USCC.B));
     const honest = await auditLog(a.log, headsA);
     expect(honest.findings).to.deep.equal([]);
+    // the SERVED uses per grant A declared on chain with each anchor match its records
+    const anchorsA = await views.useLogAnchors(id(USCC.A));
+    expect(anchorsA.map((x) => x.treeSize)).to.deep.equal(headsA.map((h) => h.treeSize));
+    expect(anchorsA.reduce((n, x) => n + x.uses.reduce((m, u) => m + u.count, 0), 0)).to.equal(a.log.size); // A only serves
+    expect(await auditUseCounts(a.log, anchorsA)).to.deep.equal([]);
     expect(await reconcileLogs(a.log, id(USCC.A), b.log, id(USCC.B))).to.deep.equal([]);
     // the custodian deletes one SERVED record and alters another, straight in LevelDB
     const victim = (await a.log.getRecord(0))!;
