@@ -68,7 +68,7 @@ describe("node core: kill -9 during a bulk registration of 10,000 materials", fu
 
   it("anchors every acknowledged material exactly once across two SIGKILLs", async () => {
     const cfg = fx.config({ batchIntervalMs: 150, batchSize: 700, pollMs: 30, maxInFlight: 3 });
-    const base = { CHILD_LOG: "info", TONGBAN_TEST_CONFIG: JSON.stringify(cfg), TYPE, JUR: String(JUR), TO: String(TOTAL), CHUNK: "250" };
+    const base = { CHILD_LOG: "info", TONGBAN_TEST_CONFIG: JSON.stringify(cfg), TYPE, JUR: String(JUR), TO: String(TOTAL), CHUNK: "300" };
     const acked = new Map<string, number>();
 
     // run 1: kill -9 after ~30% acknowledged
