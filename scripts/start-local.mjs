@@ -207,6 +207,7 @@ for (const m of members) {
     keystorePasswordFile: "./keystore.password",
     api: { host: "127.0.0.1", port: m.spec.apiPort, tokens: [m.tokenHash] },
     indexer: { startBlock: deployed.deployBlock },
+    catalogue: { address: deployed.catalogueAddress, startBlock: deployed.deployBlock },
     logLevel: "info",
   };
   m.configFile = join(m.dir, "node.json");
@@ -249,6 +250,15 @@ if (!args["no-demo"]) {
     say(`${m.spec.key}: verified material ${first.slice(0, 18)}… over the chain: ${result.ok ? "all checks VALID" : "NOT VALID"} (${result.checks.map((c) => `${c.check}=${c.status}`).join(", ")})`);
     if (!result.ok) await shutdown(1);
   }
+}
+
+// The data catalogue (read-only in the node for now) is indexed from the chain and searchable on every node.
+{
+  const bdc = members[0];
+  const r = await fetch(`${bdc.url}/v1/catalogue/entries`, { headers: { authorization: `Bearer ${bdc.token}` } });
+  const body = await r.json();
+  say(`${bdc.spec.key}: catalogue search answered ${r.status} with ${body.entries?.length ?? "no"} entries (DataCatalogue ${deployed.catalogueAddress})`);
+  if (r.status !== 200) await shutdown(1);
 }
 
 say("the local consortium is up:");

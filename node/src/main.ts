@@ -20,6 +20,19 @@ import { Indexer } from "./indexer/indexer.js";
 import { FailoverRpc } from "./indexer/rpc.js";
 import { HeaderFeed } from "./indexer/headers.js";
 import { buildApi } from "./api/server.js";
+import { CatalogueService, catalogueRoutes, openCatalogueDb } from "./catalogue/index.js";
+import { JsonRpcProvider, encodeBytes32String } from "ethers";
+
+/**
+ * Optional `catalogue` section of the node config: the DataCatalogue deployment this node indexes and serves
+ * under /v1/catalogue. The node serves it READ-ONLY (search, entries, scenarios, canUse): its one signing
+ * account belongs to the anchorer, whose own nonce management must not race a second sender; publishing
+ * needs a second signing account of the member (not wired yet).
+ */
+export interface CatalogueConfig {
+  address: string;
+  startBlock?: number;
+}
 
 export interface IndexerConfig {
   startBlock?: number;
@@ -66,6 +79,21 @@ export async function startNode(config: NodeConfig, opts: { env?: NodeJS.Process
     logger: forComponent(logger, "indexer"),
   });
   let api: FastifyInstance | undefined;
+  const cc = (config as NodeConfig & { catalogue?: CatalogueConfig }).catalogue;
+  const catalogueDb = cc?.address ? await openCatalogueDb(join(config.dataDir, "catalogue")) : undefined;
+  const catalogueProvider = cc?.address ? new JsonRpcProvider(config.rpcUrls[0], undefined, { cacheTimeout: -1 }) : undefined;
+  const catalogue = cc?.address
+    ? new CatalogueService(
+        {
+          provider: catalogueProvider!,
+          address: cc.address,
+          db: catalogueDb!,
+          memberId: encodeBytes32String(config.memberId),
+          logger: forComponent(logger, "catalogue"),
+        },
+        { startBlock: cc.startBlock ?? 0, confirmations: config.confirmations },
+      )
+    : undefined;
   // the headers of this node's own materials, as they are anchored (holder/issuer/type queries need them)
   const feed = new HeaderFeed(core.service, indexer, forComponent(logger, "indexer"));
   let stopping: Promise<void> | undefined;
@@ -73,6 +101,9 @@ export async function startNode(config: NodeConfig, opts: { env?: NodeJS.Process
     (stopping ??= (async () => {
       if (api) await api.close().catch((e) => logger.error({ err: errInfo(e) }, "closing the API failed"));
       await feed.stop();
+      await catalogue?.stop().catch((e) => logger.error({ err: errInfo(e) }, "stopping the catalogue failed"));
+      catalogueProvider?.destroy();
+      await catalogueDb?.close().catch((e) => logger.error({ err: errInfo(e) }, "closing the catalogue index failed"));
       await indexer.stop().catch((e) => logger.error({ err: errInfo(e) }, "stopping the indexer failed"));
       await core.stop().catch((e) => logger.error({ err: errInfo(e) }, "stopping the core failed"));
       logger.info("node stopped");
@@ -83,6 +114,7 @@ export async function startNode(config: NodeConfig, opts: { env?: NodeJS.Process
     await indexer.open();
     await feed.start();
     await indexer.start();
+    await catalogue?.start();
     api = await buildApi({
       service: core.service,
       indexer,
@@ -92,6 +124,7 @@ export async function startNode(config: NodeConfig, opts: { env?: NodeJS.Process
       holderRef: (idType, idNumber) => core.holderRef(idType, idNumber),
       chainHead: async () => Number(await rpc.send("eth_blockNumber", [])),
       maxLagBlocks: ic.maxLagBlocks,
+      plugins: catalogue ? [{ prefix: "/v1/catalogue", plugin: catalogueRoutes, options: { service: catalogue } }] : [],
     });
     const url = await api.listen({ host: config.api.host, port: config.api.port });
     logger.info({ url, member: config.memberId, ledger: config.ledgerAddress }, "node API listening");

@@ -3,7 +3,7 @@
  * `/metrics`, `/openapi.json` and `/docs` do not. Request schemas in `schemas.ts` both validate requests and
  * generate the OpenAPI 3.1 document.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, type FastifyRequest } from "fastify";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import { Registry, Histogram } from "prom-client";
@@ -49,6 +49,12 @@ export interface ApiOptions {
   bulkBodyLimit?: number;
   /** SSE heartbeat interval, ms (default 15 s) */
   heartbeatMs?: number;
+  /**
+   * further route plugins (e.g. the catalogue's), registered under `prefix` after authentication and the error
+   * handler, so they share the bearer-token check, the `{code,message,details}` errors and the OpenAPI document
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  plugins?: { prefix: string; plugin: FastifyPluginAsync<any>; options: Record<string, unknown> }[];
 }
 
 const JSON_ONLY = ["application/json"];
@@ -605,6 +611,8 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     const text = await registry.metrics();
     return reply.type(registry.contentType).send(text);
   });
+
+  for (const p of opts.plugins ?? []) await app.register(p.plugin, { ...p.options, prefix: p.prefix });
 
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 

@@ -27,6 +27,7 @@ describe("scripts/start-local.mjs (npm start)", function () {
     expect(out).to.match(/pudong: 20 demo business licences registered and anchored/);
     expect(out.match(/all checks VALID/g)?.length, out).to.equal(2);
     expect(out).to.contain(`http://127.0.0.1:${apiBase + 1}/docs`);
+    expect(out).to.match(/bdc: catalogue search answered 200 with 0 entries/);
     const consortium = JSON.parse(readFileSync(join(dir, "consortium.json"), "utf8"));
     expect(consortium.ledgerAddress).to.match(/^0x[0-9a-fA-F]{40}$/);
     for (const m of ["bdc", "xuhui", "pudong"]) {
