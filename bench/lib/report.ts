@@ -155,7 +155,7 @@ only the root's block; ours also records the issuer member, type, jurisdiction, 
 issuer's entitlement on chain).
 
 ${r.gas.notes.map((x) => `- ${x}`).join("\n")}
-- † the per-material figure for this batch is the measured mean of the ${r.gas.rows[0]?.easAttest.measuredTxs ?? 0}–${Math.max(...r.gas.rows.map((x) => x.easAttest.measuredTxs))} real \`attest\` transactions; the batch itself was not sent as single transactions.
+- † the per-material figure for this batch is the measured mean of ${Math.max(...r.gas.rows.map((x) => x.easAttest.measuredTxs))} real \`attest\` transactions; the batch itself was not sent as single transactions.
 - Sending single \`attest\` transactions from an ethers \`Wallet\` ran at ${fmt(r.gas.easAttestTxPerSec, 1)} tx/s here (one transaction per material: the chain's transaction rate caps that model, not ours).
 `);
   }
@@ -175,7 +175,9 @@ around the work (the fairest figure on a loaded machine); wall ms includes the t
 
 ${r.prepare.flatMap((row) => [row.oz, row.oa].filter((c) => c.note).map((c) => `- ${n(row.n)}, ${c === row.oz ? "OZ" : "OA"}: ${c.note}.`)).join("\n")}
 - § OZ's \`getProof\` is timed on a sample of evenly spaced leaves and scaled to all leaves (its per-proof cost does not depend on the leaf).
-- ‡ extrapolated, not measured (see the note above).
+- ‡ extrapolated linearly, not measured (see the note above). For OA this is a **lower bound**: in a later trial
+  run on this machine (16:05 UTC, load 4–10) \`wrapDocuments\` of 100,000 documents had not returned after 16 minutes
+  (about 100 s if it were linear from 10,000) and the run was stopped; its cost grows faster than linearly.
 `);
   }
   if (r.verification) {
@@ -189,7 +191,7 @@ ${v.ours.offline.perRound} verifications per round offline, ${v.ours.online.perR
 median (min–max) over rounds. The JSON-RPC calls were counted through a recording proxy in a separate pass (after
 each library's first call, which may fetch the chain id). OpenAttestation online = oa-verify's own
 \`verificationBuilder([openAttestationHash, openAttestationEthereumDocumentStoreStatus], { provider })\` with an
-ethers ${v.ethers5} \`StaticJsonRpcProvider\` pointed at the local chain; its DNS-TXT identity fragment was left out (it
+ethers ${v.ethers5.replace(/^ethers\//, "")} \`StaticJsonRpcProvider\` pointed at the local chain; its DNS-TXT identity fragment was left out (it
 needs the internet), so OA's figure is a lower bound of a full oa-verify run.
 
 ${v.notes.map((x) => `- ${x}`).join("\n")}
@@ -208,10 +210,12 @@ each run. Two concurrent clients send the run's materials through the SDK's \`re
 \`/v1/materials/bulk\`), each material with its content (base64) and holder ID, so the node hashes, computes the
 holder reference, encrypts and fsyncs before acknowledging. Registrations/s = materials / (last anchored − first
 request); the clients send as fast as the node acknowledges, so these are figures **at saturation** and the
-latency includes the queue that builds up behind the anchorer (a node below its capacity anchors within about one
-batch interval plus one block); ack→anchored p50/p99 are the node's own \`tongban_ack_to_anchored_quantile_seconds\` over the run; leaves
+latency includes the queue that builds up behind the anchorer (latency below capacity, about one batch interval
+plus one block in principle, is not measured by this run); ack→anchored p50/p99 are the node's own \`tongban_ack_to_anchored_quantile_seconds\` over the run; leaves
 per anchor from \`tongban_batch_size\`. Median (min–max) of ${r.e2e[0]?.runs.length ?? 0} runs per batch size. The node CPU-bound ceiling is
-materials per CPU-second of the node process (\`/proc/<pid>/stat\`), what one free core would sustain.
+materials per CPU-second of the node process (\`/proc/<pid>/stat\`), what one free core would sustain; at
+\`batchSize\` 1 the run is mostly waiting for the chain and the node's background work (polling, indexer) dominates
+its CPU, so that row's ceiling says little.
 
 With \`batchSize\` 1 every material is its own \`anchor\` transaction, as with EAS \`attest\`: the rate is the chain's
 transaction rate (the red dashed line in the plot is the rate at which section 1 sent single EAS \`attest\`
