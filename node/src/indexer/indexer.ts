@@ -147,7 +147,8 @@ export class Indexer implements IndexerView {
       reorgDepth: 128,
       maxRange: 2000,
       pollMs: 500,
-      ...opts,
+      // an option given as `undefined` (e.g. an absent config key passed through) keeps its default
+      ...(Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as IndexerOptions),
       address: opts.address.toLowerCase(),
       ownMemberId: opts.ownMemberId?.toLowerCase(),
     };

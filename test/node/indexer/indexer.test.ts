@@ -152,16 +152,18 @@ describe("indexer (hardhat node)", function () {
     await idx.stop();
   });
 
-  it("rolls back a reorg (evm_snapshot / evm_revert + new blocks) and re-indexes the new branch", async () => {
-    const base = header(10);
+  // the second case is how main.ts passes an absent config key: an explicit `undefined` must keep the default depth
+  for (const [k, depth] of [[0, 16], [1, undefined]] as const) {
+  it(`rolls back a reorg (evm_snapshot / evm_revert + new blocks) and re-indexes the new branch (reorgDepth ${depth})`, async () => {
+    const base = header(10 + 100 * k);
     await anchor(base.leaf);
-    const idx = newIndexer("reorg", { reorgDepth: 16 });
+    const idx = newIndexer(`reorg-${k}`, { reorgDepth: depth });
     await idx.syncToHead();
     await idx.addHeader(base.leaf, base.header, base.leaf);
     const forkBlock = idx.progress().cursor;
 
     const snap = await rpc<string>(chain.url, "evm_snapshot");
-    const lost = header(11);
+    const lost = header(11 + 100 * k);
     await anchor(lost.leaf);
     await (await issuer.suspendMaterial(base.leaf, 3)).wait();
     await idx.syncToHead();
@@ -173,7 +175,7 @@ describe("indexer (hardhat node)", function () {
     // the branch the indexer saw disappears; a longer one with other transactions replaces it
     expect(await rpc<boolean>(chain.url, "evm_revert", [snap])).to.equal(true);
     await rpc(chain.url, "hardhat_mine", ["0x1"]);
-    const won = header(12);
+    const won = header(12 + 100 * k);
     await anchor(won.leaf);
     await (await issuer.revokeMaterial(base.leaf, 9)).wait();
     expect(await chain.provider.getBlockNumber()).to.equal(forkBlock + 3);
@@ -198,6 +200,7 @@ describe("indexer (hardhat node)", function () {
     expect((await idx.events(forkBlock + 3, forkBlock + 3))[0].blockHash).to.equal(block!.hash);
     await idx.stop();
   });
+  }
 
   it("follows the chain when started, with lag and reorgs as metrics", async () => {
     const registry = new Registry();
