@@ -121,6 +121,14 @@ async function shutdown(code) {
 }
 process.on("SIGINT", () => void shutdown(0));
 process.on("SIGTERM", () => void shutdown(0));
+// Whatever fails after the chain started (a deploy error, a node that cannot start...), stop the children
+// instead of leaving an orphaned chain or node process behind.
+const fail = (e) => {
+  console.error(`start-local: ${e?.stack ?? e}`);
+  void shutdown(1);
+};
+process.on("uncaughtException", fail);
+process.on("unhandledRejection", fail);
 
 // ---------------------------------------------------------------------------------------------------- demo data
 const RID_W = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
