@@ -3,12 +3,17 @@
 //   1. starts the Hardhat network as a JSON-RPC node on 127.0.0.1 (in memory),
 //   2. deploys TongbanLedger and bootstraps the consortium in config/local-consortium.json
 //      (jurisdictions, material types, members, roles, entitlements, M-of-N threshold; bootstrap closed),
-//   3. gives every member a node: an encrypted keystore (fresh signing account, funded; the shared
-//      holder-reference key), an API token and a config under .tongban/local/<member>/, and starts it as its
-//      own process,
+//   3. gives every member a node: an encrypted keystore (two fresh accounts, both registered to the member and
+//      funded: the signing account for material anchoring and the ops account for every other write; the
+//      shared holder-reference key), an API token and a config under .tongban/local/<member>/, and starts it
+//      as its own process; the nodes join one libp2p network (peers published on chain with setPeers),
 //   4. registers demo materials at the district bureaus, waits until they are anchored and verifies one
 //      bundle with the SDK over the chain,
-//   5. prints each node's API and docs address, and runs until Ctrl-C, which stops everything.
+//   5. exchange demo: the Big Data Centre (identity provider) records a holder's consent as a grant letting
+//      Pudong's bureau obtain one of Xuhui's licences; Pudong fetches it from Xuhui's node over libp2p through
+//      its HTTP API and verifies it; a member without the grant is refused; the use appears in both nodes'
+//      audit history with an inclusion proof checked against the head anchored on chain,
+//   6. prints each node's API and docs address, and runs until Ctrl-C, which stops everything.
 // Every start begins afresh: the chain lives in memory, so .tongban/local/ is reset with it.
 //
 // Usage: npm start [-- --chain-port 8545 --api-port-base 7101 --demo 100 --no-demo --exit-after-demo]
@@ -31,7 +36,7 @@ need("node/dist/main.js");
 need("sdk/dist/index.js");
 
 await import(join(ROOT, "node/dist/polyfill.js"));
-const { JsonRpcProvider, Wallet, HDNodeWallet, Mnemonic, parseEther } = await import("ethers");
+const { JsonRpcProvider, Wallet, HDNodeWallet, Mnemonic, parseEther, keccak256, toUtf8Bytes } = await import("ethers");
 const sdk = await import("@tongban/sdk");
 const { loadConsortiumSpec, deployConsortium } = await import(join(ROOT, "node/dist/consortium/index.js"));
 const { createKeystore, LIGHT_SCRYPT } = await import(join(ROOT, "node/dist/core/keystore.js"));
@@ -158,7 +163,8 @@ const spec = loadConsortiumSpec(args.spec);
 if (args["api-port-base"]) spec.members.forEach((m, i) => (m.apiPort = Number(args["api-port-base"]) + i));
 const chainPort = Number(args["chain-port"]);
 const chainUrl = `http://127.0.0.1:${chainPort}`;
-for (const [what, port] of [["chain", chainPort], ...spec.members.map((m) => [`${m.key} API`, m.apiPort])]) {
+const p2pPorts = args["api-port-base"] ? [] : spec.members.filter((m) => m.p2pPort).map((m) => [`${m.key} p2p`, m.p2pPort]);
+for (const [what, port] of [["chain", chainPort], ...spec.members.map((m) => [`${m.key} API`, m.apiPort]), ...p2pPorts]) {
   if (!(await portFree(port))) {
     console.error(`start-local: port ${port} (${what}) on 127.0.0.1 is in use; stop what holds it or pass --chain-port / edit ${args.spec}`);
     process.exit(1);
@@ -191,15 +197,18 @@ for (const m of spec.members) {
   const keys = await createKeystore(join(dir, "keystore.json"), password, { holderKey, scrypt: LIGHT_SCRYPT });
   const { token, hash } = newToken();
   writeFileSync(join(dir, "api-token"), token + "\n", { mode: 0o600 });
-  members.push({ spec: m, dir, account: keys.wallet.address, token, tokenHash: hash });
+  members.push({ spec: m, dir, account: keys.wallet.address, opsAccount: keys.ops.address, token, tokenHash: hash });
 }
 // Sent one after another: an automining chain cannot queue a nonce that arrives before its predecessor.
 const funding = [];
-for (const m of members) funding.push(await funder.sendTransaction({ to: m.account, value: parseEther("1000") }));
+for (const m of members) {
+  funding.push(await funder.sendTransaction({ to: m.account, value: parseEther("1000") }));
+  funding.push(await funder.sendTransaction({ to: m.opsAccount, value: parseEther("100") }));
+}
 await Promise.all(funding.map((tx) => tx.wait()));
 
-say(`deploying TongbanLedger and bootstrapping ${spec.members.length} members from ${args.spec}`);
-const deployed = await deployConsortium(admin, spec, { accounts: Object.fromEntries(members.map((m) => [m.spec.key, [m.account]])) });
+say(`deploying TongbanLedger, Authorisations, DataCatalogue and bootstrapping ${spec.members.length} members (2 accounts each) from ${args.spec}`);
+const deployed = await deployConsortium(admin, spec, { accounts: Object.fromEntries(members.map((m) => [m.spec.key, [m.account, m.opsAccount]])) });
 say(`ledger ${deployed.ledgerAddress} (chain ${deployed.chainId}, block ${deployed.deployBlock}); bootstrap closed, threshold ${spec.governance.threshold}`);
 writeFileSync(join(args.dir, "consortium.json"), JSON.stringify({ chainUrl, ...deployed, chainId: String(deployed.chainId) }, null, 2));
 
@@ -216,6 +225,9 @@ for (const m of members) {
     api: { host: "127.0.0.1", port: m.spec.apiPort, tokens: [m.tokenHash] },
     indexer: { startBlock: deployed.deployBlock },
     catalogue: { address: deployed.catalogueAddress, startBlock: deployed.deployBlock },
+    authorisations: { address: deployed.authorisationsAddress },
+    p2p: { listen: [`/ip4/127.0.0.1/tcp/${args["api-port-base"] ? 0 : (m.spec.p2pPort ?? 0)}`], publish: true, directoryRefreshMs: 1000 },
+    audit: { anchorIntervalMs: 1000 },
     logLevel: "info",
   };
   m.configFile = join(m.dir, "node.json");
@@ -249,6 +261,7 @@ if (!args["no-demo"]) {
     }));
     const t0 = Date.now();
     const acks = await sdk.registerMaterials(m.client, { materials, idempotencyKey: `demo-${m.spec.key}` });
+    m.demo = { acks, holders: materials.map((x) => x.holder) };
     await waitAnchored(m.client, acks.map((a) => a.id), 60_000);
     say(`${m.spec.key}: ${acks.length} demo business licences registered and anchored in ${Date.now() - t0} ms`);
     const first = acks[0].id;
@@ -257,6 +270,58 @@ if (!args["no-demo"]) {
     const result = await sdk.verify({ content }, bundle, { provider: chainUrl, ledger: deployed.ledgerAddress });
     say(`${m.spec.key}: verified material ${first.slice(0, 18)}… over the chain: ${result.ok ? "all checks VALID" : "NOT VALID"} (${result.checks.map((c) => `${c.check}=${c.status}`).join(", ")})`);
     if (!result.ok) await shutdown(1);
+  }
+}
+
+// Exchange demo: a holder's consent (recorded by the identity provider) lets Pudong obtain a Xuhui licence.
+const api = async (m, method, path, body) => {
+  const r = await fetch(`${m.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${m.token}`, ...(body ? { "content-type": "application/json" } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  return { status: r.status, body: await r.json() };
+};
+const byKey = (k) => members.find((m) => m.spec.key === k);
+if (!args["no-demo"] && byKey("bdc") && byKey("xuhui")?.demo && byKey("pudong")) {
+  const [idp, custodian, requester] = [byKey("bdc"), byKey("xuhui"), byKey("pudong")];
+  const holder = custodian.demo.holders[0];
+  const materialId = custodian.demo.acks[0].id;
+  const matter = "ENTERPRISE_CHANGE_REG";
+  const now = Math.floor(Date.now() / 1000);
+  // the consent record at the unified identity platform is off chain; the grant carries its hash
+  const evidenceHash = keccak256(toUtf8Bytes(`demo consent ${randomBytes(16).toString("hex")} at ${now}`));
+  const g = await api(idp, "POST", "/v1/grants", {
+    holder, grantee: requester.spec.uscc, matter, typeCodes: ["BL"], notAfter: now + 86400, maxUses: 5, evidenceHash,
+  });
+  if (g.status !== 201) throw new Error(`grant refused: ${g.status} ${JSON.stringify(g.body)}`);
+  say(`${idp.spec.key}: recorded the holder's consent as grant ${g.body.grantId.slice(0, 18)}… (grantee ${requester.spec.key}, matter ${matter}, type BL, 5 uses) in block ${g.body.blockNumber}`);
+  const t0 = Date.now();
+  const f = await api(requester, "POST", "/v1/exchange/fetch", { custodian: custodian.spec.uscc, grantId: g.body.grantId, materialId, matter });
+  if (f.status !== 200) throw new Error(`fetch refused: ${f.status} ${JSON.stringify(f.body)}`);
+  const text = Buffer.from(f.body.content, "base64").toString("utf8");
+  say(`${requester.spec.key}: fetched ${materialId.slice(0, 18)}… from ${custodian.spec.key}'s node over libp2p in ${Date.now() - t0} ms (${f.body.contentBytes} bytes: "${text.slice(0, 40)}…"); verified against its anchored leaf: ${f.body.verification.ok ? "all checks VALID" : "NOT VALID"}`);
+  if (!f.body.verification.ok) await shutdown(1);
+  const refused = await api(idp, "POST", "/v1/exchange/fetch", { custodian: custodian.spec.uscc, grantId: g.body.grantId, materialId, matter });
+  say(`${idp.spec.key}: the same fetch without being the grantee is refused: HTTP ${refused.status} ${refused.body.code}`);
+  if (refused.status !== 403) await shutdown(1);
+  // both sides logged the use; wait until the heads covering it are anchored on chain, then check the proofs
+  for (const [m, direction] of [[requester, "RECEIVED"], [custodian, "SERVED"]]) {
+    let h;
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      h = await api(m, "POST", "/v1/audit/history/holder", holder);
+      if (h.status !== 200) throw new Error(`audit history: ${h.status} ${JSON.stringify(h.body)}`);
+      const r = h.body.records.find((x) => x.record.requestId === f.body.requestId);
+      if (r?.anchored && h.body.chainHead?.rootHash === h.body.anchoredHead?.root) break;
+      if (Date.now() > deadline) throw new Error(`${m.spec.key}: the use record was not anchored within 30 s`);
+      await new Promise((res) => setTimeout(res, 250));
+    }
+    const r = h.body.records.find((x) => x.record.requestId === f.body.requestId);
+    const leafOk = sdk.bytesToHex(sdk.logLeafHash(Buffer.from(r.encoded.slice(2), "hex"))) === r.leafHash;
+    const v = sdk.verifyInclusion(r.leafHash, r.record.seq, r.treeSize, r.proof, h.body.chainHead.rootHash);
+    say(`${m.spec.key}: audit history of the holder: ${h.body.records.length} record(s); ${r.record.direction} #${r.record.seq} (matter ${matter}, grant ${r.record.grantId.slice(0, 10)}…) — inclusion proof ${v.status === "VALID" && leafOk ? "VALID" : "INVALID"} against the head of size ${r.treeSize} anchored on chain in block ${h.body.chainHead.anchoredBlock}`);
+    if (v.status !== "VALID" || !leafOk || r.record.direction !== direction) await shutdown(1);
   }
 }
 

@@ -7,7 +7,7 @@
  * an ethers Wallet with a NonceManager: they happen every few seconds at most (a head anchor, a peer update),
  * never per exchange.
  */
-import { Interface, JsonRpcProvider, NonceManager, Wallet, type TransactionReceipt } from "ethers";
+import { Interface, JsonRpcProvider, NonceManager, Wallet, type Signer, type TransactionReceipt } from "ethers";
 import type { GrantUses, HeadAnchorSink } from "../audit/use-log.js";
 
 export const CONSORTIUM_ABI = [
@@ -207,22 +207,32 @@ export class AuthorisationsView {
   }
 }
 
-/** The node's own transactions (rare): setPeers and anchorUseLog. */
+/**
+ * The node's own transactions (rare): setPeers and anchorUseLog. Either its own sender (a private key: a
+ * Wallet with a NonceManager on a provider of `url`) or an existing connected ethers Signer shared with other
+ * writers of the same account (the node's ops sender, core/ops-signer.ts; `url` is then unused and the
+ * signer's provider is not destroyed by {@link destroy}).
+ */
 export class ChainWriter implements HeadAnchorSink {
-  readonly #signer: NonceManager;
-  readonly #provider: JsonRpcProvider;
+  readonly #signer: Signer & { reset?: () => void };
+  readonly #provider: JsonRpcProvider | undefined;
   #lock: Promise<unknown> = Promise.resolve();
 
   constructor(
     url: string,
-    privateKey: string,
+    privateKey: string | Signer,
     readonly ledger: string,
     readonly authorisations: string | undefined,
     readonly memberId: string,
     readonly views?: AuthorisationsView,
   ) {
-    this.#provider = new JsonRpcProvider(url, undefined, { cacheTimeout: -1, staticNetwork: true, polling: true, pollingInterval: 100 });
-    this.#signer = new NonceManager(new Wallet(privateKey, this.#provider));
+    if (typeof privateKey === "string") {
+      this.#provider = new JsonRpcProvider(url, undefined, { cacheTimeout: -1, staticNetwork: true, polling: true, pollingInterval: 100 });
+      this.#signer = new NonceManager(new Wallet(privateKey, this.#provider));
+    } else {
+      if (!privateKey.provider) throw new Error("ChainWriter: the signer must be connected to a provider");
+      this.#signer = privateKey;
+    }
   }
 
   #serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -239,7 +249,7 @@ export class ChainWriter implements HeadAnchorSink {
         if (!r || r.status !== 1) throw new Error(`transaction ${tx.hash} failed`);
         return r;
       } catch (e) {
-        this.#signer.reset();
+        this.#signer.reset?.();
         throw e;
       }
     });
@@ -262,6 +272,6 @@ export class ChainWriter implements HeadAnchorSink {
   }
 
   destroy(): void {
-    this.#provider.destroy();
+    this.#provider?.destroy();
   }
 }

@@ -1,0 +1,336 @@
+/**
+ * HTTP routes of the material exchange for the member's departments (registered through buildApi's
+ * `plugins`, so they share the bearer-token check, the `{code,message,details}` errors and the OpenAPI
+ * document):
+ *
+ *   POST /v1/exchange/fetch   obtain a material another member's node holds, under a grant: the node signs
+ *                             the request, fetches it over libp2p (`/tongban/exchange/1.0.0`), checks it
+ *                             against its anchored leaf on chain and logs the use (RECEIVED); answers the
+ *                             content (base64), the proof bundle and the checks, or the refusal's exchange
+ *                             code with a 4xx (5xx when the custodian could not be reached or misbehaved).
+ *   POST /v1/grants           as IDENTITY_PROVIDER member: record a holder's consent (given through the
+ *                             unified identity platform) as a grant to a grantee member (grantByIdentityProvider)
+ *   POST /v1/grants/:id/revoke  revoke as the grantor, or as identity provider with `evidenceHash`
+ *   GET  /v1/grants/:id       the grant and its status on chain
+ *
+ * Grant writes go through the node's ops sender (core/ops-signer.ts): never the anchorer's account.
+ */
+import type { FastifyPluginAsync } from "fastify";
+import { Contract, encodeBytes32String, hexlify, randomBytes, type JsonRpcProvider, type Signer } from "ethers";
+import { contracts, decodeAuthorisationsError, readGrant } from "@tongban/sdk";
+import { ApiError } from "./errors.js";
+import { HEX32 } from "./schemas.js";
+import type { P2PNode } from "../p2p/node.js";
+import { ExchangeStatus, type ExchangeStatusName } from "../p2p/messages.js";
+
+const secured = { security: [{ bearer: [] }] };
+const ZERO32 = "0x" + "0".repeat(64);
+
+/** A code given as text (<= 31 ASCII chars, e.g. "BL", "ENTERPRISE_CHANGE_REG") or already as bytes32 hex. */
+export function code32(v: string, field: string): string {
+  if (/^0x[0-9a-fA-F]{64}$/.test(v)) return v.toLowerCase();
+  if (!/^[\x21-\x7e]{1,31}$/.test(v)) throw new ApiError(400, "VALIDATION", `${field} must be a code of 1-31 printable ASCII characters or 0x + 32 bytes hex`, { field, value: v });
+  return encodeBytes32String(v).toLowerCase();
+}
+
+/** A member given by its 18-character unified social credit code or its bytes32 id. */
+export function member32(v: string, field: string): string {
+  if (/^0x[0-9a-fA-F]{64}$/.test(v)) return v.toLowerCase();
+  if (!/^[0-9A-Za-z]{18}$/.test(v)) throw new ApiError(400, "VALIDATION", `${field} must be an 18-character unified social credit code or a bytes32 member id`, { field, value: v });
+  return encodeBytes32String(v.toUpperCase()).toLowerCase();
+}
+
+/** HTTP status of an exchange outcome: refusals 4xx, an unreachable or misbehaving custodian 5xx. */
+export function httpStatusOfExchange(code: ExchangeStatusName): number {
+  switch (code) {
+    case "OK":
+      return 200;
+    case "MALFORMED":
+    case "WRONG_CUSTODIAN":
+      return 400;
+    case "GRANT_UNKNOWN":
+    case "NOT_FOUND":
+    case "NO_CONTENT":
+      return 404;
+    case "BUSY":
+    case "UNAVAILABLE":
+    case "NO_ROUTE":
+      return 503;
+    case "TIMEOUT":
+      return 504;
+    case "TRANSPORT":
+    case "CONTENT_INVALID":
+    case "INTERNAL":
+      return 502;
+    default:
+      return 403; // the authorisation refusals (2xx codes) and request refusals (signature, membership, replay, staleness)
+  }
+}
+
+const memberField = { type: "string", minLength: 18, maxLength: 66, description: "member: 18-character unified social credit code or bytes32 member id" } as const;
+const codeField = (d: string) => ({ type: "string", minLength: 1, maxLength: 66, description: `${d}: code text (<= 31 ASCII) or bytes32 hex` }) as const;
+
+const FetchBody = {
+  type: "object",
+  required: ["custodian", "grantId", "materialId", "matter"],
+  additionalProperties: false,
+  properties: {
+    custodian: memberField,
+    grantId: { type: "string", pattern: HEX32, description: "the grant (授权) naming this member as grantee" },
+    materialId: { type: "string", pattern: HEX32, description: "the material's leaf (its id at the custodian)" },
+    matter: codeField("matter (事项) the material is used for"),
+    timeoutMs: { type: "integer", minimum: 100, maximum: 120_000, description: "deadline (default: the node's p2p.fetchTimeoutMs)" },
+  },
+} as const;
+
+const CheckSchema = {
+  type: "object",
+  properties: { check: { type: "string" }, status: { type: "string" }, reason: { type: "string" } },
+  additionalProperties: true,
+} as const;
+
+const FetchReply = {
+  type: "object",
+  required: ["code", "requestId", "materialId", "content", "bundle", "verification"],
+  properties: {
+    code: { type: "string", enum: ["OK"] },
+    requestId: { type: "string", description: "the signed request's nonce: the requestId of both use records" },
+    digest: { type: "string", description: "EIP-712 digest of the signed request" },
+    materialId: { type: "string" },
+    custodian: { type: "string" },
+    content: { type: "string", contentEncoding: "base64", description: "the material's content, base64" },
+    contentBytes: { type: "integer" },
+    bundle: { type: "object", additionalProperties: true, description: "the proof bundle the content was checked against (SDK format)" },
+    verification: { type: "object", properties: { ok: { type: "boolean" }, checks: { type: "array", items: CheckSchema } }, additionalProperties: true },
+    servedSeq: { type: "integer", description: "position of the custodian's SERVED record in its use log" },
+    receivedSeq: { type: "integer", description: "position of this node's RECEIVED record in its use log" },
+  },
+} as const;
+
+const errors = (...s: number[]) => Object.fromEntries(s.map((x) => [x, { $ref: "Error#", description: `error (${x})` }]));
+
+export interface ExchangeRoutesOptions {
+  p2p: P2PNode;
+  /** default deadline of a fetch, ms */
+  fetchTimeoutMs: number;
+}
+
+export const exchangeRoutes: FastifyPluginAsync<ExchangeRoutesOptions> = async (app, opts) => {
+  const tags = ["exchange"];
+  app.post<{ Body: { custodian: string; grantId: string; materialId: string; matter: string; timeoutMs?: number } }>(
+    "/fetch",
+    {
+      schema: {
+        ...secured,
+        tags,
+        summary: "Obtain a material from another member's node under a grant (libp2p), verified against its anchored leaf",
+        description:
+          "Refusals carry the exchange code as `code` (e.g. GRANT_REVOKED, GRANT_EXPIRED, GRANT_EXHAUSTED, ANCESTOR_REVOKED, WRONG_GRANTEE, WRONG_MATTER, " +
+          "OUT_OF_SCOPE, HOLDER_MISMATCH, NOT_FOUND) and `details.exchangeStatus` (its number): 403/404 for refusals, 502/503/504 when the custodian " +
+          "could not be reached, did not answer in time or sent content that failed verification.",
+        body: FetchBody,
+        response: { 200: FetchReply, ...errors(400, 401, 403, 404, 502, 503, 504) },
+      },
+    },
+    async (req) => {
+      const b = req.body;
+      const custodian = member32(b.custodian, "custodian");
+      const matter = code32(b.matter, "matter");
+      const r = await opts.p2p.fetch({
+        custodian,
+        leaf: b.materialId.toLowerCase(),
+        grantId: b.grantId.toLowerCase(),
+        matter,
+        timeoutMs: b.timeoutMs ?? opts.fetchTimeoutMs,
+      });
+      const details = {
+        exchangeStatus: r.status,
+        requestId: r.requestId,
+        custodian,
+        grantId: b.grantId.toLowerCase(),
+        materialId: b.materialId.toLowerCase(),
+        ...(r.verification ? { checks: r.verification.checks } : {}),
+        ...(r.receivedSeq !== undefined ? { receivedSeq: r.receivedSeq } : {}),
+      };
+      if (r.code !== "OK" || !r.content || !r.bundle || !r.verification) {
+        const code = r.code === "OK" ? "INTERNAL" : r.code;
+        throw new ApiError(httpStatusOfExchange(code), code, r.message ?? `the exchange ended with ${code} (${ExchangeStatus[code]})`, details);
+      }
+      return {
+        code: "OK",
+        requestId: r.requestId,
+        digest: r.digest,
+        materialId: b.materialId.toLowerCase(),
+        custodian,
+        content: r.content.toString("base64"),
+        contentBytes: r.content.length,
+        bundle: r.bundle,
+        verification: r.verification,
+        servedSeq: r.servedSeq,
+        receivedSeq: r.receivedSeq,
+      };
+    },
+  );
+};
+
+// ---------------------------------------------------------------------------------------------------- grants
+
+export interface GrantRoutesOptions {
+  /** the ops sender; absent = read-only */
+  signer?: Signer;
+  provider?: JsonRpcProvider;
+  /** Authorisations contract */
+  address: string;
+  memberId: string;
+  holderRef(idType: string, idNumber: string): string;
+}
+
+const GrantBody = {
+  type: "object",
+  required: ["grantee", "matter", "notAfter", "maxUses", "evidenceHash"],
+  additionalProperties: false,
+  properties: {
+    holder: { $ref: "HolderId#" },
+    holderRef: { type: "string", pattern: HEX32, description: "the holder's keyed reference instead of `holder`" },
+    grantee: memberField,
+    matter: codeField("matter (事项)"),
+    typeCodes: { type: "array", maxItems: 16, items: codeField("material type"), description: "material types of the holder the grantee may obtain" },
+    materialIds: { type: "array", maxItems: 16, items: { type: "string", pattern: HEX32 }, description: "or: these materials (leaves)" },
+    notBefore: { type: "integer", minimum: 0, description: "unix seconds (default: now)" },
+    notAfter: { type: "integer", minimum: 1, description: "unix seconds" },
+    maxUses: { type: "integer", minimum: 1, maximum: 4294967295 },
+    evidenceHash: { type: "string", pattern: HEX32, description: "hash of the consent record at the unified identity platform" },
+    salt: { type: "string", pattern: HEX32, description: "makes the grant id unique (default random)" },
+  },
+} as const;
+
+const GrantReply = {
+  type: "object",
+  properties: {
+    grantId: { type: "string" },
+    holderRef: { type: "string" },
+    txHash: { type: "string" },
+    blockNumber: { type: "integer" },
+  },
+} as const;
+
+type GrantBodyT = {
+  holder?: { idType: string; idNumber: string };
+  holderRef?: string;
+  grantee: string;
+  matter: string;
+  typeCodes?: string[];
+  materialIds?: string[];
+  notBefore?: number;
+  notAfter: number;
+  maxUses: number;
+  evidenceHash: string;
+  salt?: string;
+};
+
+/** A contract revert as an API error: FORBIDDEN 403, NOT_FOUND 404, CONFLICT 409, INVALID 400. */
+function chainError(e: unknown, details: Record<string, unknown>): unknown {
+  const d = decodeAuthorisationsError(e) ?? decodeAuthorisationsError((e as { info?: { error?: { data?: string } } })?.info?.error?.data);
+  if (!d) return e;
+  const status = { FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409, INVALID: 400, INTERNAL: 500 }[d.details.kind];
+  return new ApiError(status, d.details.error, d.message, { ...details, kind: d.details.kind, args: JSON.parse(JSON.stringify(d.details.args, (_, v) => (typeof v === "bigint" ? v.toString() : v))) });
+}
+
+export const grantRoutes: FastifyPluginAsync<GrantRoutesOptions> = async (app, opts) => {
+  const tags = ["grants"];
+  const write = () => {
+    if (!opts.signer) throw new ApiError(503, "UNAVAILABLE", "this node has no ops account to send transactions", {});
+    return new Contract(opts.address, contracts.Authorisations__factory.abi, opts.signer);
+  };
+  const grantJson = async (grantId: string) => {
+    const g = await readGrant({ runner: opts.provider ?? opts.signer!, address: opts.address, grantId });
+    return JSON.parse(JSON.stringify(g, (_, v) => (typeof v === "bigint" ? Number(v) : v)));
+  };
+
+  app.post<{ Body: GrantBodyT }>(
+    "/",
+    {
+      schema: {
+        ...secured,
+        tags,
+        summary: "Identity provider: record a holder's consent as a grant to a grantee member (grantByIdentityProvider)",
+        body: GrantBody,
+        response: { 201: GrantReply, ...errors(400, 401, 403, 409, 503) },
+      },
+    },
+    async (req, reply) => {
+      const b = req.body;
+      if (!b.holder === !b.holderRef) throw new ApiError(400, "VALIDATION", "give exactly one of holder or holderRef", { field: "holder" });
+      if (!(b.typeCodes?.length || b.materialIds?.length)) throw new ApiError(400, "VALIDATION", "give typeCodes or materialIds (the grant's scope)", { field: "typeCodes" });
+      const holderRef = b.holderRef?.toLowerCase() ?? opts.holderRef(b.holder!.idType, b.holder!.idNumber);
+      const terms = {
+        holderRef,
+        grantee: member32(b.grantee, "grantee"),
+        matter: code32(b.matter, "matter"),
+        typeCodes: (b.typeCodes ?? []).map((t, i) => code32(t, `typeCodes/${i}`)),
+        leaves: (b.materialIds ?? []).map((l) => l.toLowerCase()),
+        notBefore: b.notBefore ?? Math.floor(Date.now() / 1000) - 60,
+        notAfter: b.notAfter,
+        maxUses: b.maxUses,
+      };
+      const c = write();
+      let rc;
+      try {
+        const tx = await c.getFunction("grantByIdentityProvider")(terms, b.salt ?? hexlify(randomBytes(32)), b.evidenceHash);
+        rc = await tx.wait();
+      } catch (e) {
+        throw chainError(e, { grantee: terms.grantee, matter: terms.matter });
+      }
+      const ev = rc.logs.map((l: { topics: string[]; data: string }) => c.interface.parseLog(l)).find((x: { name: string } | null) => x?.name === "GrantCreated");
+      if (!ev) throw new ApiError(500, "INTERNAL", "the transaction emitted no GrantCreated event", { txHash: rc.hash });
+      return reply.code(201).send({ grantId: String(ev.args.grantId).toLowerCase(), holderRef, txHash: rc.hash, blockNumber: rc.blockNumber });
+    },
+  );
+
+  app.post<{ Params: { grantId: string }; Body: { evidenceHash?: string } }>(
+    "/:grantId/revoke",
+    {
+      schema: {
+        ...secured,
+        tags,
+        summary: "Revoke a grant (and everything delegated below it): as its grantor, or as identity provider with evidenceHash",
+        params: { type: "object", required: ["grantId"], properties: { grantId: { type: "string", pattern: HEX32 } } },
+        body: { type: "object", additionalProperties: false, properties: { evidenceHash: { type: "string", pattern: HEX32 } } },
+        response: { 200: { type: "object", properties: { grantId: { type: "string" }, txHash: { type: "string" }, blockNumber: { type: "integer" } } }, ...errors(400, 401, 403, 404, 409, 503) },
+      },
+    },
+    async (req) => {
+      const grantId = req.params.grantId.toLowerCase();
+      const c = write();
+      try {
+        const tx = req.body?.evidenceHash
+          ? await c.getFunction("revokeGrantByIdentityProvider")(grantId, req.body.evidenceHash)
+          : await c.getFunction("revokeGrant")(grantId);
+        const rc = await tx.wait();
+        return { grantId, txHash: rc.hash, blockNumber: rc.blockNumber };
+      } catch (e) {
+        throw chainError(e, { grantId });
+      }
+    },
+  );
+
+  app.get<{ Params: { grantId: string } }>(
+    "/:grantId",
+    {
+      schema: {
+        ...secured,
+        tags,
+        summary: "A grant and its status on chain",
+        params: { type: "object", required: ["grantId"], properties: { grantId: { type: "string", pattern: HEX32 } } },
+        response: { 200: { type: "object", additionalProperties: true }, ...errors(401, 404) },
+      },
+    },
+    async (req) => {
+      const g = await grantJson(req.params.grantId.toLowerCase()).catch((e) => {
+        throw chainError(e, { grantId: req.params.grantId });
+      });
+      if (g.grantId === ZERO32 || g.status?.name === "UNKNOWN") throw new ApiError(404, "NOT_FOUND", `grant ${req.params.grantId} does not exist`, { grantId: req.params.grantId });
+      return g;
+    },
+  );
+};
