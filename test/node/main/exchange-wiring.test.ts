@@ -1,0 +1,358 @@
+/**
+ * The member node process as `npm start` runs it (node/src/main.ts, three separate processes) against a
+ * `hardhat node` process: the exchange and the audit API wired into the node, over its HTTP API.
+ *  - the identity provider C records a holder's grant to B (POST /v1/grants, ops account);
+ *  - B's department fetches A's material (POST /v1/exchange/fetch) over libp2p, verified; refusals come back
+ *    through HTTP with their exchange code (revoked, wrong matter, unknown grant);
+ *  - the use is in A's SERVED and B's RECEIVED audit history with proofs valid against the head anchored on
+ *    chain, CSV export, the audit check and the reconciliation of the two logs;
+ *  - A's use-log heads are anchored by A's OPS account while its anchorer anchors materials with the signing
+ *    account and the catalogue publishes through the same ops sender: no nonce error, everything lands.
+ */
+import { expect } from "chai";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { Contract, Wallet, encodeBytes32String, keccak256, toUtf8Bytes } from "ethers";
+import { bytesToHex, contracts, createNodeClient, logLeafHash, registerMaterials, verifyInclusion, waitForAnchored, type NodeClient } from "@tongban/sdk";
+import { REPO_ROOT, devWallet, fund, freePort, startChain, type Chain } from "../helpers/chain.js";
+import { createKeystore, LIGHT_SCRYPT } from "../../../node/src/core/keystore.js";
+import { newToken } from "../../../node/src/api/auth.js";
+import { deployConsortium } from "../../../node/src/consortium/deploy.js";
+import type { ConsortiumSpec } from "../../../node/src/consortium/spec.js";
+
+const MAIN = join(REPO_ROOT, "node/src/main.ts");
+const USCC = { A: "11310104002418330F", B: "11310115002418321F", C: "11310000002418210Q" } as const;
+type Key = keyof typeof USCC;
+const id32 = (u: string) => encodeBytes32String(u).toLowerCase();
+const MATTER = "ENTERPRISE_CHANGE_REG";
+const RID_W = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+/** A resident ID number (GB 11643) with a correct check character. */
+function residentId(i: number): string {
+  const body = `310104${1960 + (i % 40)}${String(1 + (i % 12)).padStart(2, "0")}${String(1 + (i % 28)).padStart(2, "0")}${String(i % 1000).padStart(3, "0")}`;
+  const s = [...body].reduce((acc, d, k) => acc + Number(d) * RID_W[k]!, 0);
+  return body + "10X98765432"[s % 11];
+}
+
+const SPEC: ConsortiumSpec = {
+  jurisdictions: [{ code: 310000, parent: 0 }, { code: 310104, parent: 310000 }, { code: 310115, parent: 310000 }],
+  materialTypes: [{ code: "BL" }],
+  members: [
+    { key: "a", uscc: USCC.A, jurisdiction: 310104, roles: ["GOVERNOR"], entitlements: [{ type: "BL", jurisdiction: 310104 }] },
+    { key: "b", uscc: USCC.B, jurisdiction: 310115, roles: ["GOVERNOR"] },
+    { key: "c", uscc: USCC.C, jurisdiction: 310000, roles: ["GOVERNOR", "IDENTITY_PROVIDER"] },
+  ],
+  governance: { threshold: 1 },
+};
+
+interface Member {
+  key: Key;
+  dir: string;
+  proc: ChildProcess;
+  out: string;
+  url: string;
+  token: string;
+  client: NodeClient;
+  account: string;
+  ops: string;
+}
+
+describe("member node process: exchange, grants and audit API wired into main.ts", function () {
+  this.timeout(300_000);
+  let chain: Chain;
+  let deployed: Awaited<ReturnType<typeof deployConsortium>>;
+  const root = mkdtempSync(join(tmpdir(), "tongban-wiring-"));
+  const m = {} as Record<Key, Member>;
+  const holder = { idType: "RESIDENT_ID", idNumber: residentId(1) };
+  let leaves: string[] = [];
+  let grantId: string;
+  let fetched: { requestId: string; servedSeq: number; receivedSeq: number };
+
+  const api = async (who: Member, method: string, path: string, body?: unknown): Promise<{ status: number; body: any; text: string; type: string }> => {
+    const r = await fetch(`${who.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${who.token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await r.text();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    return { status: r.status, body: parsed, text, type: r.headers.get("content-type") ?? "" };
+  };
+
+  async function startMember(key: Key, cfg: Record<string, unknown>): Promise<Member> {
+    const dir = join(root, key);
+    writeFileSync(join(dir, "node.json"), JSON.stringify(cfg));
+    const proc = spawn(process.execPath, ["--import", "tsx", MAIN, "--config", join(dir, "node.json")], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    const who = { key, dir, proc, out: "" } as Member;
+    proc.stdout!.on("data", (d) => (who.out += d));
+    proc.stderr!.on("data", (d) => (who.out += d));
+    who.url = await new Promise<string>((res, rej) => {
+      const t = setTimeout(() => rej(new Error(`node ${key} did not start:\n${who.out.slice(-3000)}`)), 120_000);
+      const check = () => {
+        const x = who.out.match(/"event":"listening","url":"([^"]+)"/);
+        if (x) {
+          clearTimeout(t);
+          res(x[1]!);
+        }
+      };
+      proc.stdout!.on("data", check);
+      proc.once("exit", () => rej(new Error(`node ${key} exited:\n${who.out.slice(-3000)}`)));
+    });
+    return who;
+  }
+
+  before(async () => {
+    chain = await startChain();
+    const holderKey = randomBytes(32);
+    const accounts: Record<string, string[]> = {};
+    const prepared: Record<string, { token: string; hash: string; account: string; ops: string }> = {};
+    for (const k of ["A", "B", "C"] as Key[]) {
+      const dir = join(root, k);
+      const keys = await createKeystore(join(dir, "keystore.json"), "pw-" + k, { holderKey, scrypt: LIGHT_SCRYPT });
+      await fund(chain, keys.wallet.address, 100n, 1);
+      await fund(chain, keys.ops!.address, 100n, 2);
+      accounts[k.toLowerCase()] = [keys.wallet.address, keys.ops!.address];
+      prepared[k] = { ...newToken(), account: keys.wallet.address, ops: keys.ops!.address };
+    }
+    const admin = new Wallet(devWallet(0).privateKey, chain.provider);
+    deployed = await deployConsortium(admin, SPEC, { accounts });
+    await Promise.all(
+      (["A", "B", "C"] as Key[]).map(async (k) => {
+        const port = await freePort();
+        const who = await startMember(k, {
+          dataDir: "./data",
+          rpcUrls: [chain.url],
+          ledgerAddress: deployed.ledgerAddress,
+          memberId: USCC[k],
+          confirmations: 0,
+          batchIntervalMs: 200,
+          keystorePath: "./keystore.json",
+          keystorePassword: "pw-" + k,
+          api: { host: "127.0.0.1", port, tokens: [prepared[k]!.hash] },
+          indexer: { startBlock: deployed.deployBlock },
+          catalogue: { address: deployed.catalogueAddress, startBlock: deployed.deployBlock },
+          authorisations: { address: deployed.authorisationsAddress },
+          p2p: { listen: ["/ip4/127.0.0.1/tcp/0"], directoryRefreshMs: 500 },
+          audit: { anchorIntervalMs: 500 },
+          logLevel: "info",
+        });
+        Object.assign(who, { token: prepared[k]!.token, client: createNodeClient({ url: who.url, token: prepared[k]!.token }), account: prepared[k]!.account, ops: prepared[k]!.ops });
+        m[k] = who;
+      }),
+    );
+    // A registers three licences of the holder through its API; anchored by its signing account
+    const now = Math.floor(Date.now() / 1000);
+    const acks = await registerMaterials(m.A.client, {
+      materials: [0, 1, 2].map((i) => ({ typeCode: "BL", jurisdiction: 310104, content: Buffer.from(`licence ${i} of the holder`).toString("base64"), holder, validFrom: now - 60, issuedAt: now - 60 })),
+    });
+    for (const a of acks) await waitForAnchored(m.A.client, { id: a.id, timeoutMs: 60_000 });
+    leaves = acks.map((a) => a.id);
+  });
+
+  after(async () => {
+    for (const who of Object.values(m)) {
+      if (!who?.proc || who.proc.exitCode !== null) continue;
+      const gone = new Promise((r) => who.proc.once("exit", r));
+      process.kill(who.proc.pid!, "SIGTERM");
+      const t = setTimeout(() => who.proc.exitCode === null && process.kill(who.proc.pid!, "SIGKILL"), 10_000);
+      await gone;
+      clearTimeout(t);
+    }
+    await chain?.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it("each node published its peers on chain through its ops account", async () => {
+    const ledger = contracts.TongbanLedger__factory.connect(deployed.ledgerAddress, chain.provider);
+    for (const k of ["A", "B", "C"] as Key[]) {
+      const info = await ledger.getMember(id32(USCC[k]));
+      expect(info.peerIds.length, `${k} peer ids`).to.equal(1);
+      expect(info.multiaddrs[0]).to.match(/^\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\/12D3/);
+      const ev = (await ledger.queryFilter(ledger.filters.PeersUpdated(id32(USCC[k])))).at(-1)!;
+      const tx = await chain.provider.getTransaction(ev.transactionHash);
+      expect(tx!.from.toLowerCase(), `${k} setPeers sender`).to.equal(m[k].ops.toLowerCase());
+    }
+  });
+
+  it("the identity provider records the holder's grant; B's department fetches A's material over libp2p, verified", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const g = await api(m.C, "POST", "/v1/grants", {
+      holder, grantee: USCC.B, matter: MATTER, typeCodes: ["BL"], notAfter: now + 3600, maxUses: 100, evidenceHash: keccak256(toUtf8Bytes("consent #1")),
+    });
+    expect(g.status, g.text).to.equal(201);
+    grantId = g.body.grantId;
+    const info = await api(m.B, "GET", `/v1/grants/${grantId}`);
+    expect(info.status, info.text).to.equal(200);
+    expect(info.body.status.name).to.equal("ACTIVE");
+    expect(info.body.terms.grantee).to.equal(id32(USCC.B));
+
+    const f = await api(m.B, "POST", "/v1/exchange/fetch", { custodian: USCC.A, grantId, materialId: leaves[0], matter: MATTER });
+    expect(f.status, f.text).to.equal(200);
+    expect(Buffer.from(f.body.content, "base64").toString()).to.equal("licence 0 of the holder");
+    expect(f.body.verification.ok).to.equal(true);
+    expect(f.body.bundle.leaf).to.equal(leaves[0]);
+    fetched = f.body;
+  });
+
+  it("refusals come back through HTTP with their exchange code", async () => {
+    const wrongMatter = await api(m.B, "POST", "/v1/exchange/fetch", { custodian: USCC.A, grantId, materialId: leaves[1], matter: "TAX_REGISTRATION" });
+    expect(wrongMatter.status, wrongMatter.text).to.equal(403);
+    expect(wrongMatter.body.code).to.equal("WRONG_MATTER");
+    expect(wrongMatter.body.details.exchangeStatus).to.equal(208);
+
+    const unknown = await api(m.B, "POST", "/v1/exchange/fetch", { custodian: USCC.A, grantId: "0x" + "ab".repeat(32), materialId: leaves[1], matter: MATTER });
+    expect(unknown.status, unknown.text).to.equal(404);
+    expect(unknown.body.code).to.equal("GRANT_UNKNOWN");
+
+    const notGrantee = await api(m.C, "POST", "/v1/exchange/fetch", { custodian: USCC.A, grantId, materialId: leaves[1], matter: MATTER });
+    expect(notGrantee.status, notGrantee.text).to.equal(403);
+    expect(notGrantee.body.code).to.equal("WRONG_GRANTEE");
+
+    const bad = await api(m.B, "POST", "/v1/exchange/fetch", { custodian: USCC.A, grantId, materialId: "nope", matter: MATTER });
+    expect(bad.status).to.equal(400);
+    expect(bad.body.code).to.equal("VALIDATION");
+
+    // a second grant, revoked by its grantor (the identity provider): refused at use time
+    const now = Math.floor(Date.now() / 1000);
+    const g2 = await api(m.C, "POST", "/v1/grants", { holder, grantee: USCC.B, matter: MATTER, materialIds: [leaves[2]], notAfter: now + 3600, maxUses: 1, evidenceHash: keccak256(toUtf8Bytes("consent #2")) });
+    expect(g2.status, g2.text).to.equal(201);
+    const rv = await api(m.C, "POST", `/v1/grants/${g2.body.grantId}/revoke`, {});
+    expect(rv.status, rv.text).to.equal(200);
+    const again = await api(m.C, "POST", `/v1/grants/${g2.body.grantId}/revoke`, {});
+    expect(again.status, again.text).to.equal(409);
+    expect(again.body.code).to.equal("GrantAlreadyRevoked");
+    const revoked = await api(m.B, "POST", "/v1/exchange/fetch", { custodian: USCC.A, grantId: g2.body.grantId, materialId: leaves[2], matter: MATTER });
+    expect(revoked.status, revoked.text).to.equal(403);
+    expect(revoked.body.code).to.equal("GRANT_REVOKED");
+    // refusals leave no use record
+    const h = await api(m.A, "GET", `/v1/audit/history/grant/${g2.body.grantId}`);
+    expect(h.body.records).to.have.length(0);
+  });
+
+  it("the use is in A's SERVED and B's RECEIVED history, proofs valid against the head anchored on chain by the ops account", async () => {
+    for (const [who, direction, seq] of [[m.A, "SERVED", fetched.servedSeq], [m.B, "RECEIVED", fetched.receivedSeq]] as const) {
+      let h: Awaited<ReturnType<typeof api>>;
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        h = await api(who, "POST", "/v1/audit/history/holder", holder);
+        expect(h.status, h.text).to.equal(200);
+        const r = h.body.records.find((x: { record: { requestId: string } }) => x.record.requestId === fetched.requestId);
+        if (r?.anchored && h.body.chainHead) break;
+        if (Date.now() > deadline) throw new Error(`${who.key}: use record not anchored: ${h.text}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      const r = h.body.records.find((x: { record: { requestId: string } }) => x.record.requestId === fetched.requestId);
+      expect(r.record.direction).to.equal(direction);
+      expect(r.record.seq).to.equal(seq);
+      expect(r.record.leaf).to.equal(leaves[0]);
+      expect(r.record.matter).to.equal(id32(MATTER));
+      expect(bytesToHex(logLeafHash(Buffer.from(r.encoded.slice(2), "hex")))).to.equal(r.leafHash);
+      expect(h.body.chainHead.rootHash).to.equal(h.body.anchoredHead.root);
+      expect(verifyInclusion(r.leafHash, r.record.seq, r.treeSize, r.proof, h.body.chainHead.rootHash).status).to.equal("VALID");
+      // a tampered proof does not verify
+      const bad = [...r.proof];
+      if (bad.length) {
+        bad[0] = "0x" + "00".repeat(32);
+        expect(verifyInclusion(r.leafHash, r.record.seq, r.treeSize, bad, h.body.chainHead.rootHash).status).to.not.equal("VALID");
+      }
+      // by material, member and matter; CSV export
+      for (const path of [`material/${leaves[0]}`, `member/${who === m.A ? USCC.B : USCC.A}`, `matter/${MATTER}`]) {
+        const x = await api(who, "GET", `/v1/audit/history/${path}`);
+        expect(x.status, x.text).to.equal(200);
+        expect(x.body.records.map((y: { record: { requestId: string } }) => y.record.requestId), path).to.include(fetched.requestId);
+      }
+      const csv = await api(who, "GET", `/v1/audit/history/material/${leaves[0]}?format=csv`);
+      expect(csv.status).to.equal(200);
+      expect(csv.type).to.match(/text\/csv/);
+      expect(csv.text.split("\r\n")[0]).to.match(/^seq,direction,time/);
+      expect(csv.text).to.contain(fetched.requestId);
+      // an empty range
+      const none = await api(who, "GET", `/v1/audit/history/material/${leaves[0]}?to=2000-01-01`);
+      expect(none.body.records).to.have.length(0);
+    }
+    // the head anchors were sent by A's ops account, not its signing account
+    const auth = new Contract(deployed.authorisationsAddress, contracts.Authorisations__factory.abi, chain.provider);
+    const evs = await auth.queryFilter(auth.filters.UseLogAnchored!(id32(USCC.A)));
+    expect(evs.length).to.be.greaterThan(0);
+    for (const ev of evs) expect((await chain.provider.getTransaction(ev.transactionHash))!.from.toLowerCase()).to.equal(m.A.ops.toLowerCase());
+  });
+
+  it("the audit check passes on both logs and reconciles A's log with B's export", async () => {
+    const exported = await api(m.B, "GET", `/v1/audit/history/member/${USCC.A}`);
+    const c = await api(m.A, "POST", "/v1/audit/check", { peer: { memberId: USCC.B, records: exported.body.records } });
+    expect(c.status, c.text).to.equal(200);
+    expect(c.body.findings, c.text).to.deep.equal([]);
+    expect(c.body.ok).to.equal(true);
+    expect(c.body.reconciled.records).to.equal(exported.body.records.length);
+    // B hiding its RECEIVED record is detected by A's reconciliation
+    const hidden = await api(m.A, "POST", "/v1/audit/check", { peer: { memberId: USCC.B, records: [] } });
+    expect(hidden.body.ok).to.equal(false);
+    expect(hidden.body.findings.map((f: { kind: string }) => f.kind)).to.include("UNMATCHED_SERVED");
+    const b = await api(m.B, "POST", "/v1/audit/check", {});
+    expect(b.body.ok, b.text).to.equal(true);
+    const heads = await api(m.A, "GET", "/v1/audit/heads");
+    expect(heads.body.chainHeads.length).to.be.greaterThan(0);
+    expect(heads.body.signedHead.signer.toLowerCase()).to.equal(m.A.ops.toLowerCase());
+  });
+
+  it("head anchors (ops account) run while the anchorer anchors materials and the catalogue publishes through the same ops sender: no nonce errors", async () => {
+    const before = await api(m.A, "GET", "/v1/audit/heads");
+    const now = Math.floor(Date.now() / 1000);
+    const registering = (async () => {
+      const ids: string[] = [];
+      for (let round = 0; round < 8; round++) {
+        const acks = await registerMaterials(m.A.client, {
+          materials: Array.from({ length: 25 }, (_, i) => ({ typeCode: "BL", jurisdiction: 310104, content: Buffer.from(`bulk ${round}-${i}`).toString("base64"), holder: { idType: "RESIDENT_ID", idNumber: residentId(100 + round * 25 + i) }, validFrom: now })),
+        });
+        ids.push(...acks.map((a) => a.id));
+        await new Promise((r) => setTimeout(r, 150));
+      }
+      return ids;
+    })();
+    const fetching = (async () => {
+      const codes: string[] = [];
+      for (let i = 0; i < 12; i++) {
+        const f = await api(m.B, "POST", "/v1/exchange/fetch", { custodian: USCC.A, grantId, materialId: leaves[i % 2], matter: MATTER });
+        codes.push(f.body.code ?? f.status);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return codes;
+    })();
+    const publishing = (async () => {
+      const out: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        const d = await api(m.A, "POST", "/v1/catalogue/duties", { code: `DUTY-${i}`, description: `duty ${i} of the bureau` });
+        out.push(d.status);
+      }
+      return out;
+    })();
+    const [ids, codes, duties] = await Promise.all([registering, fetching, publishing]);
+    expect(codes.every((c) => c === "OK"), codes.join()).to.equal(true);
+    expect(duties.every((s) => s === 201), duties.join()).to.equal(true);
+    for (const id of ids) await waitForAnchored(m.A.client, { id, timeoutMs: 60_000 });
+    // every served record ends up under an anchored head on chain
+    const size = before.body.size + 12;
+    const deadline = Date.now() + 30_000;
+    let heads: Awaited<ReturnType<typeof api>>;
+    for (;;) {
+      heads = await api(m.A, "GET", "/v1/audit/heads");
+      if (heads.body.chainHeads.at(-1)?.treeSize === size) break;
+      if (Date.now() > deadline) throw new Error(`head of size ${size} not anchored: ${heads.text}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(heads.body.size).to.equal(size);
+    expect(heads.body.chainHeads.length).to.be.greaterThan(before.body.chainHeads.length);
+    const check = await api(m.A, "POST", "/v1/audit/check", {});
+    expect(check.body.ok, check.text).to.equal(true);
+    // nothing in the node's log at warn level or above about nonces or failed sends
+    const bad = m.A.out.split("\n").filter((l) => /"level":(40|50|60)/.test(l) && /nonce|replacement|anchor.*fail|failed/i.test(l));
+    expect(bad, bad.join("\n")).to.deep.equal([]);
+  });
+});
