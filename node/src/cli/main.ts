@@ -11,6 +11,8 @@
  *   tongban supersede <id> --file new.pdf ...
  *   tongban import stock.csv [--state f] [--batch 500]
  *   tongban verify licence.pdf --bundle licence.bundle.json --rpc http://...
+ *   tongban exchange fetch | grant create|revoke|show | audit history|heads|check | keystore add-ops-key
+ *     (see audit.ts)
  *
  * Node URL and token: --url / --token-file, or env TONGBAN_URL / TONGBAN_TOKEN (a token on the command line
  * is visible to other users in `ps`, so --token is accepted but discouraged).
@@ -40,6 +42,7 @@ import {
 import { runImport, toUnix, ImportError } from "./import.js";
 import { hashToken, newToken } from "../api/auth.js";
 import { runVerify } from "./verify.js";
+import { registerAuditCommands } from "./audit.js";
 
 interface ConnOpts {
   url?: string;
@@ -265,6 +268,7 @@ export function program(): Command {
         process.exitCode = await runVerify(file, { ...o, rpc: o.rpc ?? process.env.TONGBAN_RPC });
       }),
     );
+  registerAuditCommands(p, { withConn, client, out, action });
   return p;
 }
 
