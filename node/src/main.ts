@@ -38,7 +38,7 @@ import { JsonRpcProvider, encodeBytes32String } from "ethers";
 import { ClassicLevel } from "classic-level";
 import { keystorePassword } from "./core/config.js";
 import { loadKeystore } from "./core/keystore.js";
-import { ValidationError } from "./core/errors.js";
+import { ErrorCode, NodeError, ValidationError } from "./core/errors.js";
 import { SerialSigner } from "./core/ops-signer.js";
 import { UseLog } from "./audit/use-log.js";
 import { auditRoutes } from "./audit/routes.js";
@@ -290,7 +290,16 @@ export async function startNode(config: NodeConfig, opts: { env?: NodeJS.Process
           directory: { refreshMs: xc.p2p.directoryRefreshMs ?? 2000 },
         },
       );
-      await p2p.start();
+      try {
+        await p2p.start();
+      } catch (e) {
+        throw new NodeError(
+          ErrorCode.UNAVAILABLE,
+          `p2p: the node could not join the network: ${String((e as Error)?.message ?? e).slice(0, 300)} (is the ops account ${keys.ops!.address} registered to member ${config.memberId} and funded?)`,
+          { field: "p2p", opsAccount: keys.ops!.address },
+          { cause: e },
+        );
+      }
       logger.info({ peerId: p2p.peerId, multiaddrs: p2p.multiaddrs() }, "p2p node listening");
     }
     const plugins: NonNullable<Parameters<typeof buildApi>[0]["plugins"]> = [];

@@ -40,6 +40,17 @@ export function member32(v: string, field: string): string {
   return encodeBytes32String(v.toUpperCase()).toLowerCase();
 }
 
+/** The holder's keyed reference; a malformed ID is 400 INVALID_ID naming the field (the number masked). */
+export function holderRefOf(fn: (idType: string, idNumber: string) => string, idType: string, idNumber: string, field = "holder"): string {
+  try {
+    return fn(idType, idNumber);
+  } catch (e) {
+    const err = e as { name?: string; message?: string; details?: Record<string, unknown> };
+    if (err?.name === "InvalidIdError") throw new ApiError(400, "INVALID_ID", err.message ?? "invalid holder ID", { field, idType, reason: err.details?.reason, masked: err.details?.masked });
+    throw e;
+  }
+}
+
 /** HTTP status of an exchange outcome: refusals 4xx, an unreachable or misbehaving custodian 5xx. */
 export function httpStatusOfExchange(code: ExchangeStatusName): number {
   switch (code) {
@@ -262,7 +273,7 @@ export const grantRoutes: FastifyPluginAsync<GrantRoutesOptions> = async (app, o
       const b = req.body;
       if (!b.holder === !b.holderRef) throw new ApiError(400, "VALIDATION", "give exactly one of holder or holderRef", { field: "holder" });
       if (!(b.typeCodes?.length || b.materialIds?.length)) throw new ApiError(400, "VALIDATION", "give typeCodes or materialIds (the grant's scope)", { field: "typeCodes" });
-      const holderRef = b.holderRef?.toLowerCase() ?? opts.holderRef(b.holder!.idType, b.holder!.idNumber);
+      const holderRef = b.holderRef?.toLowerCase() ?? holderRefOf(opts.holderRef, b.holder!.idType, b.holder!.idNumber);
       const terms = {
         holderRef,
         grantee: member32(b.grantee, "grantee"),

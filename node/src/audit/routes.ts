@@ -22,7 +22,7 @@
 import type { FastifyPluginAsync } from "fastify";
 import { ApiError } from "../api/errors.js";
 import { HEX32 } from "../api/schemas.js";
-import { code32, member32 } from "../api/exchange-routes.js";
+import { code32, holderRefOf, member32 } from "../api/exchange-routes.js";
 import type { AuthorisationsView } from "../p2p/chain.js";
 import { historyToCsv, type HistoryQuery, type HistoryResult, type IndexKind, type UseLog } from "./use-log.js";
 import { auditLog, auditUseCounts, type Finding } from "./check.js";
@@ -131,7 +131,7 @@ export const auditRoutes: FastifyPluginAsync<AuditRoutesOptions> = async (app, o
     },
     async (req, reply) => {
       const b = req.body;
-      const key = opts.holderRef(b.idType, b.idNumber);
+      const key = holderRefOf(opts.holderRef, b.idType, b.idNumber, "idNumber");
       return answer({ by: "holder", key, from: toUnix(b.from, "from"), to: toUnix(b.to, "to"), limit: b.limit }, req.query.format, reply);
     },
   );

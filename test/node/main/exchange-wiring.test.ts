@@ -295,6 +295,17 @@ describe("member node process: exchange, grants and audit API wired into main.ts
     const hidden = await api(m.A, "POST", "/v1/audit/check", { peer: { memberId: USCC.B, records: [] } });
     expect(hidden.body.ok).to.equal(false);
     expect(hidden.body.findings.map((f: { kind: string }) => f.kind)).to.include("UNMATCHED_SERVED");
+    const badId = await api(m.A, "POST", "/v1/audit/history/holder", { idType: "RESIDENT_ID", idNumber: "310104198001010010" });
+    expect(badId.status, badId.text).to.equal(400);
+    expect(badId.body.code).to.equal("INVALID_ID");
+    expect(badId.text).to.not.contain("310104198001010010");
+    const badBy = await api(m.A, "GET", `/v1/audit/history/colour/${leaves[0]}`);
+    expect(badBy.status).to.equal(400);
+    // the routes are in the node's OpenAPI document
+    const doc = await fetch(`${m.A.url}/openapi.json`).then((r) => r.json() as Promise<{ paths: Record<string, unknown> }>);
+    for (const p of ["/v1/exchange/fetch", "/v1/grants/", "/v1/grants/{grantId}/revoke", "/v1/audit/history/holder", "/v1/audit/history/{by}/{key}", "/v1/audit/heads", "/v1/audit/check"]) {
+      expect(doc.paths, p).to.have.property(p);
+    }
     const b = await api(m.B, "POST", "/v1/audit/check", {});
     expect(b.body.ok, b.text).to.equal(true);
     const heads = await api(m.A, "GET", "/v1/audit/heads");
