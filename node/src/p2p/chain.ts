@@ -7,30 +7,17 @@
  * an ethers Wallet with a NonceManager: they happen every few seconds at most (a head anchor, a peer update),
  * never per exchange.
  */
-import { Interface, JsonRpcProvider, NonceManager, Wallet, type Signer, type TransactionReceipt } from "ethers";
+import { JsonRpcProvider, NonceManager, Wallet, type Signer, type TransactionReceipt } from "ethers";
+import { contracts } from "@tongban/sdk";
 import type { GrantUses, HeadAnchorSink } from "../audit/use-log.js";
 
-export const CONSORTIUM_ABI = [
-  "function getMembers() view returns (tuple(bytes32 id, uint32 jurisdiction, uint8 status, uint8 roles, uint64 admittedAt, uint64 statusChangedAt, address[] accounts, string[] peerIds, string[] multiaddrs)[])",
-  "function memberOf(address account) view returns (bytes32 memberId, bool active)",
-  "function setPeers(bytes32 memberId, string[] peerIds, string[] multiaddrs)",
-  "event PeersUpdated(bytes32 indexed memberId, bytes32 indexed by, string[] peerIds, string[] multiaddrs)",
-];
-
-const GRANT_VIEW =
-  "tuple(bytes32 grantId, uint8 status, tuple(bytes32 holderRef, bytes32 grantee, bytes32 matter, bytes32[] typeCodes, bytes32[] leaves, uint64 notBefore, uint64 notAfter, uint32 maxUses) terms, bytes32 parentId, bytes32 rootId, bytes32 grantor, uint8 origin, uint8 depth, uint64 createdAt, uint64 revokedAt, uint8 revokedBy, uint32 used, uint32 usesLeft)";
-
-export const AUTHORISATIONS_ABI = [
-  `function checkGrant(bytes32 grantId, bytes32 requester, bytes32 matter, bytes32 typeCode, bytes32 leaf, uint64 at) view returns (uint8 verdict, ${GRANT_VIEW} grant)`,
-  "function anchorUseLog(uint64 treeSize, bytes32 rootHash, tuple(bytes32 grantId, uint32 count)[] uses) returns (uint256 headIndex)",
-  "function useLogHeadCount(bytes32 custodian) view returns (uint256)",
-  "function useLogHead(bytes32 custodian, uint256 index) view returns (tuple(uint64 treeSize, uint64 anchoredAt, uint64 anchoredBlock, bytes32 rootHash))",
-  "function latestUseLogHead(bytes32 custodian) view returns (tuple(uint64 treeSize, uint64 anchoredAt, uint64 anchoredBlock, bytes32 rootHash))",
-  "event UseLogAnchored(bytes32 indexed custodian, uint256 indexed headIndex, uint64 treeSize, bytes32 rootHash, tuple(bytes32 grantId, uint32 count)[] uses)",
-];
-
-export const consortiumInterface = new Interface(CONSORTIUM_ABI);
-export const authorisationsInterface = new Interface(AUTHORISATIONS_ABI);
+/**
+ * The contracts' ABIs come from the typechain interfaces the SDK builds from the compiled contracts (one
+ * source of truth: a changed contract changes these, and a removed function fails to type-check here).
+ * The consortium functions (getMembers, memberOf, setPeers) are the ledger's (TongbanLedger is a Consortium).
+ */
+export const consortiumInterface: ReturnType<typeof contracts.TongbanLedger__factory.createInterface> = contracts.TongbanLedger__factory.createInterface();
+export const authorisationsInterface: ReturnType<typeof contracts.Authorisations__factory.createInterface> = contracts.Authorisations__factory.createInterface();
 
 export class ChainCallError extends Error {
   override name = "ChainCallError";
@@ -98,7 +85,7 @@ export class ConsortiumView {
   ) {}
 
   async getMembers(): Promise<MemberInfo[]> {
-    const out = await this.rpc.call(this.ledger, consortiumInterface.encodeFunctionData("getMembers", []));
+    const out = await this.rpc.call(this.ledger, consortiumInterface.encodeFunctionData("getMembers"));
     const [members] = consortiumInterface.decodeFunctionResult("getMembers", out);
     return (members as unknown as { id: string; jurisdiction: bigint; status: bigint; accounts: string[]; peerIds: string[]; multiaddrs: string[] }[]).map((m) => ({
       id: m.id.toLowerCase(),
@@ -125,6 +112,9 @@ export interface GrantInfo {
   rootId: string;
   grantee: string;
   holderRef: string;
+  /** the grant's scope: material types (any of the holder's materials of that type) and listed leaves */
+  typeCodes: string[];
+  leaves: string[];
   maxUses: number;
   used: number;
   usesLeft: number;
@@ -149,7 +139,7 @@ export class AuthorisationsView {
     const g = r[1] as unknown as {
       grantId: string;
       status: bigint;
-      terms: { holderRef: string; grantee: string; maxUses: bigint };
+      terms: { holderRef: string; grantee: string; typeCodes: string[]; leaves: string[]; maxUses: bigint };
       parentId: string;
       rootId: string;
       used: bigint;
@@ -164,6 +154,8 @@ export class AuthorisationsView {
         rootId: g.rootId.toLowerCase(),
         grantee: g.terms.grantee.toLowerCase(),
         holderRef: g.terms.holderRef.toLowerCase(),
+        typeCodes: [...g.terms.typeCodes].map((x) => x.toLowerCase()),
+        leaves: [...g.terms.leaves].map((x) => x.toLowerCase()),
         maxUses: Number(g.terms.maxUses),
         used: Number(g.used),
         usesLeft: Number(g.usesLeft),
@@ -267,7 +259,7 @@ export class ChainWriter implements HeadAnchorSink {
 
   async anchorHead(size: number, root: string, uses: GrantUses[]): Promise<{ blockNumber: number; txHash: string }> {
     if (!this.authorisations) throw new Error("no authorisations contract configured");
-    const r = await this.#send(this.authorisations, authorisationsInterface.encodeFunctionData("anchorUseLog", [size, root, uses.map((u) => [u.grantId, u.count])]));
+    const r = await this.#send(this.authorisations, authorisationsInterface.encodeFunctionData("anchorUseLog", [size, root, uses.map((u) => ({ grantId: u.grantId, count: u.count }))]));
     return { blockNumber: r.blockNumber, txHash: r.hash };
   }
 

@@ -6,9 +6,10 @@
  * deadline): well-formed -> addressed to this member -> fresh (expiry within [now, now + maxLifetime]) ->
  * signature recovers a current account of the requesting member (directory of `getMembers()`, refreshed on a
  * miss) and that member is ACTIVE -> the connection's peer is registered to that member -> nonce not used ->
- * material held -> `checkGrant` Allowed, the grant's holder is the material's, and uses are left after this
- * node's unanchored uses -> the SERVED record
- * is written to the use log (atomically with the nonce) -> content sealed to the requester's key and sent.
+ * `checkGrant` Allowed and uses left after this node's unanchored uses -> the material is held and covered
+ * by the grant (its type/leaf in scope, the grant's holder is the material's; a requester whose grant does
+ * not cover it gets the same answer whether it is held or not) -> the SERVED record is written to the use
+ * log (atomically with the nonce) -> content sealed to the requester's key and sent.
  *
  * CONTENT ENCRYPTION. The noise channel already encrypts between the two peer ids. The content is in
  * addition sealed to the ephemeral X25519 key the requester put in its SIGNED request (X25519 + HKDF-SHA256
@@ -276,12 +277,19 @@ export class ExchangeServer {
     if (!peerMember || peerMember.id !== fields.requester) return refuse("PEER_MISMATCH", `peer ${remotePeer} is not registered to ${fields.requester}`);
     const rk = replayKey(fields.requester, fields.nonce);
     if (await useLog.hasUnique(rk)) return refuse("REPLAYED", `nonce ${fields.nonce} was already used`);
+    // The grant is judged BEFORE anything about this node's holdings is said: the lookup is local and its
+    // outcome only chooses what the gate checks; a requester whose grant does not cover the material gets
+    // the same answer whether it is held or not (see GrantGate.admit). NOT_FOUND / NO_CONTENT only after.
     const mat = await materials.get(fields.leaf);
-    if ("missing" in mat) return refuse(mat.missing, mat.message);
-    const typeCode = lower(mat.bundle.header.typeCode);
-    const holderRef = lower(mat.bundle.header.holderRef);
-    const gate = await grants.admit(fields.grantId, fields.requester, fields.matter, typeCode, fields.leaf, holderRef);
+    const bundle = "missing" in mat ? (mat.missing === "NO_CONTENT" ? mat.bundle : undefined) : mat.bundle;
+    const typeCode = bundle ? lower(bundle.header.typeCode) : undefined;
+    const holderRef = bundle ? lower(bundle.header.holderRef) : undefined;
+    const gate = await grants.admit(fields.grantId, fields.requester, fields.matter, fields.leaf, bundle ? { typeCode: typeCode!, holderRef: holderRef! } : undefined);
     if (gate.status !== "OK") return refuse(gate.status, gate.message ?? gate.status);
+    if ("missing" in mat) {
+      gate.release!();
+      return refuse(mat.missing, mat.message);
+    }
     let seq: number;
     try {
       ({ seq } = await useLog.append(
@@ -293,9 +301,9 @@ export class ExchangeServer {
           matter: fields.matter,
           requester: fields.requester,
           custodian: fields.custodian,
-          typeCode,
+          typeCode: typeCode!,
           leaf: fields.leaf,
-          holderRef,
+          holderRef: holderRef!,
         },
         { key: rk, expiry: (fields.expiry + 60) * 1000 },
       ));

@@ -1,6 +1,8 @@
 /**
  * The custodian's grant gate: one `checkGrant` eth_call per request (IAuthorisations), mapped to an exchange
- * status, plus the uses the chain cannot know yet.
+ * status, plus the uses the chain cannot know yet. It runs BEFORE the custodian says anything about what it
+ * holds (see {@link GrantGate.admit}): a member without a valid grant covering a material cannot tell held
+ * from not-held materials.
  *
  * USES LEFT. The chain counts uses only as of each custodian's last anchored head, so the gate subtracts
  * this node's SERVED records not yet anchored (from the use log) and the requests it is serving right now
@@ -59,23 +61,37 @@ export class GrantGate {
   }
 
   /**
-   * Judge a request for a material of `holderRef`; on OK a use is reserved until `release()`. The chain
-   * judges type/leaf scope, matter, grantee, window, revocation and uses; the holder is checked here: a grant
-   * scoped by TYPE covers that holder's materials only, and only the custodian knows the material's holder.
+   * Judge a request for `leaf` under a grant, BEFORE anything about this node's holdings is revealed. `held`
+   * is the material's type and holder if this node holds it (its bundle), undefined if not: the answer to a
+   * requester whose grant does not cover the material is the same either way.
+   *
+   * Order: the grant itself (one checkGrant: unknown, not yet valid, expired, revoked, ancestor revoked,
+   * exhausted on chain, grantee inactive, wrong grantee, wrong matter: none of these depend on the material)
+   * -> uses left after this node's unanchored and in-flight uses (GRANT_EXHAUSTED; the grant's own state)
+   * -> coverage: the material is held, the chain allows its (type, leaf) and the grant's holder is the
+   * material's. Not covered: NOT_FOUND if the grant lists `leaf` itself (the grantee may learn that this
+   * node does not serve that leaf to it: not held here, or not that holder's), else OUT_OF_SCOPE, with the
+   * same message whether the material is held or not. A type-scoped grant covers the holder's own materials
+   * only, and only the custodian knows a material's holder, so that check is here, not on chain.
+   * On OK a use is reserved until `release()`.
    */
-  async admit(grantId: string, requester: string, matter: string, typeCode: string, leaf: string, holderRef: string): Promise<GateResult> {
-    const check = await this.#check(grantId, requester, matter, typeCode, leaf);
-    const status = VERDICT_STATUS[check.verdict] ?? "INTERNAL";
-    if (status !== "OK") return { status, check, message: `checkGrant verdict ${check.verdict}` };
+  async admit(grantId: string, requester: string, matter: string, leaf: string, held: { typeCode: string; holderRef: string } | undefined): Promise<GateResult> {
+    leaf = leaf.toLowerCase();
+    const check = await this.#check(grantId, requester, matter, held ? held.typeCode : ZERO, leaf);
+    const verdict = VERDICT_STATUS[check.verdict] ?? "INTERNAL";
+    if (verdict !== "OK" && verdict !== "OUT_OF_SCOPE") return { status: verdict, check, message: `checkGrant verdict ${check.verdict}` };
     const g = check.grant;
-    if (g.holderRef !== holderRef.toLowerCase()) {
-      return { status: "HOLDER_MISMATCH", check, message: "the grant is another holder's than the material's" };
-    }
     const chain = [...new Set([grantId.toLowerCase(), g.parentId, g.rootId].filter((x) => x && x !== ZERO))];
     let pending = 0;
     for (const id of chain) pending += this.components.useLog.unanchoredUses(id) + (this.#inflight.get(id) ?? 0);
     if (g.usesLeft - pending <= 0) {
       return { status: "GRANT_EXHAUSTED", check, message: `uses left ${g.usesLeft} on chain, ${pending} served or in flight here since the last anchor` };
+    }
+    const covered = held !== undefined && verdict === "OK" && g.holderRef === held.holderRef.toLowerCase();
+    if (!covered) {
+      return g.leaves.includes(leaf)
+        ? { status: "NOT_FOUND", check, message: `material ${leaf} is not available from this node under grant ${grantId}` }
+        : { status: "OUT_OF_SCOPE", check, message: `material ${leaf} is not within the scope of grant ${grantId} at this node` };
     }
     for (const id of chain) this.#inflight.set(id, (this.#inflight.get(id) ?? 0) + 1);
     let released = false;

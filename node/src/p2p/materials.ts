@@ -16,7 +16,11 @@ export interface ServableMaterial {
   content: Uint8Array;
 }
 
-export type MaterialLookup = ServableMaterial | { missing: "NOT_FOUND" | "NO_CONTENT"; message: string };
+/**
+ * A lookup's answer. NO_CONTENT (registered by hash only) carries the material's bundle when known, so the
+ * custodian can judge the grant against the material's type and holder before saying anything about it.
+ */
+export type MaterialLookup = ServableMaterial | { missing: "NOT_FOUND"; message: string } | { missing: "NO_CONTENT"; message: string; bundle?: ProofBundle };
 
 export interface MaterialSource {
   get(leaf: string): Promise<MaterialLookup>;
@@ -37,7 +41,7 @@ export function materialSourceFromService(service: Pick<MaterialService, "getMat
       try {
         return { bundle: rec.bundle as ProofBundle, content: await service.getContent(leaf) };
       } catch (e) {
-        if ((e as { code?: string }).code === "NO_CONTENT") return { missing: "NO_CONTENT", message: `material ${leaf} was registered by hash only` };
+        if ((e as { code?: string }).code === "NO_CONTENT") return { missing: "NO_CONTENT", message: `material ${leaf} was registered by hash only`, bundle: rec.bundle as ProofBundle };
         throw e;
       }
     },
@@ -76,7 +80,7 @@ export class MaterialShelf implements MaterialSource {
     if (!/^0x[0-9a-fA-F]{64}$/.test(leaf)) return { missing: "NOT_FOUND", message: "leaf must be 32 bytes hex" };
     const [b, c] = await this.db.getMany([MaterialShelf.#k("b", leaf), MaterialShelf.#k("c", leaf)]);
     if (!b) return { missing: "NOT_FOUND", message: `material ${leaf} is not held by this node` };
-    if (!c) return { missing: "NO_CONTENT", message: `no content for ${leaf}` };
+    if (!c) return { missing: "NO_CONTENT", message: `no content for ${leaf}`, bundle: JSON.parse(b.toString()) as ProofBundle };
     const d = createDecipheriv("aes-256-gcm", this.#key, c.subarray(0, 12));
     d.setAAD(Buffer.from(leaf.toLowerCase()));
     d.setAuthTag(c.subarray(12, 28));

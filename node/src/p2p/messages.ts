@@ -51,6 +51,7 @@ export const ExchangeStatus = {
   WRONG_GRANTEE: 207,
   WRONG_MATTER: 208,
   OUT_OF_SCOPE: 209,
+  /** reserved: no longer sent (it told a requester that a material out of its grant's scope is held); see OUT_OF_SCOPE */
   HOLDER_MISMATCH: 210,
   NOT_FOUND: 300,
   NO_CONTENT: 301,
