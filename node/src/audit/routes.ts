@@ -23,7 +23,17 @@ import type { FastifyPluginAsync } from "fastify";
 import { ApiError } from "../api/errors.js";
 import { HEX32 } from "../api/schemas.js";
 import { code32, holderRefOf, member32 } from "../api/exchange-routes.js";
-import type { AuthorisationsView } from "../p2p/chain.js";
+import type { Interface } from "ethers";
+import { authorisationsInterface as authIface, type AuthorisationsView } from "../p2p/chain.js";
+
+const authorisationsInterface = authIface as unknown as Interface;
+
+interface ChainUseLogHead {
+  treeSize: number;
+  rootHash: string;
+  anchoredBlock: number;
+  anchoredAt: number;
+}
 import { historyToCsv, type HistoryQuery, type HistoryResult, type IndexKind, type UseLog } from "./use-log.js";
 import { auditLog, auditUseCounts, type Finding } from "./check.js";
 import { decodeUseRecord, type UseRecord } from "./record.js";
@@ -95,10 +105,32 @@ function toUnix(v: string | undefined, field: string): number | undefined {
 export const auditRoutes: FastifyPluginAsync<AuditRoutesOptions> = async (app, opts) => {
   const log = opts.useLog;
 
-  const chainHeadOf = async (size: number | undefined) => {
+  // the chain's record of an anchored head: immutable once anchored (a custodian's heads only advance), so
+  // each is read once (one eth_call for the latest head; older ones walked back only if asked for)
+  const chainHeads = new Map<number, ChainUseLogHead>();
+  const chainHeadOf = async (size: number | undefined): Promise<ChainUseLogHead | undefined> => {
     if (!opts.authorisations || !size) return undefined;
-    const heads = await opts.authorisations.useLogHeads(opts.memberId).catch(() => undefined);
-    return heads?.find((h) => h.treeSize === size);
+    const hit = chainHeads.get(size);
+    if (hit) return hit;
+    try {
+      const view = opts.authorisations;
+      const read = async (fn: "latestUseLogHead" | "useLogHead", args: unknown[]): Promise<ChainUseLogHead> => {
+        const raw = await view.rpc.call(view.address, authorisationsInterface.encodeFunctionData(fn, args));
+        const h = authorisationsInterface.decodeFunctionResult(fn, raw)[0] as unknown as { treeSize: bigint; rootHash: string; anchoredBlock: bigint; anchoredAt: bigint };
+        return { treeSize: Number(h.treeSize), rootHash: h.rootHash.toLowerCase(), anchoredBlock: Number(h.anchoredBlock), anchoredAt: Number(h.anchoredAt) };
+      };
+      let h = await read("latestUseLogHead", [opts.memberId]);
+      if (h.treeSize !== size) {
+        const n = Number(authorisationsInterface.decodeFunctionResult("useLogHeadCount", await view.rpc.call(view.address, authorisationsInterface.encodeFunctionData("useLogHeadCount", [opts.memberId])))[0]);
+        for (let i = n - 1; i >= 0 && h.treeSize > size; i--) h = await read("useLogHead", [opts.memberId, i]);
+      }
+      if (h.treeSize !== size) return undefined;
+      if (chainHeads.size > 10_000) chainHeads.clear();
+      chainHeads.set(size, h);
+      return h;
+    } catch {
+      return undefined; // chain unreachable: the answer says so by having no chainHead
+    }
   };
 
   const answer = async (q: HistoryQuery, format: string | undefined, reply: { type(t: string): unknown; header(k: string, v: string): unknown }) => {
