@@ -73,11 +73,21 @@ export function toErrorBody(err: unknown): { status: number; body: ErrorBody; in
   const fe = err as FastifyError & { validationContext?: string };
   if (Array.isArray(fe?.validation)) {
     const part = fe.validationContext ?? "body";
-    const errors = (fe.validation as AjvError[]).slice(0, 20).map((e) => ({ path: pathOf(part, e), message: e.message ?? "invalid" }));
+    const errors = (fe.validation as AjvError[]).slice(0, 20).map((e) => ({
+      path: pathOf(part, e),
+      message: e.message ?? "invalid",
+      ...(e.keyword ? { keyword: e.keyword } : {}),
+      // a wrong JSON type names the expected one (bodies are not coerced: "310104" is not an integer)
+      ...(e.keyword === "type" && e.params?.type !== undefined ? { expected: e.params.type } : {}),
+    }));
     const first = errors[0] ?? { path: part, message: "invalid" };
     return {
       status: 400,
-      body: { code: ApiErrorCode.VALIDATION, message: `${first.path}: ${first.message}`, details: { path: first.path, errors } },
+      body: {
+        code: ApiErrorCode.VALIDATION,
+        message: `${first.path}: ${first.message}`,
+        details: { path: first.path, ...("keyword" in first ? { keyword: first.keyword } : {}), ...("expected" in first ? { expected: first.expected } : {}), errors },
+      },
       internal: false,
     };
   }

@@ -3,6 +3,7 @@
  * `/metrics`, `/openapi.json` and `/docs` do not. Request schemas in `schemas.ts` both validate requests and
  * generate the OpenAPI 3.1 document.
  */
+import { createRequire } from "node:module";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, type FastifyRequest } from "fastify";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
@@ -59,6 +60,21 @@ export interface ApiOptions {
 
 const JSON_ONLY = ["application/json"];
 
+/**
+ * Request validation with two ajv instances: bodies are JSON, so their types are checked strictly (no
+ * coercion: `"310104"` for an integer or `11010519491231002` for an ID string is a 400 VALIDATION, not a silent
+ * conversion that may change the value); query strings and path parameters are text by nature, so their
+ * scalars are coerced (`?limit=10` -> 10). Both use Fastify's own ajv compiler (formats, keywords, shared schemas).
+ */
+type ValidatorFactory = (externalSchemas: unknown, options: { customOptions?: Record<string, unknown> }) => (route: { httpPart?: string }) => unknown;
+const ajvSelector = (createRequire(createRequire(import.meta.url).resolve("fastify"))("@fastify/ajv-compiler") as () => ValidatorFactory)();
+const AJV_COMMON = { removeAdditional: false, allErrors: false, useDefaults: true };
+const buildValidator: ValidatorFactory = (externalSchemas, options) => {
+  const strict = ajvSelector(externalSchemas, { ...options, customOptions: { ...options.customOptions, ...AJV_COMMON, coerceTypes: false } });
+  const coercing = ajvSelector(externalSchemas, { ...options, customOptions: { ...options.customOptions, ...AJV_COMMON, coerceTypes: "array" } });
+  return (route) => (route.httpPart === "body" ? strict(route) : coercing(route));
+};
+
 function b64(content: string, index?: number): Uint8Array {
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(content) || content.length % 4 === 1) {
     throw new ApiError(400, ApiErrorCode.VALIDATION, "content is not valid base64", {
@@ -66,7 +82,8 @@ function b64(content: string, index?: number): Uint8Array {
       ...(index === undefined ? {} : { index }),
     });
   }
-  return new Uint8Array(Buffer.from(content, "base64"));
+  // a Buffer is a Uint8Array: no copy
+  return Buffer.from(content, "base64");
 }
 
 type RegisterBody = Omit<RegisterRequest, "content"> & { content?: string };
@@ -81,8 +98,10 @@ function toRegisterRequest(b: RegisterBody, index?: number): RegisterRequest {
   if ((b.holder === undefined) === (b.holderRef === undefined)) {
     throw new ApiError(400, ApiErrorCode.VALIDATION, `${at("holder")}: give exactly one of holder or holderRef`, { path: at("holder"), ...idx });
   }
-  const { content, ...rest } = b;
-  return content === undefined ? rest : { ...rest, content: b64(content, index) };
+  // the body object is this request's own (parsed JSON): decode the content in place instead of copying it
+  if (b.content === undefined) return b as RegisterRequest;
+  (b as unknown as RegisterRequest).content = b64(b.content, index);
+  return b as unknown as RegisterRequest;
 }
 
 function metric<T>(registry: Registry, name: string, make: () => T): T {
@@ -112,7 +131,9 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   const app = Fastify({
     ...(opts.logger ? { loggerInstance: opts.logger as unknown as FastifyBaseLogger } : { logger: false }),
     bodyLimit: opts.bodyLimit ?? 16 * 1024 * 1024,
-    ajv: { customOptions: { removeAdditional: false, allErrors: false, coerceTypes: "array", useDefaults: true } },
+    ajv: { customOptions: { ...AJV_COMMON, coerceTypes: "array" } },
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    schemaController: { compilersFactory: { buildValidator: buildValidator as any } },
     // on close: idle keep-alive sockets are closed, requests in flight finish, event streams are ended (preClose)
     return503OnClosing: true,
   });

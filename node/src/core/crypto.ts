@@ -31,6 +31,24 @@ const VERSION = 1;
 const ALG_AES = 1;
 const ALG_SM4 = 2;
 
+/**
+ * Random IVs drawn from a pool refilled by one CSPRNG call per 4 KiB (one `randomBytes(12)` per material cost
+ * ~13 us at 20,000 materials/s). Each IV is copied out of the pool and its bytes are never handed out twice.
+ */
+const IV_POOL = 4096;
+let ivPool = Buffer.alloc(0);
+let ivAt = 0;
+function randomIv(into: Buffer, offset: number, n: number): Buffer {
+  if (ivAt + n > ivPool.length) {
+    ivPool = randomBytes(IV_POOL);
+    ivAt = 0;
+  }
+  ivPool.copy(into, offset, ivAt, ivAt + n);
+  ivPool.fill(0, ivAt, ivAt + n);
+  ivAt += n;
+  return into.subarray(offset, offset + n);
+}
+
 function derive(key: Uint8Array, label: string, len: number): Buffer {
   return createHmac("sha256", key).update(label).digest().subarray(0, len);
 }
@@ -43,11 +61,19 @@ export class AesGcmCipher implements ContentCipher {
     this.#key = derive(storageKey, "tongban/content/aes-256-gcm", 32);
   }
   seal(plain: Uint8Array, aad: Uint8Array): Buffer {
-    const iv = randomBytes(12);
+    // one output buffer: [version][alg][iv 12][tag 16][ciphertext]; GCM's ciphertext is as long as the plaintext
+    const out = Buffer.allocUnsafe(30 + plain.byteLength);
+    out[0] = VERSION;
+    out[1] = ALG_AES;
+    const iv = randomIv(out, 2, 12);
     const c = createCipheriv("aes-256-gcm", this.#key, iv);
     c.setAAD(aad);
-    const ct = Buffer.concat([c.update(plain), c.final()]);
-    return Buffer.concat([Buffer.from([VERSION, ALG_AES]), iv, c.getAuthTag(), ct]);
+    const n = c.update(plain).copy(out, 30);
+    const tail = c.final();
+    if (n + tail.length !== plain.byteLength) throw new DecryptionError("AES-GCM produced an unexpected ciphertext length");
+    tail.copy(out, 30 + n);
+    c.getAuthTag().copy(out, 14);
+    return out;
   }
   open(sealed: Uint8Array, aad: Uint8Array): Buffer {
     const b = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
@@ -90,7 +116,7 @@ export class Sm4CbcHmacCipher implements ContentCipher {
     return createHmac("sha256", this.#mac).update(head).update(iv).update(ct).update(aad).digest();
   }
   seal(plain: Uint8Array, aad: Uint8Array): Buffer {
-    const iv = randomBytes(16);
+    const iv = randomIv(Buffer.allocUnsafe(16), 0, 16);
     const head = Buffer.from([VERSION, ALG_SM4]);
     const ct = sm4cbc(true, this.#enc, iv, Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength));
     return Buffer.concat([head, iv, this.#tag(head, iv, ct, aad), ct]);

@@ -2,8 +2,8 @@
  * Intake: validation of registration requests into binary headers, and the entitlement check against a
  * briefly cached chain view, so a type this member may not issue is refused at the edge, not after batching.
  */
-import { createHash } from "node:crypto";
-import { computeHolderRef, hashContent, InvalidIdError as SdkInvalidIdError, TongbanError } from "@tongban/sdk";
+import { createHash, createHmac, createSecretKey, type KeyObject } from "node:crypto";
+import { canonicalHolderId, hashContent, InvalidIdError as SdkInvalidIdError, TongbanError } from "@tongban/sdk";
 import { ValidationError, InvalidIdError, UnknownTypeError, NotEntitledError, UnavailableError } from "./errors.js";
 import { encodeHeaderInto, keccakBuf, parseHex, HEADER_BYTES, type BinHeader } from "./header.js";
 import type { RegisterRequest } from "./types.js";
@@ -76,6 +76,31 @@ function bytes32(v: unknown, index: number, field: string): Buffer {
   return b;
 }
 
+/** The consortium key as a KeyObject (imported once per key, not once per material). */
+const keyObjects = new WeakMap<Uint8Array, KeyObject>();
+function keyObject(k: Uint8Array): KeyObject {
+  let o = keyObjects.get(k);
+  if (!o) {
+    if (k.length !== 32) throw new ValidationError(`consortium key must be 32 bytes, got ${k.length}`, {});
+    keyObjects.set(k, (o = createSecretKey(k)));
+  }
+  return o;
+}
+
+/**
+ * The SDK's holder reference (HMAC-SHA256 under the consortium key over `canonicalHolderId`, which validates
+ * the number) as bytes, without the hex round trip. Pinned against `computeHolderRef` in units.test.ts.
+ */
+export function holderRefBytes(holder: { idType: string; idNumber: string }, key: Uint8Array): Buffer {
+  return createHmac("sha256", keyObject(key)).update(canonicalHolderId(holder), "utf8").digest();
+}
+
+/** Content hash as bytes: SHA-256 natively, SM3 through the SDK. */
+export function contentHashBytes(content: Uint8Array, hashAlg: number): Buffer {
+  if (hashAlg === 1) return createHash("sha256").update(content).digest();
+  return Buffer.from(hashContent(content, hashAlg).slice(2), "hex");
+}
+
 /** Validate one request and compute its header and leaf. Throws typed errors naming `index`. */
 export function prepareRequest(r: RegisterRequest, index: number, ctx: IntakeContext, hashLeaf = true): Prepared {
   if (!r || typeof r !== "object") throw new ValidationError(`request ${index} is not an object`, { index });
@@ -91,7 +116,7 @@ export function prepareRequest(r: RegisterRequest, index: number, ctx: IntakeCon
     const max = ctx.maxContentBytes ?? MAX_CONTENT_BYTES;
     if (r.content.length > max) throw new ValidationError(`request ${index}: content is ${r.content.length} bytes, more than ${max}`, { index, field: "content", max });
     content = r.content;
-    contentHash = Buffer.from(hashContent(content, hashAlg).slice(2), "hex");
+    contentHash = contentHashBytes(content, hashAlg);
     if (r.contentHash !== undefined && !bytes32(r.contentHash, index, "contentHash").equals(contentHash)) {
       throw new ValidationError(`request ${index}: contentHash does not match the content`, { index, field: "contentHash" });
     }
@@ -105,7 +130,7 @@ export function prepareRequest(r: RegisterRequest, index: number, ctx: IntakeCon
   if (r.holder !== undefined) {
     if (r.holderRef !== undefined) throw new ValidationError(`request ${index}: give holder or holderRef, not both`, { index, field: "holder" });
     try {
-      holderRef = Buffer.from(computeHolderRef(r.holder, ctx.holderKey).slice(2), "hex");
+      holderRef = holderRefBytes(r.holder, ctx.holderKey);
     } catch (e) {
       if (e instanceof SdkInvalidIdError) {
         const d = e.details as Record<string, unknown>;

@@ -233,7 +233,11 @@ describe("node API: edge contract (in-process)", () => {
             const res = await post(url, url.endsWith("bulk") ? { materials: [ok({ issuedAt: 42 }), body] } : body);
             n++;
             if (res.statusCode !== 202) expect(svc.records.size, `${url} ${f}=${JSON.stringify(w)} stored something`).to.equal(before);
-            if (res.statusCode === 202) continue; // Fastify's ajv coerces some scalars (true -> 1, "" -> 0): valid then
+            // bodies are not coerced: a replacement is accepted only where it is a valid value of the field's own type
+            if (res.statusCode === 202) {
+              expect(w === null || typeof w === "boolean" || typeof w === "object", `${url} ${f}=${JSON.stringify(w)} accepted`).to.equal(false);
+              continue;
+            }
             expect(res.statusCode, `${url} ${f}=${JSON.stringify(w)}: ${res.body}`).to.be.within(400, 499);
             expect(res.json()).to.have.keys("code", "message", "details");
           }
@@ -247,6 +251,50 @@ describe("node API: edge contract (in-process)", () => {
         }
       }
       expect(n).to.be.greaterThan(350);
+    });
+  });
+
+  describe("strict JSON types in bodies, coerced query strings", () => {
+    it("refuses a string for an integer, a number for a string, a boolean or an array: 400 VALIDATION naming the field and the expected type; nothing stored", async () => {
+      const cases: [Record<string, unknown>, string, string][] = [
+        [{ jurisdiction: "310104" }, "body/jurisdiction", "integer"],
+        [{ validFrom: "1700000000" }, "body/validFrom", "integer"],
+        [{ issuedAt: true }, "body/issuedAt", "integer"],
+        [{ hashAlg: "1" }, "body/hashAlg", "integer"],
+        [{ version: [2] }, "body/version", "integer"],
+        [{ typeCode: 123 }, "body/typeCode", "string"],
+        [{ holder: { idType: "RESIDENT_ID", idNumber: 110105194912310020 } }, "body/holder/idNumber", "string"],
+        [{ validUntil: null }, "body/validUntil", "integer"],
+      ];
+      for (const [o, path, expected] of cases) {
+        const before = svc.records.size;
+        for (const [url, payload, at] of [
+          ["/v1/materials", ok(o), path],
+          ["/v1/materials/bulk", { materials: [ok({ issuedAt: 7 }), ok(o)] }, path.replace("body/", "body/materials/1/")],
+        ] as const) {
+          const e = expectError(await post(url, payload), 400, "VALIDATION");
+          expect(e.details.path, JSON.stringify(o)).to.equal(at);
+          expect(e.details.keyword).to.equal("type");
+          expect(e.details.expected).to.equal(expected);
+          expect(e.message).to.contain(at);
+        }
+        expectError(await post(`/v1/materials/0x${"ab".repeat(32)}/revoke`, { reason: "3" }), 400, "VALIDATION");
+        expect(svc.records.size).to.equal(before);
+      }
+      // the same values with their JSON types are accepted
+      expect((await post("/v1/materials", ok({ jurisdiction: 310104, validFrom: 1_700_000_000, hashAlg: 1 }))).statusCode).to.equal(202);
+    });
+
+    it("query strings stay text that is converted: ?limit=10&from=5 reach the indexer as numbers; ?limit=ten is 400", async () => {
+      let got: Record<string, unknown> | undefined;
+      const indexer = { queryMaterials: async (q: Record<string, unknown>) => ((got = q), { items: [] }) } as unknown as Parameters<typeof buildApi>[0]["indexer"];
+      const q = await buildApi({ service: svc, tokens: [hashToken(TOKEN)], indexer });
+      const r = await q.inject({ method: "GET", url: "/v1/query/materials?limit=10&from=5&to=6", headers: auth });
+      expect(r.statusCode, r.body).to.equal(200);
+      expect(got).to.include({ limit: 10, from: 5, to: 6 });
+      const bad = expectError(await q.inject({ method: "GET", url: "/v1/query/materials?limit=ten", headers: auth }), 400, "VALIDATION");
+      expect(bad.details.path).to.equal("querystring/limit");
+      await q.close();
     });
   });
 

@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
 import { Writable } from "node:stream";
-import { computeLeaf, encodeHeader, type MaterialHeader } from "@tongban/sdk";
+import { computeLeaf, encodeHeader, computeHolderRef, hashContent, InvalidIdError, type MaterialHeader } from "@tongban/sdk";
+import { holderRefBytes, contentHashBytes } from "../../../node/src/core/intake.js";
 import { encodeHeaderInto, decodeHeader, keccakBuf, hex, type BinHeader } from "../../../node/src/core/header.js";
 import { AesGcmCipher, Sm4CbcHmacCipher, openAny, DecryptionError } from "../../../node/src/core/crypto.js";
 import { createKeystore, loadKeystore, LIGHT_SCRYPT, KeystoreError } from "../../../node/src/core/keystore.js";
@@ -87,6 +88,43 @@ describe("node core units", () => {
         expect(() => new C(randomBytes(32)).open(s, aad)).to.throw(DecryptionError);
       });
     }
+
+    it("AES-256-GCM blobs decrypt with a plain OpenSSL GCM decipher; IVs never repeat across the IV pool's refills", () => {
+      const key = randomBytes(32);
+      const c = new AesGcmCipher(key);
+      const { createHmac, createDecipheriv } = createRequire(import.meta.url)("node:crypto") as typeof import("node:crypto");
+      const k = createHmac("sha256", key).update("tongban/content/aes-256-gcm").digest();
+      const ivs = new Set<string>();
+      for (let i = 0; i < 2000; i++) {
+        const plain = randomBytes(i % 50);
+        const s = c.seal(plain, Buffer.from([i & 255]));
+        expect(s.length).to.equal(30 + plain.length);
+        expect([s[0], s[1]]).to.deep.equal([1, 1]);
+        ivs.add(s.subarray(2, 14).toString("hex"));
+        const d = createDecipheriv("aes-256-gcm", k, s.subarray(2, 14));
+        d.setAAD(Buffer.from([i & 255]));
+        d.setAuthTag(s.subarray(14, 30));
+        expect(Buffer.concat([d.update(s.subarray(30)), d.final()]).equals(plain)).to.equal(true);
+      }
+      expect(ivs.size).to.equal(2000); // 2,000 x 12 bytes spans several 4 KiB pool refills
+    });
+
+    it("holderRefBytes and contentHashBytes equal the SDK's computeHolderRef and hashContent; bad IDs throw the SDK's InvalidIdError", () => {
+      const key = randomBytes(32);
+      for (const id of [
+        { idType: "USCC", idNumber: "91310104MA1K000018" },
+        { idType: "RESIDENT_ID", idNumber: "11010519491231002x" },
+        { idType: "PASSPORT", idNumber: " E1234567 " },
+        { idType: "BIZ_REG_NO", idNumber: "REG000000000001" },
+      ]) {
+        expect(hex(holderRefBytes(id, key))).to.equal(computeHolderRef(id, key));
+      }
+      expect(() => holderRefBytes({ idType: "USCC", idNumber: "91310104MA1K000019" }, key)).to.throw(InvalidIdError);
+      for (const alg of [1, 2]) {
+        const content = randomBytes(777);
+        expect(hex(contentHashBytes(content, alg))).to.equal(hashContent(content, alg));
+      }
+    });
 
     it("SM4-CBC ciphertext interoperates with sm-crypto (GM/T 0002)", () => {
       const key = randomBytes(32);
