@@ -20,7 +20,7 @@
  */
 import { createCipheriv, createDecipheriv, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, type KeyObject } from "node:crypto";
 import type { Stream, Connection } from "@libp2p/interface";
-import { lpStream, type LengthPrefixedStream } from "@libp2p/utils";
+import { FrameChannel } from "./frames.js";
 import type { ProofBundle, VerificationResult } from "@tongban/sdk";
 import type { UseLog } from "../audit/use-log.js";
 import { DuplicateKeyError } from "../audit/use-log.js";
@@ -176,50 +176,49 @@ export class ExchangeServer {
     this.#ring = new KeyRing(init.keyRotateMs ?? 60_000);
   }
 
-  /** The libp2p stream handler: any number of requests per stream, answered as they complete. */
+  /**
+   * The libp2p stream handler: any number of requests per stream, answered as they complete (responses that
+   * complete in the same event-loop turn leave in one write, see frames.ts). The stream is closed after the
+   * remote closes its end and every answer is sent, or after `idleTimeoutMs` without a request.
+   */
   handler = async (stream: Stream, connection: Connection): Promise<void> => {
-    const lp = lpStream(stream, { maxDataLength: MAX_FRAME });
     const remote = connection.remotePeer.toString();
-    let writes: Promise<void> = Promise.resolve();
     let inFlight = 0;
     const tasks = new Set<Promise<void>>();
-    const send = (frame: Buffer) => {
-      writes = writes.then(() => lp.write(frame)).catch((e) => {
-        this.#c.logger?.debug({ err: String(e) }, "exchange write failed");
-      });
-      return writes;
-    };
-    for (;;) {
-      let frame: Uint8Array;
-      try {
-        frame = (await lp.read({ signal: AbortSignal.timeout(this.#idleMs) })).subarray();
-      } catch {
-        break; // end of stream, idle deadline or a broken frame: stop reading
-      }
-      let id = 0;
-      let req: ExchangeRequest | undefined;
-      try {
-        req = decodeFrame<ExchangeRequest>(frame).head;
-        id = typeof req?.id === "number" && Number.isSafeInteger(req.id) ? req.id : 0;
-      } catch {
-        req = undefined;
-      }
-      if (inFlight >= this.#maxInFlight) {
-        void send(this.#frame(id, refuse("BUSY", `more than ${this.#maxInFlight} requests in flight on this stream`)));
-        continue;
-      }
-      inFlight++;
-      const t = this.#answer(req, remote)
-        .then((r) => send(this.#frame(id, r)))
-        .finally(() => {
-          inFlight--;
-          tasks.delete(t);
-        });
-      tasks.add(t);
-    }
+    let ended!: () => void;
+    const end = new Promise<void>((r) => (ended = r));
+    const idle = setTimeout(() => ended(), this.#idleMs);
+    const ch: FrameChannel = new FrameChannel(stream, {
+      maxFrame: MAX_FRAME,
+      onEnd: () => ended(),
+      onFrame: (frame) => {
+        idle.refresh();
+        let id = 0;
+        let req: ExchangeRequest | undefined;
+        try {
+          req = decodeFrame<ExchangeRequest>(frame).head;
+          id = typeof req?.id === "number" && Number.isSafeInteger(req.id) ? req.id : 0;
+        } catch {
+          req = undefined;
+        }
+        if (inFlight >= this.#maxInFlight) {
+          ch.send(this.#frame(id, refuse("BUSY", `more than ${this.#maxInFlight} requests in flight on this stream`)));
+          return;
+        }
+        inFlight++;
+        const t: Promise<void> = this.#answer(req, remote)
+          .then((r) => ch.send(this.#frame(id, r)))
+          .finally(() => {
+            inFlight--;
+            tasks.delete(t);
+          });
+        tasks.add(t);
+      },
+    });
+    await end;
+    clearTimeout(idle);
     await Promise.allSettled([...tasks]);
-    await writes;
-    await stream.close().catch(() => stream.abort(new Error("close failed")));
+    await ch.close();
   };
 
   #frame(id: number, r: Reply): Buffer {
@@ -331,32 +330,32 @@ export class ExchangeServer {
 
 // ------------------------------------------------------------------------------------------------ client
 
-/** A multiplexed request/response session over one stream. */
+/** A multiplexed request/response session over one stream (requests sent in one turn leave in one write). */
 class Session {
-  readonly #lp: LengthPrefixedStream<Stream>;
+  readonly #ch: FrameChannel;
   readonly #pending = new Map<number, { resolve: (r: { head: ExchangeResponseHead; body: Buffer }) => void; reject: (e: unknown) => void }>();
-  #writes: Promise<void> = Promise.resolve();
   closed = false;
 
   constructor(readonly stream: Stream) {
-    this.#lp = lpStream(stream, { maxDataLength: MAX_FRAME });
-    void this.#read();
-  }
-
-  async #read(): Promise<void> {
-    try {
-      for (;;) {
-        const f = await this.#lp.read();
-        const r = decodeFrame<ExchangeResponseHead>(f.subarray());
+    this.#ch = new FrameChannel(stream, {
+      maxFrame: MAX_FRAME,
+      onFrame: (f) => {
+        let r: { head: ExchangeResponseHead; body: Buffer };
+        try {
+          r = decodeFrame<ExchangeResponseHead>(f);
+        } catch (e) {
+          this.fail(e);
+          stream.abort(e as Error);
+          return;
+        }
         const p = this.#pending.get(r.head.id);
         if (p) {
           this.#pending.delete(r.head.id);
           p.resolve(r);
         }
-      }
-    } catch (e) {
-      this.fail(e);
-    }
+      },
+      onEnd: (err) => this.fail(err ?? new Error("stream ended")),
+    });
   }
 
   fail(e: unknown): void {
@@ -383,13 +382,13 @@ class Session {
           reject(e);
         },
       });
-      this.#writes = this.#writes.then(() => this.#lp.write(frame)).catch((e) => this.fail(e));
+      this.#ch.send(frame);
     });
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    await this.stream.close().catch(() => this.stream.abort(new Error("close failed")));
+    await this.#ch.close();
   }
 }
 
