@@ -16,7 +16,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { REPO_ROOT } from "../test/node/helpers/chain.js";
+import { loadavg } from "node:os";
+import { REPO_ROOT, rpc } from "../test/node/helpers/chain.js";
 import { deployAll, PEER_VERSIONS, EAS_SCHEMA } from "./lib/contracts.js";
 import { machine, git, loadSampler } from "./lib/machine.js";
 import { gasBench, type GasResult } from "./gas.js";
@@ -41,18 +42,27 @@ const only = new Set((args.only ?? "gas,prepare,verify,e2e").split(",").map((s) 
 export const PLAN = QUICK
   ? {
       gas: { sizes: [1, 100, 1000, 10_000], repeats: 3, attestSample: 10 },
-      prepare: { sizes: [1_000, 10_000], repeats: 3, ozProofSample: 1_000, budgetMs: 45_000 },
-      verify: { rounds: 3, perRound: 100, perRoundOnline: 30 },
+      prepare: { sizes: [1_000, 10_000], repeats: 3, ozProofSample: 1_000, cellDeadlineMs: 30_000 },
+      verify: { rounds: 3, perRound: 100, perRoundOnline: 100, perRoundOnlineOa: 30 },
       e2e: { repeats: 3, plan: [{ batchSize: 1, n: 30, bulk: 10 }, { batchSize: 100, n: 1_000, bulk: 250 }, { batchSize: 1000, n: 4_000, bulk: 1_000 }, { batchSize: 10_000, n: 8_000, bulk: 1_000 }] },
     }
   : {
       gas: { sizes: [1, 100, 1000, 10_000], repeats: 3, attestSample: 20 },
-      prepare: { sizes: [10_000, 100_000], repeats: 3, ozProofSample: 2_000, budgetMs: 150_000 },
-      verify: { rounds: 3, perRound: 300, perRoundOnline: 60 },
+      prepare: { sizes: [10_000, 100_000], repeats: 3, ozProofSample: 2_000, cellDeadlineMs: 90_000 },
+      verify: { rounds: 3, perRound: 300, perRoundOnline: 300, perRoundOnlineOa: 60 },
       e2e: { repeats: 3, plan: [{ batchSize: 1, n: 60, bulk: 10 }, { batchSize: 100, n: 3_000, bulk: 500 }, { batchSize: 1000, n: 12_000, bulk: 1_000 }, { batchSize: 10_000, n: 24_000, bulk: 2_000 }] },
     };
 
 const say = (s: string) => process.stdout.write(`[bench] ${s}\n`);
+
+/**
+ * Expected seconds per section on a quiet 2-core machine (measured there; see bench/README.md), and the prepare
+ * section's hard bound: every peer cell is stopped at its deadline (ours at 3x), so the section cannot run away.
+ */
+const EXPECT = QUICK
+  ? { setup: 15, gas: 35, verify: 10, e2e: 80, prepare: 60 }
+  : { setup: 15, gas: 45, verify: 20, e2e: 150, prepare: 300 };
+const prepareBound = Math.round((PLAN.prepare.sizes.length * (2 * PLAN.prepare.cellDeadlineMs + 3 * PLAN.prepare.cellDeadlineMs)) / 1000 + 20 * PLAN.prepare.sizes.length);
 
 const started = new Date();
 const t0 = performance.now();
@@ -61,26 +71,42 @@ const g = git();
 const sampler = loadSampler();
 say(`${QUICK ? "quick" : "full"} run, ${started.toISOString()}, commit ${g.commit.slice(0, 10)}${g.dirty ? " (uncommitted changes)" : ""}`);
 say(`${m0.cpuModel}, nproc ${m0.nproc}, ${m0.memoryGiB} GiB, node ${m0.node}, load ${m0.load.join(" / ")}`);
+{
+  const sections = [...only].filter((k) => k in EXPECT) as (keyof typeof EXPECT)[];
+  const total = EXPECT.setup + sections.reduce((a, k) => a + EXPECT[k], 0);
+  say(`expected duration on a quiet 2-core machine: ~${Math.round(total / 60)} min (${["setup", ...sections].map((k) => `${k} ~${EXPECT[k as keyof typeof EXPECT]} s`).join(", ")})${sections.includes("prepare") ? `; prepare is bounded by its cell deadlines (${PLAN.prepare.cellDeadlineMs / 1000} s per peer cell, ours 3x): at most ~${prepareBound} s` : ""}; a loaded machine takes longer`);
+}
 
 let gas: GasResult | undefined;
 let prepare: PrepRow[] | undefined;
 let verification: VerifyResult | undefined;
 let e2e: E2ERow[] | undefined;
 const sectionSeconds: Record<string, number> = {};
+/** 1-minute load average at the start and the end of each section */
+const sectionLoad: Record<string, { start: number; end: number }> = {};
+const load1 = () => Math.round(loadavg()[0]! * 100) / 100;
 const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
   const t = performance.now();
-  say(`section ${name}...`);
+  const l0 = load1();
+  say(`section ${name} (load ${l0})...`);
   try {
     return await fn();
   } finally {
     sectionSeconds[name] = Math.round((performance.now() - t) / 100) / 10;
-    say(`section ${name} done in ${sectionSeconds[name]} s`);
+    sectionLoad[name] = { start: l0, end: load1() };
+    say(`section ${name} done in ${sectionSeconds[name]} s (expected ~${EXPECT[name as keyof typeof EXPECT]} s on a quiet machine; load ${l0} -> ${sectionLoad[name].end})`);
   }
 };
 
 let code = 0;
 say("starting hardhat node, deploying TongbanLedger, EAS (SchemaRegistry + EAS + schema), OpenAttestation DocumentStore");
+const tSetup = performance.now();
 const d = await deployAll();
+// hardhat node writes every JSON-RPC request to its stdout by default (a console line per eth_call, with the
+// call's details): that costs the chain ~0.4 ms of CPU per call and fattens the latency tail (sdk/bench/online.ts);
+// a deployed chain (geth/besu) does not do that, so the chain runs with it off.
+await rpc(d.chain.url, "hardhat_setLoggingEnabled", [false]);
+sectionSeconds.setup = Math.round((performance.now() - tSetup) / 100) / 10;
 for (const sig of ["SIGINT", "SIGTERM"] as const) {
   process.once(sig, () => {
     say(`${sig}: stopping the member node and the chain`);
@@ -107,11 +133,13 @@ const results = {
   finished: new Date().toISOString(),
   totalSeconds: Math.round((performance.now() - t0) / 1000),
   sectionSeconds,
+  sectionLoad,
+  expectedSecondsQuiet: EXPECT,
   mode: QUICK ? "quick" : "full",
   command: `npm run bench${QUICK ? " -- --quick" : ""}${args.only ? ` -- --only ${args.only}` : ""}`,
   git: g,
-  machine: { ...m0, loadDuringRun: load },
-  chain: { engine: "hardhat node (Hardhat 2.29, in-memory, automine)", hardfork: "london", chainId: String(d.chainId) },
+  machine: { ...m0, loadDuringRun: load, loadAtEnd: loadavg().map((x) => Math.round(x * 100) / 100) },
+  chain: { engine: "hardhat node (Hardhat 2.29, in-memory, automine, request logging off)", hardfork: "london", chainId: String(d.chainId) },
   peers: PEER_VERSIONS,
   easSchema: EAS_SCHEMA,
   plan: PLAN,

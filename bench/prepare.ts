@@ -5,20 +5,39 @@
  *  - OpenZeppelin StandardMerkleTree: the same content hashing and headers, StandardMerkleTree.of(header
  *    values, HEADER_ABI_TYPES), getProof for every leaf;
  *  - OpenAttestation wrapDocuments (v2): salting, per-field hashing, target hashes, tree, every proof.
- * Wall time and CPU time (user+system of this process; the work is single-threaded, so CPU time is the work
- * itself while wall time also counts the time other processes hold the cores).
+ * Every cell (peer x size) runs in its own child process (prepare-cell.ts) with a deadline: runs finished before
+ * the deadline are measured figures; when not even one run finishes, the cell is recorded as deadline-limited
+ * ("> deadline", with the CPU the unfinished run had used) and, next to it and labelled as such, a linear
+ * extrapolation from the previous size. Wall time and CPU time (user+system of the cell's process: the work is
+ * single-threaded, so CPU time is the work itself while wall time also counts the time other processes hold the
+ * cores).
  */
-import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { wrapDocuments } from "@govtechsg/open-attestation";
-import { buildMerkleTree, computeLeaf, HEADER_ABI_TYPES, type MaterialHeader } from "../sdk/src/index.js";
-import { contentOf, headerOf, licenceRecords, oaDocumentOf, type LicenceRecord } from "./lib/documents.js";
+import { fork } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { CellJob, CellMessage, Peer } from "./prepare-cell.js";
 import { spread, type Spread } from "./lib/stats.js";
 
 export interface PrepCell {
-  wallMs: Spread;
-  cpuMs: Spread;
-  /** how the figure was obtained when not a full measurement at this size */
-  method: "measured" | "proofs-sampled" | "extrapolated";
+  /** median (min-max) and raw values of the finished runs; absent when no run finished before the deadline */
+  wallMs?: Spread;
+  cpuMs?: Spread;
+  /**
+   * measured: every figure from finished runs; proofs-sampled: measured, OZ getProof timed on a sample and scaled;
+   * deadline: no run finished within `deadlineMs` (the figure is a lower bound); extrapolated: older results.json only
+   */
+  method: "measured" | "proofs-sampled" | "deadline" | "extrapolated";
+  /** runs planned and finished */
+  repeats?: number;
+  finished?: number;
+  deadlineMs?: number;
+  /** deadline cells: what the unfinished run had used when it was stopped (wall = the deadline) */
+  lowerBound?: { wallMs: number; cpuMs: number };
+  /** deadline cells: linear extrapolation from the previous size's medians (not measured) */
+  extrapolated?: { fromN: number; wallMs: number; cpuMs: number };
+  /** setup of the cell's process (building the documents, warm-up), not part of the figures */
+  setupMs?: number;
   note?: string;
 }
 
@@ -30,52 +49,58 @@ export interface PrepRow {
 }
 
 const log = (s: string) => process.stdout.write(`  [prepare] ${s}\n`);
+const HERE = dirname(fileURLToPath(import.meta.url));
+const SETUP_TIMEOUT_MS = 180_000;
 
-function measure(fn: () => void): { wall: number; cpu: number } {
-  global.gc?.();
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  fn();
-  const wall = performance.now() - t0;
-  const c = process.cpuUsage(c0);
-  return { wall, cpu: (c.user + c.system) / 1000 };
+/** user+system CPU ms of a process (Linux /proc; NaN elsewhere) */
+function procCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch { return NaN; }
 }
 
-function ours(records: LicenceRecord[]): number {
-  const headers = records.map((r) => headerOf(r, contentOf(r)));
-  const tree = buildMerkleTree(headers.map(computeLeaf));
-  return tree.getAllProofs().length;
-}
+interface CellOutcome { runs: { wall: number; cpu: number }[]; setupMs: number; deadlineHit: boolean; inProgressCpuMs: number }
 
-const headerValues = (h: MaterialHeader) => [h.typeCode, h.issuer, h.holderRef, h.contentHash, h.hashAlg, h.issuedAt, h.validFrom, h.validUntil, h.version, h.supersedes];
-
-type Sample = { wall: number; cpu: number };
-
-/**
- * Runs `fn` `repeats` times at size n, unless the projection from the previous measured size (linear in n) says
- * one run would exceed the budget: then extrapolates linearly (labelled). At a size after the first, repeats stop
- * when the next run would take the cell past the budget (at least one run); the first size gets every repeat.
- */
-function budgeted(n: number, repeats: number, budgetMs: number, prev: { n: number; wall: number; cpu: number } | undefined, fn: () => Sample): { xs: Sample[]; method: "measured" | "extrapolated"; note?: string } {
-  const projected = prev ? (prev.wall * n) / prev.n : 0;
-  if (prev && projected > budgetMs) {
-    const f = n / prev.n;
-    return {
-      xs: [{ wall: prev.wall * f, cpu: prev.cpu * f }],
-      method: "extrapolated",
-      note: `not run: projected ${(projected / 1000).toFixed(0)} s wall per run > budget ${(budgetMs / 1000).toFixed(0)} s; linear extrapolation x${f} of the ${prev.n.toLocaleString("en")} medians`,
+/** Runs one cell in a child process; kills it (SIGKILL, by pid) `deadlineMs` after it is ready. */
+function runCell(job: CellJob, deadlineMs: number): Promise<CellOutcome> {
+  return new Promise((resolve, reject) => {
+    const child = fork(join(HERE, "prepare-cell.ts"), [], {
+      execArgv: ["--import", "tsx", "--expose-gc", "--max-old-space-size=8192"],
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    const runs: { wall: number; cpu: number }[] = [];
+    let setupMs = NaN, readyCpu = NaN, deadlineHit = false, inProgressCpuMs = 0, settled = false, error: string | undefined;
+    const finish = () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (error) reject(new Error(`prepare cell ${job.peer} n=${job.n}: ${error}`));
+      else resolve({ runs, setupMs, deadlineHit, inProgressCpuMs });
     };
-  }
-  // repeat while the next run is expected to keep this cell's total within the budget (at least one run)
-  const xs: Sample[] = [];
-  let spent = 0;
-  for (let r = 0; r < repeats; r++) {
-    if (prev && r > 0 && spent + xs[xs.length - 1]!.wall > budgetMs) break; // the first size always gets every repeat
-    xs.push(fn());
-    spent += xs[xs.length - 1]!.wall;
-  }
-  return { xs, method: "measured", ...(xs.length < repeats ? { note: `${xs.length} run${xs.length > 1 ? "s" : ""} only (time budget ${(budgetMs / 1000).toFixed(0)} s per cell)` } : {}) };
+    let timer = setTimeout(() => { error = `setup took more than ${SETUP_TIMEOUT_MS / 1000} s`; child.kill("SIGKILL"); }, SETUP_TIMEOUT_MS);
+    child.on("message", (m: CellMessage) => {
+      if (m.kind === "ready") {
+        setupMs = m.setupMs;
+        readyCpu = procCpuMs(child.pid!);
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          deadlineHit = true;
+          const used = procCpuMs(child.pid!) - readyCpu - runs.reduce((a, r) => a + r.cpu, 0);
+          inProgressCpuMs = Math.max(0, used);
+          child.kill("SIGKILL");
+        }, deadlineMs);
+      } else if (m.kind === "run") runs.push({ wall: m.wall, cpu: m.cpu });
+      else if (m.kind === "error") error = m.message;
+    });
+    child.on("error", (e) => { error = String(e); finish(); });
+    child.on("exit", finish);
+    child.send(job);
+  });
 }
+
+const show = (xs: { wall: number; cpu: number }[]) => xs.map((x) => `${x.wall.toFixed(0)}ms wall/${x.cpu.toFixed(0)}ms cpu`).join(", ") || "no run finished";
 
 export async function prepareBench(opts: {
   sizes: number[];
@@ -83,48 +108,56 @@ export async function prepareBench(opts: {
   documentStore: string;
   /** OZ proofs above this many leaves are timed on this many evenly spaced leaves and scaled to n */
   ozProofSample: number;
-  /** run OZ / wrapDocuments at a size only if its projected wall time per run (from the previous size) is under this */
-  budgetMs: number;
+  /** wall-clock deadline of each cell (all its runs), from the moment its documents are built */
+  cellDeadlineMs: number;
 }): Promise<PrepRow[]> {
   const rows: PrepRow[] = [];
-  let ozPrev: { n: number; wall: number; cpu: number } | undefined;
-  let oaPrev: { n: number; wall: number; cpu: number } | undefined;
-  const show = (xs: Sample[]) => xs.map((x) => `${x.wall.toFixed(0)}ms wall/${x.cpu.toFixed(0)}ms cpu`).join(", ");
-  const cell = (xs: Sample[], method: PrepCell["method"], note?: string): PrepCell => ({
-    wallMs: spread(xs.map((x) => x.wall)), cpuMs: spread(xs.map((x) => x.cpu)), method, ...(note ? { note } : {}),
-  });
+  const prev: Partial<Record<Peer, { n: number; cell: PrepCell }>> = {};
+  const D = opts.cellDeadlineMs;
   for (const n of opts.sizes) {
-    const records = licenceRecords(n, 7);
-    ours(records.slice(0, 256)); // warm-up (WebAssembly keccak, JIT)
-
-    const o: Sample[] = [];
-    for (let r = 0; r < opts.repeats; r++) o.push(measure(() => { if (ours(records) !== n) throw new Error("proof count"); }));
-    log(`n=${n} ours: ${show(o)}`);
-
-    const sample = Math.min(n, opts.ozProofSample);
-    const z = budgeted(n, opts.repeats, opts.budgetMs, ozPrev, () => {
-      let proofs: Sample = { wall: 0, cpu: 0 };
-      const all = measure(() => {
-        const headers = records.map((rec) => headerOf(rec, contentOf(rec)));
-        const tree = StandardMerkleTree.of(headers.map(headerValues), [...HEADER_ABI_TYPES]);
-        proofs = measure(() => { for (let k = 0; k < sample; k++) tree.getProof(Math.floor((k * n) / sample)); });
-      });
-      const scale = n / sample;
-      return { wall: all.wall - proofs.wall + proofs.wall * scale, cpu: all.cpu - proofs.cpu + proofs.cpu * scale };
-    });
-    log(`n=${n} OZ: ${show(z.xs)}${sample < n && z.method === "measured" ? ` (proofs sampled ${sample}, scaled)` : ""} ${z.note ?? ""}`);
-
-    const docs = records.map((rec) => oaDocumentOf(rec, opts.documentStore));
-    wrapDocuments(docs.slice(0, 64) as never);
-    const a = budgeted(n, opts.repeats, opts.budgetMs, oaPrev, () => measure(() => { if (wrapDocuments(docs as never).length !== n) throw new Error("wrap count"); }));
-    log(`n=${n} OA wrapDocuments: ${show(a.xs)} ${a.note ?? ""}`);
-
-    const ozNote = [z.method === "measured" && sample < n ? `getProof timed on ${sample.toLocaleString("en")} evenly spaced leaves, scaled x${n / sample}` : "", z.note ?? ""].filter(Boolean).join("; ");
-    const ozCell = cell(z.xs, z.method === "extrapolated" ? "extrapolated" : sample < n ? "proofs-sampled" : "measured", ozNote || undefined);
-    const oaCell = cell(a.xs, a.method, a.note);
-    if (z.method === "measured") ozPrev = { n, wall: ozCell.wallMs.median, cpu: ozCell.cpuMs.median };
-    if (a.method === "measured") oaPrev = { n, wall: oaCell.wallMs.median, cpu: oaCell.cpuMs.median };
-    rows.push({ n, ours: cell(o, "measured"), oz: ozCell, oa: oaCell });
+    const row: Partial<PrepRow> = { n };
+    for (const peer of ["ours", "oz", "oa"] as const) {
+      const p = prev[peer];
+      if (p?.cell.method === "deadline") {
+        // it did not finish one run at a smaller size within the deadline: it will not at this size either
+        row[peer] = {
+          method: "deadline", repeats: opts.repeats, finished: 0, deadlineMs: D, lowerBound: p.cell.lowerBound!,
+          ...(p.cell.extrapolated ? { extrapolated: { fromN: p.cell.extrapolated.fromN, wallMs: (p.cell.extrapolated.wallMs * n) / p.cell.extrapolated.fromN, cpuMs: (p.cell.extrapolated.cpuMs * n) / p.cell.extrapolated.fromN } } : {}),
+          note: `not run: at ${p.n.toLocaleString("en")} no run finished within the ${D / 1000} s deadline, so none would here (lower bound carried over)`,
+        };
+        log(`n=${n} ${peer}: skipped (deadline at ${p.n})`);
+        continue;
+      }
+      const sample = Math.min(n, opts.ozProofSample);
+      // ours gets three times the deadline: it is an order of magnitude faster, and must stay a measured figure
+      const deadline = peer === "ours" ? 3 * D : D;
+      const out = await runCell({ peer, n, repeats: opts.repeats, seed: 7, documentStore: opts.documentStore, ozProofSample: opts.ozProofSample }, deadline);
+      log(`n=${n} ${peer}: ${show(out.runs)}${out.deadlineHit ? ` (deadline ${deadline / 1000} s hit${out.runs.length ? "" : `; unfinished run had used ${(out.inProgressCpuMs / 1000).toFixed(1)} s CPU`})` : ""}; setup ${(out.setupMs / 1000).toFixed(1)} s`);
+      const sampled = peer === "oz" && sample < n;
+      const notes: string[] = [];
+      if (sampled) notes.push(`getProof timed on ${sample.toLocaleString("en")} evenly spaced leaves, scaled x${n / sample}`);
+      let cell: PrepCell;
+      if (out.runs.length > 0) {
+        if (out.runs.length < opts.repeats) notes.push(`${out.runs.length} of ${opts.repeats} runs finished within the ${deadline / 1000} s deadline`);
+        cell = {
+          wallMs: spread(out.runs.map((r) => r.wall)), cpuMs: spread(out.runs.map((r) => r.cpu)),
+          method: sampled ? "proofs-sampled" : "measured", repeats: opts.repeats, finished: out.runs.length, deadlineMs: deadline, setupMs: Math.round(out.setupMs),
+        };
+      } else {
+        const base = p?.cell.wallMs && p.cell.cpuMs ? p : undefined;
+        cell = {
+          method: "deadline", repeats: opts.repeats, finished: 0, deadlineMs: deadline, setupMs: Math.round(out.setupMs),
+          lowerBound: { wallMs: deadline, cpuMs: Math.round(out.inProgressCpuMs) },
+          ...(base ? { extrapolated: { fromN: base.n, wallMs: (base.cell.wallMs!.median * n) / base.n, cpuMs: (base.cell.cpuMs!.median * n) / base.n } } : {}),
+        };
+        notes.push(`no run finished within the ${deadline / 1000} s deadline (stopped; the unfinished run had used ${(out.inProgressCpuMs / 1000).toFixed(1)} s CPU)`);
+        if (cell.extrapolated) notes.push(`a linear extrapolation from ${base!.n.toLocaleString("en")} would be ${(cell.extrapolated.wallMs / 1000).toFixed(0)} s wall / ${(cell.extrapolated.cpuMs / 1000).toFixed(0)} s CPU (not measured${cell.extrapolated.wallMs < deadline ? "; below the deadline actually hit, so the cost grows faster than linearly" : ""})`);
+      }
+      if (notes.length) cell.note = notes.join("; ");
+      row[peer] = cell;
+      prev[peer] = { n, cell };
+    }
+    rows.push(row as PrepRow);
   }
   return rows;
 }

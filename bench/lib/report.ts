@@ -15,10 +15,12 @@ export interface Results {
   finished: string;
   totalSeconds: number;
   sectionSeconds: Record<string, number>;
+  sectionLoad?: Record<string, { start: number; end: number }>;
+  expectedSecondsQuiet?: Record<string, number>;
   mode: string;
   command: string;
   git: { commit: string; dirty: boolean };
-  machine: Machine & { loadDuringRun: { min: number; median: number; max: number; samples: number } };
+  machine: Machine & { loadDuringRun: { min: number; median: number; max: number; samples: number }; loadAtEnd?: number[] };
   chain: { engine: string; hardfork: string; chainId: string };
   peers: Record<string, string>;
   easSchema: string;
@@ -43,7 +45,15 @@ export function gasTable(g: GasResult): string {
   return out.join("\n");
 }
 
-const cellMs = (c: PrepCell, k: "wallMs" | "cpuMs") => `${fmtSpread(c[k], 0)}${c.method === "extrapolated" ? " ‡" : c.method === "proofs-sampled" ? " §" : ""}`;
+/** the cell's figure for sorting out ratios: the median of finished runs, or the deadline's lower bound */
+const cellValue = (c: PrepCell, k: "wallMs" | "cpuMs"): number => (c.method === "deadline" ? c.lowerBound?.[k] ?? NaN : c[k]?.median ?? NaN);
+const cellMs = (c: PrepCell, k: "wallMs" | "cpuMs") => {
+  if (c.method === "deadline") return c.lowerBound ? `> ${fmt(c.lowerBound[k], 0)} ⏱` : "⏱";
+  const mark = c.method === "extrapolated" ? " ‡" : c.method === "proofs-sampled" ? " §" : "";
+  const part = c.finished !== undefined && c.repeats !== undefined && c.finished < c.repeats ? ` [${c.finished}/${c.repeats}]` : "";
+  return `${fmtSpread(c[k]!, 0)}${mark}${part}`;
+};
+const cellRatio = (c: PrepCell, ours: PrepCell) => `${c.method === "deadline" ? "> " : ""}${ratio(cellValue(c, "cpuMs"), cellValue(ours, "cpuMs"))}`;
 
 export function prepareTable(rows: PrepRow[]): string {
   const out = [
@@ -52,7 +62,7 @@ export function prepareTable(rows: PrepRow[]): string {
   ];
   for (const r of rows) {
     out.push(
-      `| ${n(r.n)} | ${cellMs(r.ours, "wallMs")} | ${cellMs(r.oz, "wallMs")} | ${cellMs(r.oa, "wallMs")} | ${cellMs(r.ours, "cpuMs")} | ${cellMs(r.oz, "cpuMs")} | ${cellMs(r.oa, "cpuMs")} | ${ratio(r.oz.cpuMs.median, r.ours.cpuMs.median)} | ${ratio(r.oa.cpuMs.median, r.ours.cpuMs.median)} |`,
+      `| ${n(r.n)} | ${cellMs(r.ours, "wallMs")} | ${cellMs(r.oz, "wallMs")} | ${cellMs(r.oa, "wallMs")} | ${cellMs(r.ours, "cpuMs")} | ${cellMs(r.oz, "cpuMs")} | ${cellMs(r.oa, "cpuMs")} | ${cellRatio(r.oz, r.ours)} | ${cellRatio(r.oa, r.ours)} |`,
     );
   }
   return out.join("\n");
@@ -73,6 +83,11 @@ export function verifyTable(v: VerifyResult): string {
     row("OpenAttestation, offline (`verifySignature`)", v.oa.offline, v.ours.offline),
     row("ours, with the chain (SDK `verify` + provider)", v.ours.online),
     row("OpenAttestation, with the chain (oa-verify hash + DocumentStore status)", v.oa.online, v.ours.online),
+    ...(v.floor ? [row("floor: the raw `materialState` eth_call alone (keep-alive HTTP, not decoded)", v.floor, v.ours.online)] : []),
+    ...(v.geth && "ours" in v.geth ? [
+      row(`ours, with the chain, against ${v.geth.engine.replace(/ \(.*$/, "")}`, v.geth.ours, v.ours.online),
+      row(`floor against ${v.geth.engine.replace(/ \(.*$/, "")}`, v.geth.floor, v.ours.online),
+    ] : []),
   ].join("\n");
 }
 
@@ -123,12 +138,12 @@ test chain harness (\`test/node/helpers/chain.ts\`), and the peers' own librarie
 
 | | |
 | --- | --- |
-| when | ${r.timestamp} → ${r.finished} (${r.totalSeconds} s; sections: ${Object.entries(r.sectionSeconds).map(([k, v]) => `${k} ${v} s`).join(", ")}) |
+| when | ${r.timestamp} → ${r.finished} (${r.totalSeconds} s; sections: ${Object.entries(r.sectionSeconds).map(([k, v]) => `${k} ${v} s${r.sectionLoad?.[k] ? ` (load ${r.sectionLoad[k].start} → ${r.sectionLoad[k].end})` : ""}`).join(", ")}) |
 | git commit | \`${r.git.commit}\`${r.git.dirty ? " (with uncommitted changes in sdk/node/contracts/bench)" : ""} |
 | mode | ${r.mode} |
 | machine | ${m.cpuModel}, \`nproc\` = ${m.nproc}, ${m.memoryGiB} GiB memory, ${m.os} |
 | Node.js | ${m.node} |
-| load average (1 min) | at start ${m.load[0]}; during the run min ${L.min.toFixed(1)} / median ${L.median.toFixed(1)} / max ${L.max.toFixed(1)} (${L.samples} samples) |
+| load average (1 min) | at start ${m.load[0]}${m.loadAtEnd ? `, at the end ${m.loadAtEnd[0]}` : ""}; during the run min ${L.min.toFixed(1)} / median ${L.median.toFixed(1)} / max ${L.max.toFixed(1)} (${L.samples} samples, every 5 s) |
 | peers | ${Object.entries(r.peers).map(([k, v]) => `\`${k}\` ${v}`).join(", ")} |
 `);
   if (loaded) {
@@ -139,6 +154,14 @@ test chain harness (\`test/node/helpers/chain.ts\`), and the peers' own librarie
 > the median of repeated runs with (min–max).
 `);
   }
+  s.push(`Every figure below comes from this run and is in \`docs/bench/results.json\` with its raw runs (\`runs\`:
+every repeat's value; median, min and max are computed from them). Figures are **measured** unless marked:
+§ measured, with OZ's \`getProof\` timed on a sample of leaves and scaled; ⏱ **deadline-limited**: no run
+finished within the cell's deadline, so the figure is a lower bound (the time waited, and the CPU the unfinished run
+had used), never a measurement; † the per-material gas of EAS \`attest\` for a batch is the measured mean of
+single transactions (the batch itself was not sent); ‡ (older results only) a linear extrapolation. Linear
+extrapolations appear only in the notes, labelled.
+`);
   s.push(headline(r));
   if (r.gas) {
     s.push(`## 1. Gas per anchored material
@@ -165,20 +188,23 @@ ${r.gas.notes.map((x) => `- ${x}`).join("\n")}
 ${prepareTable(r.prepare)}
 
 From the documents (430-byte JSON business-licence records, the same for all three) to a root and every
-material's proof, single-threaded, median (min–max) of ${r.prepare[0]?.ours.wallMs.runs.length ?? 0} runs. **Ours**: content
+material's proof, single-threaded, median (min–max) of ${r.prepare[0]?.ours.repeats ?? r.prepare[0]?.ours.wallMs?.runs.length ?? 0} runs (fewer where marked [finished/planned]). **Ours**: content
 bytes → SHA-256 (SDK \`hashContent\`), keyed holder reference (\`computeHolderRef\`), header → leaf (\`computeLeaf\`),
 \`buildMerkleTree\` and \`getAllProofs\`. **OZ**: the same content hashing and headers, then
 \`StandardMerkleTree.of(header values, HEADER_ABI_TYPES)\` and \`getProof\` for every leaf. **OA**:
 \`wrapDocuments\` of OpenAttestation v2 documents carrying the same record (salts and hashes every field, builds its
-tree and writes every proof into the wrapped documents). CPU ms = user + system CPU time of the bench process
-around the work (the fairest figure on a loaded machine); wall ms includes the time other processes held the cores.
+tree and writes every proof into the wrapped documents). Each cell (system × size) runs in its own process
+(\`bench/prepare-cell.ts\`), which builds the documents, warms up, then times its runs; the cell is stopped at its
+deadline (${r.prepare[0]?.oz.deadlineMs !== undefined ? `${fmt(r.prepare[0].oz.deadlineMs / 1000, 0)} s wall for the peers, ${fmt((r.prepare[0].ours.deadlineMs ?? 0) / 1000, 0)} s for ours` : "none in this older run"}, counted
+from the end of its setup): runs finished by then are measured figures, a run in progress is not counted. CPU ms =
+user + system CPU time of the cell's process around the work (the fairest figure on a loaded machine); wall ms
+includes the time other processes held the cores.
 
 ${r.prepare.flatMap((row) => [row.oz, row.oa].filter((c) => c.note).map((c) => `- ${n(row.n)}, ${c === row.oz ? "OZ" : "OA"}: ${c.note}.`)).join("\n")}
 - § OZ's \`getProof\` is timed on a sample of evenly spaced leaves and scaled to all leaves (its per-proof cost does not depend on the leaf).
-- ‡ extrapolated linearly, not measured (see the note above). For OA this is a **lower bound**: in a later trial
-  run on this machine (16:05 UTC, load 4–10) \`wrapDocuments\` of 100,000 documents had not returned after 16 minutes
-  (about 100 s if it were linear from 10,000) and the run was stopped; its cost grows faster than linearly.
-`);
+- ⏱ deadline-limited: no run finished within the deadline; "> x" is what was spent before it was stopped (a lower
+  bound, not a measurement), and so is the ratio "> x" next to it.
+${r.prepare.some((row) => [row.ours, row.oz, row.oa].some((c) => c.method === "extrapolated")) ? "- ‡ extrapolated linearly from the previous size, not measured (an older run, before cells had deadlines); a lower bound where the cost grows faster than linearly, as OpenAttestation's does.\n" : ""}`);
   }
   if (r.verification) {
     const v = r.verification;
@@ -187,8 +213,10 @@ ${r.prepare.flatMap((row) => [row.oz, row.oa].filter((c) => c.note).map((c) => `
 ${verifyTable(v)}
 
 One material of a ${n(v.batch)}-material batch (proof of 10 hashes), anchored/issued on the same local chain.
-${v.ours.offline.perRound} verifications per round offline, ${v.ours.online.perRound} online, ${v.ours.offline.p50.runs.length} rounds; each round's p50 and p95, then their
-median (min–max) over rounds. The JSON-RPC calls were counted through a recording proxy in a separate pass (after
+${v.ours.offline.perRound} verifications per round offline, ${v.ours.online.perRound} online (${v.oa.online.perRound} for OpenAttestation online), ${v.ours.offline.p50.runs.length} rounds, one verification
+in flight at a time; each round's p50 and p95, then their median (min–max) over rounds.
+${v.geth ? ("ours" in v.geth ? `The geth rows: the same SDK call against ${v.geth.engine} started by the bench on 127.0.0.1, our ledger
+deployed there and a batch of ${v.geth.batch} anchored (the OpenAttestation contracts were not deployed on it).` : `geth rows: skipped (${v.geth.skipped}).`) : ""} The JSON-RPC calls were counted through a recording proxy in a separate pass (after
 each library's first call, which may fetch the chain id). OpenAttestation online = oa-verify's own
 \`verificationBuilder([openAttestationHash, openAttestationEthereumDocumentStoreStatus], { provider })\` with an
 ethers ${v.ethers5.replace(/^ethers\//, "")} \`StaticJsonRpcProvider\` pointed at the local chain; its DNS-TXT identity fragment was left out (it
@@ -228,7 +256,7 @@ batch interval ends, whichever comes first: where "leaves per anchor tx" is belo
 
 \`\`\`bash
 npm ci && npm run build      # the node runs from node/dist
-npm run bench                # full run (this one: ${r.totalSeconds} s on the loaded machine above)
+npm run bench                # full run (this one: ${r.totalSeconds} s at the load above; it prints its expected duration first)
 npm run bench -- --quick     # smaller sizes and fewer samples
 npm run bench -- --only gas,verify --no-write   # a subset, printed only
 npm run bench -- --render     # rewrite this file and the plots from docs/bench/results.json
@@ -254,8 +282,10 @@ export function headline(r: Results): string {
   }
   if (r.prepare) {
     for (const row of r.prepare) {
-      const tag = (c: PrepCell) => (c.method === "extrapolated" ? " (extrapolated)" : "");
-      h.push(`- **Preparing ${n(row.n)} materials** (hash, leaf, tree, every proof; CPU time): ours ${fmt(row.ours.cpuMs.median / 1000, 2)} s · OZ StandardMerkleTree ${fmt(row.oz.cpuMs.median / 1000, 1)} s${tag(row.oz)} (${ratio(row.oz.cpuMs.median, row.ours.cpuMs.median)}) · OA wrapDocuments ${fmt(row.oa.cpuMs.median / 1000, 1)} s${tag(row.oa)} (${ratio(row.oa.cpuMs.median, row.ours.cpuMs.median)}).`);
+      const peer = (c: PrepCell) => c.method === "deadline"
+        ? `not finished within the ${fmt((c.deadlineMs ?? 0) / 1000, 0)} s deadline (> ${fmt(cellValue(c, "cpuMs") / 1000, 1)} s CPU, > ${cellRatio(c, row.ours).replace(/^> /, "")})`
+        : `${fmt(cellValue(c, "cpuMs") / 1000, 1)} s${c.method === "extrapolated" ? " (extrapolated)" : ""} (${cellRatio(c, row.ours)})`;
+      h.push(`- **Preparing ${n(row.n)} materials** (hash, leaf, tree, every proof; CPU time): ours ${fmt(cellValue(row.ours, "cpuMs") / 1000, 2)} s · OZ StandardMerkleTree ${peer(row.oz)} · OA wrapDocuments ${peer(row.oa)}.`);
     }
   }
   if (r.verification) {

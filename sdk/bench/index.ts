@@ -3,14 +3,15 @@
  *  1. Merkle tree + every proof for 1k / 10k / 100k leaves: ours (WebAssembly and JS hashers) vs
  *     @openzeppelin/merkle-tree StandardMerkleTree, side by side with ratios.
  *  2. Offline verify p50/p95 for 1 KiB and 1 MiB content, SHA-256 and SM3 (and raw SM3: OpenSSL vs sm-crypto).
- *  3. Online verify p50/p95 against a local `hardhat node` (one eth_call per verification).
- * Options: --quick (fewer repetitions), --no-online, --no-oz.
+ *  3. Online verify p50/p95/p99 (one eth_call per verification) against a local `hardhat node` and `geth --dev`,
+ *     next to the raw keep-alive eth_call floor and ethers JsonRpcProvider (online.ts).
+ * Options: --quick (fewer repetitions), --no-online, --no-geth, --no-oz.
  */
 import { randomBytes, createHash } from "node:crypto";
 import { createRequire } from "node:module";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import {
-  buildMerkleTree, computeLeaf, verify, HashAlg, hashContent, buildBundle, chainReaderFromUrl, type ProofBundle,
+  buildMerkleTree, computeLeaf, verify, HashAlg, hashContent, buildBundle, type ProofBundle,
 } from "../src/index.js";
 import { headerFor } from "../../test/sdk/helpers/fixture.js";
 
@@ -114,33 +115,10 @@ async function offlineBench(): Promise<void> {
 }
 
 async function onlineBench(): Promise<void> {
-  console.log("\n## Online verify against a local hardhat node (ms; one eth_call each)\n");
-  const { startHardhatNode } = await import("../../test/sdk/helpers/hardhat-node.js");
-  const { deployLedger, anchorBatch } = await import("../../test/sdk/helpers/ledger.js");
-  const chain = await startHardhatNode();
-  try {
-    const { ledger } = await deployLedger(chain);
-    const content = new Uint8Array(randomBytes(1024));
-    const others = Array.from({ length: 99 }, (_, i) => headerFor(`m${i}`));
-    const [bundle] = await anchorBatch(chain, ledger, 1, [headerFor(content), ...others]);
-    const reader = chainReaderFromUrl(chain.url);
-    for (let i = 0; i < 30; i++) await verify({ content }, bundle!, { provider: reader });
-    const runs = QUICK ? 100 : 300;
-    const ts: number[] = [];
-    const c0 = process.cpuUsage();
-    for (let i = 0; i < runs; i++) {
-      const t = performance.now();
-      const r = await verify({ content }, bundle!, { provider: reader });
-      ts.push(performance.now() - t);
-      if (!r.ok) throw new Error("online bench did not verify: " + JSON.stringify(r.checks));
-    }
-    const cd = process.cpuUsage(c0);
-    console.log("| content | p50 | p95 | client CPU per verify | runs |");
-    console.log("| --- | ---: | ---: | ---: | ---: |");
-    console.log(`| 1 KiB, SHA-256, batch of 100 | ${ms(pct(ts, 50))} | ${ms(pct(ts, 95))} | ${ms((cd.user + cd.system) / 1000 / runs)} | ${runs} |`);
-  } finally {
-    await chain.stop();
-  }
+  // one verification = one eth_call: against a hardhat node (logging on / off) and geth --dev, with the raw
+  // keep-alive eth_call as the floor and ethers JsonRpcProvider (default / tuned) for comparison (online.ts)
+  const { onlineTail } = await import("./online.js");
+  await onlineTail({ runs: QUICK ? 300 : 1000, geth: !args.has("--no-geth") });
 }
 
 console.log(`# @tongban/sdk bench — node ${process.version}, ${new Date().toISOString()}, load average ${(await import("node:os")).loadavg().map((x) => x.toFixed(1)).join(" ")} on ${(await import("node:os")).cpus().length} cores`);

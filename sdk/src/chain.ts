@@ -118,7 +118,7 @@ export async function readMaterialState(
   const data = codec.encode(q);
   let raw: string;
   try {
-    raw = await reader.call({ to: getAddress(ledger.toLowerCase()), data });
+    raw = await reader.call({ to: ledgerAddress(ledger), data });
   } catch (e) {
     const revert = decodeLedgerError(e);
     if (revert) throw new ChainReadError(`materialState reverted for leaf ${q.leaf}: ${revert.message}`, { reason: "REVERTED", ledger, root: q.root, leaf: q.leaf }, { cause: revert });
@@ -140,6 +140,19 @@ export async function readMaterialState(
     throw new ChainReadError(`inconsistent materialState answer for leaf ${q.leaf}: ${odd.join(", ")}`, { reason: "BAD_RESPONSE", ledger, root: q.root, leaf: q.leaf });
   }
   return state;
+}
+
+const checksummed = new Map<string, string>();
+/** getAddress (a keccak per call) once per ledger address: verifiers ask the same ledger over and over. */
+function ledgerAddress(ledger: string): string {
+  const key = String(ledger).toLowerCase();
+  let a = checksummed.get(key);
+  if (a === undefined) {
+    a = getAddress(key); // throws for a malformed address; nothing is cached then
+    if (checksummed.size > 1024) checksummed.clear();
+    checksummed.set(key, a);
+  }
+  return a;
 }
 
 const chainIds = new WeakMap<object, Promise<bigint>>();
