@@ -316,7 +316,7 @@ export async function startNode(config: NodeConfig, opts: { env?: NodeJS.Process
         options: { signer: opsSigner, address: xc.authorisations!.address, memberId: memberId32, provider: opsProvider, holderRef: (t: string, n: string) => core.holderRef(t, n) },
       });
     }
-    if (p2p) plugins.push({ prefix: "/v1/exchange", plugin: exchangeRoutes, options: { p2p, fetchTimeoutMs: xc.p2p?.fetchTimeoutMs ?? 10_000 } });
+    if (p2p) plugins.push({ prefix: "/v1/exchange", plugin: exchangeRoutes, options: { p2p, memberId: memberId32, fetchTimeoutMs: xc.p2p?.fetchTimeoutMs ?? 10_000 } });
     api = await buildApi({
       service: core.service,
       indexer,

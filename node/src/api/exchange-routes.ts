@@ -122,6 +122,8 @@ const errors = (...s: number[]) => Object.fromEntries(s.map((x) => [x, { $ref: "
 
 export interface ExchangeRoutesOptions {
   p2p: P2PNode;
+  /** this member (bytes32): a fetch from itself is refused */
+  memberId: string;
   /** default deadline of a fetch, ms */
   fetchTimeoutMs: number;
 }
@@ -146,6 +148,9 @@ export const exchangeRoutes: FastifyPluginAsync<ExchangeRoutesOptions> = async (
     async (req) => {
       const b = req.body;
       const custodian = member32(b.custodian, "custodian");
+      if (custodian === opts.memberId.toLowerCase()) {
+        throw new ApiError(400, "VALIDATION", "the custodian is this member: read the material from this node (GET /v1/materials/:id)", { field: "custodian", custodian });
+      }
       const matter = code32(b.matter, "matter");
       const r = await opts.p2p.fetch({
         custodian,

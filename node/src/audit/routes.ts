@@ -5,8 +5,9 @@
  *   POST /v1/audit/history/holder        {idType, idNumber, from?, to?, limit?}: a holder's data-use history
  *                                        (the ID travels in the body, never in a URL; the node keys it into a
  *                                        holderRef and does not keep it)
- *   GET  /v1/audit/history/:by/:key      by = holder-ref | material | member | matter | grant
- *                                        (member: USCC or bytes32 id; matter: code text or bytes32)
+ *   GET  /v1/audit/history/:by/:key      by = holder-ref | material | member | matter | grant (and any further
+ *                                        index of the log, e.g. scenario | resource for data uses)
+ *                                        (member: USCC or bytes32 id; matter, resource: code text or bytes32)
  *        ?from=&to= (unix seconds or ISO dates) &limit= &format=json|csv
  *   GET  /v1/audit/heads                 this log's size, latest signed head, latest anchored head, and the
  *                                        heads on chain (IAuthorisations.useLogHead)
@@ -34,7 +35,7 @@ interface ChainUseLogHead {
   anchoredBlock: number;
   anchoredAt: number;
 }
-import { historyToCsv, type HistoryQuery, type HistoryResult, type IndexKind, type UseLog } from "./use-log.js";
+import { INDEX_KIND, historyToCsv, type HistoryQuery, type HistoryResult, type IndexKind, type UseLog } from "./use-log.js";
 import { auditLog, auditUseCounts, type Finding } from "./check.js";
 import { decodeUseRecord, type UseRecord } from "./record.js";
 
@@ -51,7 +52,10 @@ const secured = { security: [{ bearer: [] }] };
 const tags = ["audit"];
 const errors = (...s: number[]) => Object.fromEntries(s.map((x) => [x, { $ref: "Error#", description: `error (${x})` }]));
 
-const BY: Record<string, IndexKind> = { "holder-ref": "holder", material: "material", member: "member", matter: "matter", grant: "grant" };
+/** URL names of the history indexes: every index of the log (holder as `holder-ref`; the ID goes by POST). */
+const BY: Record<string, IndexKind> = Object.fromEntries(Object.keys(INDEX_KIND).map((k) => [k === "holder" ? "holder-ref" : k, k as IndexKind]));
+/** indexes keyed by a code (text or bytes32) rather than a 32-byte hash */
+const CODE_KEYED = new Set(["matter", "resource"]);
 
 const timeField = (d: string) => ({ type: "string", maxLength: 40, description: `${d}: unix seconds or an ISO 8601 date` }) as const;
 const rangeProps = {
@@ -192,7 +196,7 @@ export const auditRoutes: FastifyPluginAsync<AuditRoutesOptions> = async (app, o
       const raw = req.params.key;
       let key: string;
       if (by === "member") key = member32(raw, "key");
-      else if (by === "matter") key = code32(raw, "key");
+      else if (CODE_KEYED.has(by)) key = code32(raw, "key");
       else if (new RegExp(HEX32).test(raw)) key = raw.toLowerCase();
       else throw new ApiError(400, "VALIDATION", `key of ${req.params.by} must be 0x + 32 bytes hex`, { field: "key", value: raw });
       const q = req.query;

@@ -215,6 +215,10 @@ describe("member node process: exchange, grants and audit API wired into main.ts
     expect(notGrantee.status, notGrantee.text).to.equal(403);
     expect(notGrantee.body.code).to.equal("WRONG_GRANTEE");
 
+    const self = await api(m.A, "POST", "/v1/exchange/fetch", { custodian: USCC.A, grantId, materialId: leaves[1], matter: MATTER });
+    expect(self.status, self.text).to.equal(400);
+    expect(self.body.details.field).to.equal("custodian");
+
     const bad = await api(m.B, "POST", "/v1/exchange/fetch", { custodian: USCC.A, grantId, materialId: "nope", matter: MATTER });
     expect(bad.status).to.equal(400);
     expect(bad.body.code).to.equal("VALIDATION");
