@@ -10,8 +10,8 @@ import swaggerUi from "@fastify/swagger-ui";
 import { Registry, Histogram } from "prom-client";
 import type { Logger } from "pino";
 import type { MaterialService } from "../core/service.js";
-import type { RegisterRequest, ChangeEvent } from "../core/types.js";
-import type { IndexerView, IndexedEvent } from "../indexer/types.js";
+import type { RegisterRequest } from "../core/types.js";
+import type { IndexerView } from "../indexer/types.js";
 import { TokenVerifier } from "./auth.js";
 import { isNodeError } from "../core/errors.js";
 import { ApiError, ApiErrorCode, sendError } from "./errors.js";
@@ -25,6 +25,7 @@ import {
 } from "./schemas.js";
 import { toBytes32Id, toTypeCode } from "./ids.js";
 import { bundleOf } from "./bundle.js";
+import { EventHub, type EventHubOptions } from "./events.js";
 
 export interface ApiOptions {
   service: MaterialService;
@@ -50,6 +51,8 @@ export interface ApiOptions {
   bulkBodyLimit?: number;
   /** SSE heartbeat interval, ms (default 15 s) */
   heartbeatMs?: number;
+  /** SSE replay window for `Last-Event-ID` (see events.ts) */
+  events?: EventHubOptions;
   /**
    * further route plugins (e.g. the catalogue's), registered under `prefix` after authentication and the error
    * handler, so they share the bearer-token check, the `{code,message,details}` errors and the OpenAPI document
@@ -143,10 +146,12 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   const streams = new Set<() => void>();
   /** set when close() begins: answers in flight then close their connection instead of keeping it alive */
   let closing = false;
+  const hub = new EventHub(opts.service, opts.indexer, opts.events);
   app.addHook("preClose", async () => {
     closing = true;
     for (const end of streams) end();
     streams.clear();
+    hub.close();
   });
   app.addHook("onSend", async (_req, reply) => {
     if (closing) reply.header("connection", "close");
@@ -537,11 +542,16 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
         summary: "Server-sent events: this node's material/op/batch changes and confirmed chain events",
         description:
           "`text/event-stream`. Event names: `material`, `op`, `batch` (from the node core) and `chain` (from the indexer). " +
-          "Data is JSON. A comment line is sent as heartbeat. A consumer more than 4 MiB behind gets `overflow` and is closed.",
+          "Data is JSON. A comment line is sent as heartbeat. Every event has an id: reconnect with header `Last-Event-ID` " +
+          "to get the events missed since (kept: the last 10,000 batch/op/chain and 100,000 material events; material events " +
+          "only while a client listens and 60 s after). When that cannot be exact (node restarted, id too old) the stream starts " +
+          "with `event: reset` `{reason, lastEventId}`: re-read the state you follow. A consumer more than 4 MiB behind gets " +
+          "`overflow` and is closed (reconnect with Last-Event-ID).",
         response: { 200: { description: "event stream", content: { "text/event-stream": { schema: { type: "string" } } } }, ...errorResponses(401) },
       },
     },
     async (req, reply) => {
+      const lastId = req.headers["last-event-id"];
       reply.hijack();
       const raw = reply.raw;
       raw.writeHead(200, {
@@ -550,25 +560,28 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
         connection: "keep-alive",
         "x-accel-buffering": "no",
       });
-      raw.write(": tongban events\n\n");
-      let seq = 0;
-      const send = (name: string, data: unknown) => {
-        if (raw.writableEnded || raw.destroyed) return;
-        // a consumer that does not read is cut off (it reconnects) instead of growing this process's memory
+      raw.write(": tongban events\nretry: 1000\n\n");
+      let cut = false;
+      const write = (frame: string) => {
+        if (cut || raw.writableEnded || raw.destroyed) return;
+        // a consumer that does not read is cut off (it reconnects with Last-Event-ID and gets the rest replayed)
+        // instead of growing this process's memory
         if (raw.writableLength > sseMaxBuffer) {
+          cut = true;
           raw.end(`event: overflow\ndata: ${JSON.stringify({ reason: "slow consumer", buffered: raw.writableLength })}\n\n`);
           return;
         }
-        raw.write(`id: ${++seq}\nevent: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
+        raw.write(frame);
       };
-      const offCore = svc.onChange((e: ChangeEvent) => send(e.kind, e));
-      const offChain = opts.indexer ? opts.indexer.onEvent((e: IndexedEvent) => send("chain", e)) : () => {};
+      const { events, reset, detach } = hub.attach((e) => write(e.frame), typeof lastId === "string" && lastId.length > 0 ? lastId.slice(0, 100) : undefined);
+      if (reset) raw.write(`id: ${hub.lastEventId}\nevent: reset\ndata: ${JSON.stringify(reset)}\n\n`);
+      // replay in chunks so that a large window does not become one huge string
+      for (let i = 0; i < events.length; i += 1000) raw.write(events.slice(i, i + 1000).map((e) => e.frame).join(""));
       const beat = setInterval(() => !raw.writableEnded && raw.write(": heartbeat\n\n"), heartbeatMs);
       beat.unref();
       const close = () => {
         clearInterval(beat);
-        offCore();
-        offChain();
+        detach();
       };
       const end = () => {
         close();

@@ -287,7 +287,7 @@ describe("node API: edge contract (in-process)", () => {
 
     it("query strings stay text that is converted: ?limit=10&from=5 reach the indexer as numbers; ?limit=ten is 400", async () => {
       let got: Record<string, unknown> | undefined;
-      const indexer = { queryMaterials: async (q: Record<string, unknown>) => ((got = q), { items: [] }) } as unknown as Parameters<typeof buildApi>[0]["indexer"];
+      const indexer = { queryMaterials: async (q: Record<string, unknown>) => ((got = q), { items: [] }), onEvent: () => () => {} } as unknown as Parameters<typeof buildApi>[0]["indexer"];
       const q = await buildApi({ service: svc, tokens: [hashToken(TOKEN)], indexer });
       const r = await q.inject({ method: "GET", url: "/v1/query/materials?limit=10&from=5&to=6", headers: auth });
       expect(r.statusCode, r.body).to.equal(200);
@@ -336,6 +336,108 @@ describe("node API: edge contract (in-process)", () => {
       const text = got.join("");
       expect(text).to.match(/event: material\ndata: \{"kind":"material","leaf":"0x(aa){32}","state":"anchored","at":1\}/);
       expect(text).to.include(": heartbeat");
+    });
+  });
+
+  describe("server-sent events: Last-Event-ID resume", () => {
+    type Frame = { id?: string; event?: string; data?: any };
+    /** an SSE client: frames as they arrive, and a way to drop the connection */
+    const connect = async (url: string, lastEventId?: string) => {
+      const http = await import("node:http");
+      const frames: Frame[] = [];
+      let buf = "";
+      let res!: import("node:http").IncomingMessage;
+      const req = http.get(`${url}/v1/events`, { headers: { ...auth, ...(lastEventId ? { "last-event-id": lastEventId } : {}) } });
+      await new Promise<void>((resolve) => req.on("response", (r) => ((res = r), resolve())));
+      res.on("data", (d) => {
+        buf += String(d);
+        let i: number;
+        while ((i = buf.indexOf("\n\n")) >= 0) {
+          const block = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          const f: Frame = {};
+          for (const line of block.split("\n")) {
+            if (line.startsWith("id: ")) f.id = line.slice(4);
+            else if (line.startsWith("event: ")) f.event = line.slice(7);
+            else if (line.startsWith("data: ")) f.data = JSON.parse(line.slice(6));
+          }
+          if (f.event) frames.push(f);
+        }
+      });
+      return { frames, drop: () => req.destroy() };
+    };
+    const until = async (cond: () => boolean) => {
+      const t = Date.now();
+      while (!cond()) {
+        if (Date.now() - t > 5000) throw new Error(`timed out waiting for events`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    const mat = (i: number) => ({ kind: "material", leaf: "0x" + i.toString(16).padStart(64, "0"), state: "pending", at: i }) as const;
+    const op = (i: number) => ({ kind: "op", opId: `op-${i}`, op: "revoke", leaf: "0x" + "cd".repeat(32), state: "pending", at: i }) as const;
+
+    it("a client that reconnects with the last id it saw gets every event it missed, in order, none twice, then the live ones", async () => {
+      const live = await buildApi({ service: svc, tokens: [hashToken(TOKEN)] });
+      const url = await live.listen({ host: "127.0.0.1", port: 0 });
+      try {
+        const a = await connect(url);
+        for (let i = 1; i <= 30; i++) svc.emit(i % 3 === 0 ? op(i) : mat(i));
+        await until(() => a.frames.length === 30);
+        // the client drops after event 12 was processed; events 13..30 were sent but count as not seen
+        const lastSeen = a.frames[11]!.id!;
+        a.drop();
+        await new Promise((r) => setTimeout(r, 50));
+        for (let i = 31; i <= 60; i++) svc.emit(i % 3 === 0 ? op(i) : mat(i)); // while disconnected
+        const b = await connect(url, lastSeen);
+        svc.emit(mat(61));
+        await until(() => b.frames.length === 49);
+        expect(b.frames.map((f) => f.event)).to.not.include("reset");
+        expect(b.frames.map((f) => f.data.at)).to.deep.equal(Array.from({ length: 49 }, (_, k) => 13 + k));
+        const ids = b.frames.map((f) => f.id!);
+        expect(new Set(ids).size).to.equal(49);
+        expect(ids.map((x) => Number(x.split("-")[1]))).to.deep.equal(Array.from({ length: 49 }, (_, k) => 13 + k));
+        expect(a.frames.slice(12).map((f) => f.id)).to.deep.equal(ids.slice(0, 18)); // the same events keep their ids
+        b.drop();
+      } finally {
+        await live.close();
+      }
+    });
+
+    it("answers `reset` when the resume cannot be exact: another epoch (restart), an evicted id, material events not recorded", async () => {
+      const live = await buildApi({ service: svc, tokens: [hashToken(TOKEN)], events: { replayEvents: 5, replayMaterialEvents: 5, materialLingerMs: 100 } });
+      const url = await live.listen({ host: "127.0.0.1", port: 0 });
+      try {
+        const restarted = await connect(url, "zz0000-7");
+        await until(() => restarted.frames.length >= 1);
+        expect(restarted.frames[0]!.event).to.equal("reset");
+        expect(restarted.frames[0]!.data.reason).to.match(/restarted/);
+        restarted.drop();
+
+        const a = await connect(url);
+        svc.emit(op(1));
+        await until(() => a.frames.length === 1);
+        const first = a.frames[0]!.id!;
+        for (let i = 2; i <= 12; i++) svc.emit(op(i)); // the ring keeps 5: events 2..7 are gone
+        const b = await connect(url, first);
+        await until(() => b.frames.length >= 6);
+        expect(b.frames[0]!.event, JSON.stringify(b.frames)).to.equal("reset");
+        expect(b.frames[0]!.data.reason).to.match(/no longer kept/);
+        expect(b.frames.slice(1).map((f) => f.data.at)).to.deep.equal([8, 9, 10, 11, 12]);
+        const last = b.frames[5]!.id!;
+        a.drop();
+        b.drop();
+        // no client for longer than the linger: material events are not produced any more, so a resume says so
+        await new Promise((r) => setTimeout(r, 300));
+        svc.emit(mat(13));
+        const c = await connect(url, last);
+        await until(() => c.frames.length >= 2);
+        expect(c.frames[0]!.event, JSON.stringify(c.frames)).to.equal("reset");
+        expect(c.frames[1]!.data).to.deep.equal(mat(13)); // what was kept is still replayed after the reset
+        expect(c.frames[0]!.data.reason).to.match(/material events were not recorded/);
+        c.drop();
+      } finally {
+        await live.close();
+      }
     });
   });
 
