@@ -86,9 +86,9 @@ describe("member node process: exchange, grants and audit API wired into main.ts
     return { status: r.status, body: parsed, text, type: r.headers.get("content-type") ?? "" };
   };
 
-  async function startMember(key: Key, cfg: Record<string, unknown>): Promise<Member> {
+  async function startMember(key: Key, cfg?: Record<string, unknown>): Promise<Member> {
     const dir = join(root, key);
-    writeFileSync(join(dir, "node.json"), JSON.stringify(cfg));
+    if (cfg) writeFileSync(join(dir, "node.json"), JSON.stringify(cfg));
     const proc = spawn(process.execPath, ["--import", "tsx", MAIN, "--config", join(dir, "node.json")], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
     const who = { key, dir, proc, out: "" } as Member;
     proc.stdout!.on("data", (d) => (who.out += d));
@@ -356,6 +356,30 @@ describe("member node process: exchange, grants and audit API wired into main.ts
     const c = await cli(["audit", "check", ...conn(m.A), "--peer-url", m.B.url, "--peer-token-file", join(m.B.dir, "api-token")]);
     expect(c.code, c.stdout + c.stderr).to.equal(0);
     expect(JSON.parse(c.stdout).reconciled.records).to.be.greaterThan(1);
+  });
+
+  it("a node stops cleanly on SIGTERM and, restarted, keeps its use log and peer id and exchanges again", async () => {
+    const ledger = contracts.TongbanLedger__factory.connect(deployed.ledgerAddress, chain.provider);
+    const peerBefore = (await ledger.getMember(id32(USCC.B))).peerIds[0];
+    const histBefore = (await api(m.B, "GET", `/v1/audit/history/member/${USCC.A}`)).body.records.length;
+    const old = m.B;
+    const code = await new Promise<number | null>((res) => {
+      old.proc.once("exit", (c) => res(c));
+      process.kill(old.proc.pid!, "SIGTERM");
+    });
+    expect(code, old.out.slice(-2000)).to.equal(0);
+    expect(old.out).to.contain('"event":"stopped"');
+    expect(old.out.split("\n").filter((l) => /"level":(50|60)/.test(l)), "errors while stopping").to.deep.equal([]);
+    const again = await startMember("B");
+    Object.assign(again, { token: old.token, client: old.client, account: old.account, ops: old.ops });
+    m.B = again;
+    const info = await ledger.getMember(id32(USCC.B));
+    expect(info.peerIds[0]).to.equal(peerBefore);
+    const f = await api(m.B, "POST", "/v1/exchange/fetch", { custodian: USCC.A, grantId, materialId: leaves[0], matter: MATTER });
+    expect(f.status, f.text).to.equal(200);
+    const hist = await api(m.B, "GET", `/v1/audit/history/member/${USCC.A}`);
+    expect(hist.body.records.length).to.equal(histBefore + 1);
+    expect(f.body.receivedSeq).to.equal(hist.body.records.at(-1).record.seq);
   });
 
   it("head anchors (ops account) run while the anchorer anchors materials and the catalogue publishes through the same ops sender: no nonce errors", async () => {
