@@ -188,8 +188,9 @@ async function recordsOf(log: UseLog, pick: (r: UseRecord) => boolean): Promise<
 export async function reconcileLogs(custodianLog: UseLog, custodian: string, requesterLog: UseLog, requester: string): Promise<Finding[]> {
   const c = custodian.toLowerCase();
   const q = requester.toLowerCase();
-  const served = await recordsOf(custodianLog, (r) => r.direction === "SERVED" && r.custodian === c && r.requester === q);
-  const received = await recordsOf(requesterLog, (r) => r.direction === "RECEIVED" && r.custodian === c && r.requester === q);
+  // material exchanges (basis GRANT); a data use under a scenario is logged by the consumer alone
+  const served = await recordsOf(custodianLog, (r) => r.basis === "GRANT" && r.direction === "SERVED" && r.custodian === c && r.requester === q);
+  const received = await recordsOf(requesterLog, (r) => r.basis === "GRANT" && r.direction === "RECEIVED" && r.custodian === c && r.requester === q);
   const findings: Finding[] = [];
   for (const [id, s] of served) {
     const r = received.get(id);
@@ -226,7 +227,7 @@ export async function auditUseCounts(log: UseLog, anchors: ChainAnchor[]): Promi
       } catch {
         continue;
       }
-      if (r.direction === "SERVED") counted.set(r.grantId, (counted.get(r.grantId) ?? 0) + 1);
+      if (r.direction === "SERVED" && r.basis === "GRANT") counted.set(r.grantId, (counted.get(r.grantId) ?? 0) + 1); // scenario uses are not grant uses
     }
     const declared = new Map(a.uses.map((u) => [u.grantId.toLowerCase(), u.count]));
     for (const g of new Set([...counted.keys(), ...declared.keys()])) {

@@ -7,13 +7,22 @@
  *
  * The custodian's SERVED record and the requester's RECEIVED record of one exchange are equal except for the
  * direction; `requestId` is the requester's random nonce of the signed request.
+ *
+ * Basis (byte 2 of the encoding): GRANT (1) for a material use under an authorisation, SCENARIO (2) for a data
+ * use under an application scenario of the data catalogue (grantId = scenario id, typeCode = resource code,
+ * leaf = digest of the query / served result; see sdk/src/catalogue/data-use.ts). `basis` is optional on
+ * input (default GRANT, so existing callers are unchanged) and always present when decoded. A scenario use has
+ * no material, so no holder reference.
  */
 import { encodeUseRecord as sdkEncode, decodeUseRecord as sdkDecode, USE_RECORD_BYTES, USE_RECORD_VERSION } from "@tongban/sdk";
 
 export type Direction = "SERVED" | "RECEIVED";
+export type Basis = "GRANT" | "SCENARIO";
 
 export interface UseRecordInput {
   direction: Direction;
+  /** default GRANT */
+  basis?: Basis;
   /** unix seconds: the time the custodian judged the request at (the requester logs the same value) */
   time: number;
   /** bytes32 hex: the requester's nonce of the signed request */
@@ -27,14 +36,20 @@ export interface UseRecordInput {
   /** material type code and leaf */
   typeCode: string;
   leaf: string;
-  /** index-only: holder reference of the material (from its header); not part of the encoding */
-  holderRef: string;
+  /** index-only: holder reference of the material (from its header); not part of the encoding. Required for
+   *  GRANT records, absent for SCENARIO records */
+  holderRef?: string;
 }
 
-export interface UseRecord extends Omit<UseRecordInput, "holderRef"> {
+export interface UseRecord extends Omit<UseRecordInput, "holderRef" | "basis"> {
+  basis: Basis;
   /** position in the log (leaf index) */
   seq: number;
 }
+
+/** Byte offset of the basis code in the encoding (1 GRANT, 2 SCENARIO). */
+export const BASIS_OFFSET = 2;
+export const BASIS_CODE = { GRANT: 1, SCENARIO: 2 } as const;
 
 export const RECORD_VERSION = USE_RECORD_VERSION;
 export const RECORD_BYTES = USE_RECORD_BYTES;
@@ -42,12 +57,12 @@ export const RECORD_BYTES = USE_RECORD_BYTES;
 /** Byte offsets of the 32-byte fields in the SDK layout (index keys are sliced straight from the encoding). */
 export const FIELD_OFFSET = { requestId: 11, grantId: 43, matter: 75, requester: 107, custodian: 139, typeCode: 171, leaf: 203 } as const;
 
-/** Canonical encoding: the SDK's `encodeUseRecord` (basis GRANT). @throws UseRecordError naming the field */
+/** Canonical encoding: the SDK's `encodeUseRecord` (basis default GRANT). @throws UseRecordError naming the field */
 export function encodeUseRecord(r: Omit<UseRecordInput, "holderRef"> & { holderRef?: string }): Buffer {
   if (!Number.isSafeInteger(r.time) || r.time < 0) throw new TypeError("use record time must be unix seconds");
   const b = sdkEncode({
     direction: r.direction,
-    basis: "GRANT",
+    basis: r.basis ?? "GRANT",
     time: BigInt(r.time),
     requestId: r.requestId,
     grantId: r.grantId,
@@ -67,6 +82,7 @@ export function decodeUseRecord(b: Uint8Array, seq: number): UseRecord {
   return {
     seq,
     direction: r.direction,
+    basis: r.basis === "GRANT" ? "GRANT" : "SCENARIO",
     time: Number(r.time),
     requestId: lc(r.requestId),
     grantId: lc(r.grantId),

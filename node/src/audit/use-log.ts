@@ -11,19 +11,27 @@
  *   'A' size64                     -> anchored head JSON {size, root, blockNumber, txHash, at}
  *   'I' kind8 key32 at64 seq64     -> ''  audit indexes: h holder, l material, m member (requester and
  *                                         custodian), x matter, g grant; the holder index holds a copy of
- *                                         the record, so a holder's history is one range scan
+ *                                         the record, so a holder's history is one range scan.
+ *                                         Data uses under a scenario (basis SCENARIO) are indexed by m member,
+ *                                         x matter, s scenario (their grantId field) and c resource (their
+ *                                         typeCode field); not by holder, material or grant
  *   'U' key32                      -> expiry u64: unique keys (request nonces) consumed with an append
  *
  * Appends are group-committed: every append waiting while a batch is written goes into the next one
  * (one LevelDB write for all of them). The right edge of the tree (one node per set bit of the size) is kept
  * in memory, so an append reads nothing; upper-level nodes are cached, so a proof is one `getMany` of its
  * lower nodes.
+ *
+ * Both bases share one log, one tree and the same heads: GRANT records (material uses) and SCENARIO records
+ * (data uses under an application scenario, appended with {@link UseLog.appendDataUse}). The per-grant counts
+ * sent with an anchored head cover SERVED GRANT records only.
  */
 import type { ClassicLevel } from "classic-level";
 import { AbiCoder, keccak256 } from "ethers";
 import type { Startable } from "../core/service.js";
 import type { Logger } from "../core/log.js";
-import { encodeUseRecord, decodeUseRecord, FIELD_OFFSET, type UseRecord, type UseRecordInput } from "./record.js";
+import type { UseRecord as SdkUseRecord } from "@tongban/sdk";
+import { encodeUseRecord, decodeUseRecord, FIELD_OFFSET, BASIS_OFFSET, BASIS_CODE, type UseRecord, type UseRecordInput } from "./record.js";
 import {
   leafHash,
   nodeHash,
@@ -40,7 +48,7 @@ export type LogDB = ClassicLevel<Buffer, Buffer>;
 
 const P = (c: string) => c.charCodeAt(0);
 const PFX = { R: P("R"), N: P("N"), K: P("K"), S: P("S"), A: P("A"), I: P("I"), U: P("U") };
-export const INDEX_KIND = { holder: P("h"), material: P("l"), member: P("m"), matter: P("x"), grant: P("g") } as const;
+export const INDEX_KIND = { holder: P("h"), material: P("l"), member: P("m"), matter: P("x"), grant: P("g"), scenario: P("s"), resource: P("c") } as const;
 export type IndexKind = keyof typeof INDEX_KIND;
 
 function u64(b: Buffer, off: number, v: number): void {
@@ -203,7 +211,7 @@ export interface ProvenRecord {
 
 export interface HistoryQuery {
   by: IndexKind;
-  /** bytes32 hex: holderRef, material leaf, member id, matter code or grant id */
+  /** bytes32 hex: holderRef, material leaf, member id, matter code, grant id, scenario id or resource code */
   key: string;
   /** unix seconds, inclusive (default 0) */
   from?: number;
@@ -317,7 +325,7 @@ export class UseLog implements Startable {
     let enc: Buffer;
     try {
       enc = encodeUseRecord(input);
-      if (!/^0x[0-9a-fA-F]{64}$/.test(input.holderRef)) throw new TypeError("use record holderRef must be 0x + 32 bytes hex");
+      if ((input.basis ?? "GRANT") === "GRANT" && !/^0x[0-9a-fA-F]{64}$/.test(input.holderRef ?? "")) throw new TypeError("use record holderRef must be 0x + 32 bytes hex");
     } catch (e) {
       return Promise.reject(e);
     }
@@ -392,12 +400,19 @@ export class UseLog implements Startable {
       const at = p.input.time;
       const e = enc;
       const idxKey = (kind: number, key: Buffer, value: Buffer = EMPTY) => ops.push({ type: "put", key: LK.index(kind, key, at, seq), value });
-      idxKey(INDEX_KIND.holder, unhex(p.input.holderRef), enc);
-      idxKey(INDEX_KIND.material, e.subarray(FIELD_OFFSET.leaf, FIELD_OFFSET.leaf + 32));
+      const grantBasis = e[BASIS_OFFSET] === BASIS_CODE.GRANT;
+      if (grantBasis) {
+        idxKey(INDEX_KIND.holder, unhex(p.input.holderRef!), enc);
+        idxKey(INDEX_KIND.material, e.subarray(FIELD_OFFSET.leaf, FIELD_OFFSET.leaf + 32));
+      }
       idxKey(INDEX_KIND.member, e.subarray(FIELD_OFFSET.requester, FIELD_OFFSET.requester + 32));
       if (p.input.requester.toLowerCase() !== p.input.custodian.toLowerCase()) idxKey(INDEX_KIND.member, e.subarray(FIELD_OFFSET.custodian, FIELD_OFFSET.custodian + 32));
       idxKey(INDEX_KIND.matter, e.subarray(FIELD_OFFSET.matter, FIELD_OFFSET.matter + 32));
-      idxKey(INDEX_KIND.grant, e.subarray(FIELD_OFFSET.grantId, FIELD_OFFSET.grantId + 32));
+      if (grantBasis) idxKey(INDEX_KIND.grant, e.subarray(FIELD_OFFSET.grantId, FIELD_OFFSET.grantId + 32));
+      else {
+        idxKey(INDEX_KIND.scenario, e.subarray(FIELD_OFFSET.grantId, FIELD_OFFSET.grantId + 32));
+        idxKey(INDEX_KIND.resource, e.subarray(FIELD_OFFSET.typeCode, FIELD_OFFSET.typeCode + 32));
+      }
       if (p.unique) {
         const v = Buffer.allocUnsafe(8);
         u64(v, 0, p.unique.expiry);
@@ -418,7 +433,7 @@ export class UseLog implements Startable {
     this.#size = size;
     for (const [k, v] of cached) this.#cache.set(k, v);
     for (const p of accepted) {
-      if (p.input.direction !== "SERVED") continue;
+      if (p.input.direction !== "SERVED" || p.enc[BASIS_OFFSET] !== BASIS_CODE.GRANT) continue;
       const g = p.input.grantId.toLowerCase();
       this.#unanchored.set(g, (this.#unanchored.get(g) ?? 0) + 1);
     }
@@ -426,6 +441,23 @@ export class UseLog implements Startable {
     if (this.#c.anchor && this.#size - (this.#lastAnchored?.size ?? 0) >= this.#anchorEvery && !this.#anchoring) {
       void this.anchorNow().catch(() => undefined);
     }
+  }
+
+  /**
+   * Appends a data use under an application scenario (an SDK use record with basis SCENARIO, e.g. from
+   * `dataUseToUseRecord`): same log, same heads, indexed by member, matter, scenario and resource; not counted
+   * in the per-grant counts of anchors. Resolves once it is on disk; `unique` as for {@link append}.
+   * @throws TypeError if the basis is not SCENARIO; UseRecordError naming a bad field
+   */
+  appendDataUse(record: SdkUseRecord, unique?: { key: string; expiry: number }): Promise<{ seq: number; leafHash: string }> {
+    if (record?.basis !== "SCENARIO" && record?.basis !== "SHARING_APPROVAL") {
+      return Promise.reject(new TypeError(`a data use record has basis SCENARIO (got ${String(record?.basis)})`));
+    }
+    const t = Number(record.time);
+    return this.append({
+      direction: record.direction, basis: "SCENARIO", time: t, requestId: record.requestId, grantId: record.grantId, matter: record.matter,
+      requester: record.requester, custodian: record.custodian, typeCode: record.typeCode, leaf: record.leaf,
+    }, unique);
   }
 
   /** SERVED records of `grantId` this node appended after its last anchored head (not yet counted on chain). */
@@ -436,7 +468,7 @@ export class UseLog implements Startable {
   async #servedPerGrant(from: number, to: number): Promise<Map<string, number>> {
     const m = new Map<string, number>();
     for await (const { raw } of this.scan(from, to)) {
-      if (raw[1] !== 1) continue;
+      if (raw[1] !== 1 || raw[BASIS_OFFSET] !== BASIS_CODE.GRANT) continue; // SERVED, under a grant
       const g = "0x" + raw.toString("hex", FIELD_OFFSET.grantId, FIELD_OFFSET.grantId + 32);
       m.set(g, (m.get(g) ?? 0) + 1);
     }
@@ -631,7 +663,7 @@ export class UseLog implements Startable {
   }
 
   /**
-   * Data-use history by holder, material, member, matter or grant over a time range, oldest first, each
+   * Data-use history by holder, material, member, matter, grant, scenario or resource over a time range, oldest first, each
    * record with its inclusion proof against the latest anchored head (or the latest signed head for
    * records appended after it).
    */
@@ -701,7 +733,7 @@ function cacheKey(level: number, index: number): number {
 
 // ------------------------------------------------------------------------------------------------ export
 
-const CSV_COLUMNS = ["seq", "direction", "time", "isoTime", "requestId", "grantId", "matter", "requester", "custodian", "typeCode", "leaf", "leafHash", "treeSize", "anchored", "proof"] as const;
+const CSV_COLUMNS = ["seq", "direction", "time", "isoTime", "requestId", "grantId", "matter", "requester", "custodian", "typeCode", "leaf", "leafHash", "treeSize", "anchored", "proof", "basis"] as const;
 
 /** CSV (RFC 4180, header row) of a history result; the proof is `;`-separated hashes. */
 export function historyToCsv(h: HistoryResult): string {
@@ -709,7 +741,7 @@ export function historyToCsv(h: HistoryResult): string {
   for (const r of h.records) {
     const x = r.record;
     lines.push(
-      [x.seq, x.direction, x.time, new Date(x.time * 1000).toISOString(), x.requestId, x.grantId, x.matter, x.requester, x.custodian, x.typeCode, x.leaf, r.leafHash, r.treeSize, r.anchored, r.proof.join(";")].join(","),
+      [x.seq, x.direction, x.time, new Date(x.time * 1000).toISOString(), x.requestId, x.grantId, x.matter, x.requester, x.custodian, x.typeCode, x.leaf, r.leafHash, r.treeSize, r.anchored, r.proof.join(";"), x.basis].join(","),
     );
   }
   return lines.join("\r\n") + "\r\n";

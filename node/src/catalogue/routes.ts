@@ -21,18 +21,31 @@
  *   POST /scenarios/:scenarioId/resources/:code/approve {expiresAt}
  *   POST /scenarios/:scenarioId/resources/:code/deny    {reason}
  *   GET  /scenarios/:scenarioId/resources/:code/can-use  on-chain canUse now
+ *   POST /uses {scenarioId, resourceCode, matter, queryHash, requestId?, consumer?}
+ *        record a data use under a scenario in this node's use log (basis SCENARIO), after `canUse` on chain;
+ *        201 {seq, leafHash, direction, record}. Refusals are 403 (404 for UNKNOWN_SCENARIO) whose `code` is
+ *        the canUse reason: RESOURCE_NOT_SHARED, APPROVAL_MISSING, APPROVAL_EXPIRED, APPROVAL_DENIED,
+ *        RESOURCE_WITHDRAWN, CONSUMER_SUSPENDED, PROVIDER_SUSPENDED, RESOURCE_NOT_DRAWN, ...
+ *   GET  /uses?scenario|resource|member|matter&from&to&limit   (needs the `useLog` option) the data uses of
+ *        this node's log with their inclusion proofs against the latest anchored / signed head
  */
 import type { FastifyPluginAsync } from "fastify";
 import type { CatalogueEntryDoc, CatalogueField, DataGradeName, DrawStatusName, OpenTypeName, SharingTypeName } from "@tongban/sdk";
-import { NotFoundError } from "../core/errors.js";
-import type { CatalogueSearch, CatalogueService } from "./service.js";
+import { NotFoundError, ValidationError } from "../core/errors.js";
+import { ApiError } from "../api/errors.js";
+import type { UseLog, IndexKind } from "../audit/use-log.js";
+import { DataUseRefusedError, type CatalogueSearch, type CatalogueService, type DataUseInput } from "./service.js";
 import {
   approveSchema, correctionSchema, catalogueEntrySchema, catalogueSearchSchema, codeDescriptionSchema, codeParams, importTextsSchema, publishVersionSchema,
-  reasonSchema, scenarioSchema, useParams,
+  reasonSchema, scenarioSchema, useParams, dataUseSchema, dataUseQuerySchema,
 } from "./schemas.js";
+import { catalogueCode } from "@tongban/sdk";
+import { encodeBytes32String } from "ethers";
 
 export interface CatalogueRoutesOptions {
   service: CatalogueService;
+  /** the node's use log: serves GET /uses (data-use history with proofs); POST /uses logs through the service */
+  useLog?: UseLog;
 }
 
 const tags = ["catalogue"];
@@ -103,6 +116,39 @@ export const catalogueRoutes: FastifyPluginAsync<CatalogueRoutesOptions> = async
   app.get<{ Params: { scenarioId: string; code: string } }>("/scenarios/:scenarioId/resources/:code/can-use",
     { schema: { ...secured, tags, summary: "May the scenario use the resource now (on chain)?", params: useParams } },
     async (req) => svc.canUse(req.params.scenarioId, req.params.code));
+
+  app.post<{ Body: Omit<DataUseInput, "time"> }>("/uses",
+    { schema: { ...secured, tags, summary: "Record a data use under a scenario (checked by canUse on chain) in this node's use log", body: dataUseSchema } },
+    async (req, reply) => {
+      try {
+        const r = await svc.recordDataUse(req.body);
+        return reply.code(201).send({ seq: r.seq, leafHash: r.leafHash, direction: r.record.direction, record: { ...r.record, time: Number(r.record.time) } });
+      } catch (e) {
+        if (e instanceof DataUseRefusedError) {
+          const reason = String(e.details.reason);
+          throw new ApiError(reason === "UNKNOWN_SCENARIO" ? 404 : 403, reason, e.message, e.details);
+        }
+        throw e;
+      }
+    });
+
+  app.get<{ Querystring: { scenario?: string; resource?: string; member?: string; matter?: string; from?: number; to?: number; limit?: number } }>("/uses",
+    { schema: { ...secured, tags, summary: "Data uses under scenarios in this node's use log, with inclusion proofs", querystring: dataUseQuerySchema } },
+    async (req) => {
+      if (!opts.useLog) throw new ApiError(503, "UNAVAILABLE", "this node has no use log", {});
+      const q = req.query;
+      const given = (["scenario", "resource", "member", "matter"] as const).filter((k) => q[k] !== undefined);
+      if (given.length !== 1) throw new ValidationError("give exactly one of scenario, resource, member, matter", { field: "query" });
+      const by = given[0]!;
+      const raw = q[by]!;
+      const key = by === "member"
+        ? (raw.startsWith("0x") ? raw.toLowerCase() : encodeBytes32String(raw).toLowerCase())
+        : catalogueCode(raw, by).toLowerCase();
+      const kind: IndexKind = by;
+      const h = await opts.useLog.history({ by: kind, key, ...(q.from !== undefined ? { from: q.from } : {}), ...(q.to !== undefined ? { to: q.to } : {}), ...(q.limit !== undefined ? { limit: q.limit } : {}) });
+      // member and matter indexes hold material uses too: this route answers data uses only
+      return { ...h, records: h.records.filter((r) => r.record.basis === "SCENARIO") };
+    });
 };
 
 function receipt(r: { txHash: string; blockNumber: number; gasUsed: bigint }) {

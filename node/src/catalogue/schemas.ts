@@ -134,6 +134,37 @@ export const importTextsSchema = {
 export const codeParams = { type: "object", required: ["code"], properties: { code } } as const;
 export const useParams = { type: "object", required: ["scenarioId", "code"], properties: { scenarioId: code, code } } as const;
 
+/** POST /uses: a data use under a scenario, recorded in this member's use log (basis SCENARIO). */
+export const dataUseSchema = {
+  $id: "CatalogueDataUse",
+  type: "object",
+  additionalProperties: false,
+  required: ["scenarioId", "resourceCode", "matter", "queryHash"],
+  properties: {
+    scenarioId: code,
+    resourceCode: code,
+    matter: code,
+    queryHash: bytes32,
+    requestId: bytes32,
+    consumer: member,
+  },
+} as const;
+
+/** GET /uses: data-use history of this node's log by scenario, resource, member or matter. */
+export const dataUseQuerySchema = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    scenario: code,
+    resource: code,
+    member,
+    matter: code,
+    from: { type: "integer", minimum: 0 },
+    to: { type: "integer", minimum: 0 },
+    limit: { type: "integer", minimum: 1, maximum: 10000 },
+  },
+} as const;
+
 /** Every input schema, by name (for mounting and for the OpenAPI document). */
 export const CATALOGUE_SCHEMAS = {
   CatalogueField: catalogueFieldSchema,
@@ -141,6 +172,7 @@ export const CATALOGUE_SCHEMAS = {
   CatalogueSearch: catalogueSearchSchema,
   CatalogueCodeDescription: codeDescriptionSchema,
   CatalogueScenario: scenarioSchema,
+  CatalogueDataUse: dataUseSchema,
   CatalogueApproval: approveSchema,
   CatalogueReason: reasonSchema,
   CataloguePublishVersion: publishVersionSchema,

@@ -26,7 +26,7 @@
  */
 import { ClassicLevel } from "classic-level";
 import { mkdirSync } from "node:fs";
-import { ZeroHash, type JsonRpcProvider, type Log, type Signer } from "ethers";
+import { ZeroHash, hexlify, randomBytes, type JsonRpcProvider, type Log, type Signer } from "ethers";
 import {
   CatalogueClient, CatalogueInputError, CatalogueRevertError, UseReason, canonicalFields, canonicalText, catalogueCode,
   catalogueCodeText, catalogueInterface, codeName, dataUseToUseRecord, encodeEntryInput, hashCatalogueText, hashFields,
@@ -48,9 +48,25 @@ export async function openCatalogueDb(path: string): Promise<CatalogueDB> {
   return db;
 }
 
-/** Where data uses are logged (the p2p/audit engineer's use log, see docs/catalogue.md). */
+/** Where data uses are logged: the node's use log (audit/use-log.ts `UseLog.appendDataUse`, see docs/catalogue.md). */
 export interface DataUseLog {
-  appendDataUse(record: UseRecord): Promise<{ seq: number }>;
+  appendDataUse(record: UseRecord): Promise<{ seq: number; leafHash?: string }>;
+}
+
+/** A data use to record (codes as text or bytes32). */
+export interface DataUseInput {
+  scenarioId: string;
+  resourceCode: string;
+  /** matter (事项) code the data is used for */
+  matter: string;
+  /** bytes32 digest of the query / served result */
+  queryHash: string;
+  /** bytes32; default random */
+  requestId?: string;
+  /** optional cross-check: must be the scenario's consumer */
+  consumer?: string;
+  /** unix seconds; default now */
+  time?: bigint;
 }
 
 export interface CatalogueComponents {
@@ -337,21 +353,38 @@ export class CatalogueService implements Startable {
   }
 
   /**
-   * As provider, serves a data use: checks `canUse` on chain at this moment, then appends the SERVED record to
-   * the use log. Throws {@link DataUseRefusedError} (403) naming the reason if the chain refuses.
+   * Records a data use under an application scenario in this member's use log (basis SCENARIO): checks
+   * `canUse` on chain at this moment, then appends the record — RECEIVED when this member is the scenario's
+   * consumer (the consumer node logs what it used), SERVED when it is the resource's provider. Throws
+   * {@link DataUseRefusedError} naming the canUse reason if the chain refuses, NOT_ENTITLED if this member is
+   * neither, VALIDATION for malformed codes or a `consumer` that is not the scenario's.
+   * @example await svc.recordDataUse({ scenarioId: "SCN-OPEN-SHOP", resourceCode: "R310115-0001", matter: "M-42", queryHash })
    */
-  async recordDataUse(u: Omit<DataUse, "direction" | "provider" | "time"> & { time?: bigint }): Promise<{ seq: number; record: UseRecord }> {
+  async recordDataUse(u: DataUseInput): Promise<{ seq: number; leafHash?: string; record: UseRecord }> {
     const { memberId } = this.#need();
     if (!this.#c.useLog) throw new ValidationError("no use log is configured for data uses", { component: "catalogue" });
-    const { ok, reason } = await this.canUse(u.scenarioId, u.resourceCode);
+    const scenarioId = this.#code(u.scenarioId, "scenarioId");
+    const resourceCode = this.#code(u.resourceCode, "resourceCode");
+    this.#code(u.matter, "matter");
+    if (!/^0x[0-9a-fA-F]{64}$/.test(u.queryHash)) throw new ValidationError("queryHash must be 32 bytes of 0x-hex", { field: "queryHash", value: u.queryHash });
+    if (u.requestId !== undefined && !/^0x[0-9a-fA-F]{64}$/.test(u.requestId)) throw new ValidationError("requestId must be 32 bytes of 0x-hex", { field: "requestId", value: u.requestId });
+    const { ok, reason } = await this.canUse(scenarioId, resourceCode);
     if (!ok) throw new DataUseRefusedError(u.scenarioId, u.resourceCode, reason);
-    const entry = await this.#client.getEntry(u.resourceCode);
-    if (!entry || lc(entry.provider) !== memberId) throw new NodeError(ErrorCode.NOT_ENTITLED, "only the resource's provider serves it", { resourceCode: u.resourceCode });
+    const [scenario, entry] = await this.#do(() => Promise.all([this.#client.getScenario(scenarioId), this.#client.getEntry(resourceCode)]));
+    if (!scenario || !entry) throw new NotFoundError(!scenario ? "scenario" : "resource", !scenario ? u.scenarioId : u.resourceCode);
+    const consumer = lc(scenario.consumer);
+    const provider = lc(entry.provider);
+    if (u.consumer !== undefined && this.#memberHex(u.consumer) !== consumer) {
+      throw new ValidationError("consumer is not the scenario's consumer", { field: "consumer", value: u.consumer, expected: consumer });
+    }
+    const direction = memberId === consumer ? "RECEIVED" : memberId === provider ? "SERVED" : undefined;
+    if (!direction) throw new NodeError(ErrorCode.NOT_ENTITLED, "only the scenario's consumer or the resource's provider records its uses", { scenarioId, resourceCode });
     const record = await this.#do(async () => dataUseToUseRecord({
-      ...u, direction: "SERVED", provider: memberId, time: u.time ?? BigInt(Math.floor(Date.now() / 1000)),
+      direction, scenarioId, resourceCode, consumer, provider, matter: u.matter, queryHash: u.queryHash,
+      requestId: u.requestId ?? hexlify(randomBytes(32)), time: u.time ?? BigInt(Math.floor(Date.now() / 1000)),
     }));
-    const { seq } = await this.#c.useLog.appendDataUse(record);
-    return { seq, record };
+    const r = await this.#c.useLog.appendDataUse(record);
+    return { ...r, record };
   }
 
   /**

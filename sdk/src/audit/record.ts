@@ -5,15 +5,21 @@
  *   offset  size  field
  *        0     1  version      = 1
  *        1     1  direction    1 = SERVED (by the custodian), 2 = RECEIVED (by the requester)
- *        2     1  basis        1 = GRANT (an authorisation, IAuthorisations), 2 = SHARING_APPROVAL (catalogue)
+ *        2     1  basis        1 = GRANT (an authorisation, IAuthorisations: a material use)
+ *                              2 = SCENARIO (an application scenario of the DataCatalogue: a data use)
  *        3     8  time         uint64 unix seconds (the time the custodian judged the request at)
  *       11    32  requestId    random id the requester chose for the exchange; both sides log the same
- *       43    32  grantId      the grant (or sharing-approval id) the use relies on
- *       75    32  matter       matter (事项) code
- *      107    32  requester    member id of the member that obtained the material
- *      139    32  custodian    member id of the member that served it
- *      171    32  typeCode     material type
- *      203    32  leaf         material leaf (IMaterialRegistry THE LEAF)
+ *       43    32  grantId      GRANT: the grant id; SCENARIO: the scenario id
+ *       75    32  matter       matter (事项) code (SCENARIO: the matter the data is used for)
+ *      107    32  requester    member id of the member that obtained the material / data (the consumer)
+ *      139    32  custodian    member id of the member that served it (the resource's one provider)
+ *      171    32  typeCode     GRANT: material type; SCENARIO: the catalogue resource code
+ *      203    32  leaf         GRANT: material leaf (IMaterialRegistry THE LEAF); SCENARIO: digest of the
+ *                              query / served result (what was used)
+ *
+ * Basis 2 was named SHARING_APPROVAL before the scenario flow existed; the bytes are the same (version 1
+ * never changed layout or codes), so the old name is accepted on encode as an alias and decoding says
+ * SCENARIO. Per-grant counts (./counts.ts, the anchor's `uses`) cover GRANT records only.
  *
  * The log's leaf hash is SHA-256(0x00 || these 235 bytes) (see ./log.ts). A SERVED record in the custodian's
  * log and the RECEIVED record with the same requestId in the requester's log are equal except `direction`.
@@ -30,8 +36,10 @@ export const UseDirection = { SERVED: 1, RECEIVED: 2 } as const;
 export type UseDirectionName = keyof typeof UseDirection;
 
 /** What the use relies on. Numeric codes are stable. */
-export const UseBasis = { GRANT: 1, SHARING_APPROVAL: 2 } as const;
-export type UseBasisName = keyof typeof UseBasis;
+export const UseBasis = { GRANT: 1, SCENARIO: 2 } as const;
+/** A basis as decoded. "SHARING_APPROVAL" is the deprecated input alias of SCENARIO (same code 2). */
+export type UseBasisName = keyof typeof UseBasis | "SHARING_APPROVAL";
+const BASIS_CODE: Record<UseBasisName, number> = { GRANT: 1, SCENARIO: 2, SHARING_APPROVAL: 2 };
 
 /** One use, as logged. bytes32 fields are 0x-hex. */
 export interface UseRecord {
@@ -65,8 +73,8 @@ export function encodeUseRecord(r: UseRecord): Uint8Array {
   const out = new Uint8Array(USE_RECORD_BYTES);
   const dir = UseDirection[r?.direction as UseDirectionName];
   if (dir === undefined) throw new UseRecordError(`direction must be SERVED or RECEIVED`, { field: "direction", value: r?.direction });
-  const basis = UseBasis[r.basis as UseBasisName];
-  if (basis === undefined) throw new UseRecordError(`basis must be GRANT or SHARING_APPROVAL`, { field: "basis", value: r.basis });
+  const basis = Object.hasOwn(BASIS_CODE, String(r.basis)) ? BASIS_CODE[r.basis as UseBasisName] : undefined;
+  if (basis === undefined) throw new UseRecordError(`basis must be GRANT or SCENARIO`, { field: "basis", value: r.basis });
   let time: bigint;
   try {
     time = BigInt(r.time);
@@ -103,7 +111,7 @@ export function decodeUseRecord(bytes: Uint8Array): UseRecord {
   if (bytes[0] !== USE_RECORD_VERSION) throw new UseRecordError("unknown use record version", { field: "version", value: bytes[0] });
   const direction = (Object.keys(UseDirection) as UseDirectionName[]).find((k) => UseDirection[k] === bytes[1]);
   if (!direction) throw new UseRecordError("unknown direction code", { field: "direction", value: bytes[1] });
-  const basis = (Object.keys(UseBasis) as UseBasisName[]).find((k) => UseBasis[k] === bytes[2]);
+  const basis = (Object.keys(UseBasis) as (keyof typeof UseBasis)[]).find((k) => UseBasis[k] === bytes[2]);
   if (!basis) throw new UseRecordError("unknown basis code", { field: "basis", value: bytes[2] });
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const rec: Record<string, unknown> = { direction, basis, time: view.getBigUint64(3, false) };

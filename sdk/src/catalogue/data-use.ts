@@ -1,17 +1,21 @@
 /**
  * Data uses under an application scenario (decision 5). A data use goes to the same tamper-evident use log
- * as material uses (sdk/src/audit: RFC 6962 log of 235-byte use records). The audit record already has a
- * basis SHARING_APPROVAL; a data use maps onto it field by field, with no new layout:
+ * as material uses (sdk/src/audit: RFC 6962 log of 235-byte use records, version 1). A data use is a record
+ * with basis SCENARIO (code 2; formerly named SHARING_APPROVAL, same bytes); it maps onto the record field by
+ * field, with no new layout:
  *
  *   use record field   data use
- *   basis              SHARING_APPROVAL (2)
+ *   basis              SCENARIO (2)
  *   grantId            scenarioId       (the application scenario whose draw/approval the use relies on)
  *   typeCode           resourceCode     (the catalogue resource)
  *   requester          consumer         (member id of the scenario's consumer)
  *   custodian          provider         (member id of the resource's one provider)
  *   matter             matter           (事项 code, bytes32)
  *   leaf               queryHash        (hash of what was asked/served: request parameters, result digest)
- *   requestId, time, direction as for a material use.
+ *   requestId, time, direction as for a material use: the consumer logs RECEIVED, the provider SERVED.
+ *
+ * Per-grant counts sent with anchored heads cover GRANT records only; scenario uses are audited through the
+ * log (inclusion proofs against signed / anchored heads) and its scenario, resource, member and matter indexes.
  */
 import { encodeUseRecord, decodeUseRecord, useRecordLeafHash, type UseRecord, type UseDirectionName } from "../audit/record.js";
 import { CatalogueInputError, catalogueCode } from "./codes.js";
@@ -44,18 +48,18 @@ function b32(v: string, field: string): string {
  */
 export function dataUseToUseRecord(u: DataUse): UseRecord {
   return {
-    direction: u.direction, basis: "SHARING_APPROVAL", time: BigInt(u.time), requestId: b32(u.requestId, "requestId"),
+    direction: u.direction, basis: "SCENARIO", time: BigInt(u.time), requestId: b32(u.requestId, "requestId"),
     grantId: b32(u.scenarioId, "scenarioId"), matter: b32(u.matter, "matter"), requester: b32(u.consumer, "consumer"),
     custodian: b32(u.provider, "provider"), typeCode: b32(u.resourceCode, "resourceCode"), leaf: b32(u.queryHash, "queryHash"),
   };
 }
 
 /**
- * The data use a SHARING_APPROVAL use record stands for; throws for a GRANT (material) record.
+ * The data use a SCENARIO use record stands for; throws for a GRANT (material) record.
  * @example useRecordToDataUse(decodeUseRecord(bytes)).scenarioId
  */
 export function useRecordToDataUse(r: UseRecord): DataUse {
-  if (r.basis !== "SHARING_APPROVAL") throw new CatalogueInputError("not a data-use record (basis must be SHARING_APPROVAL)", { field: "basis", value: r.basis });
+  if (r.basis !== "SCENARIO" && r.basis !== "SHARING_APPROVAL") throw new CatalogueInputError("not a data-use record (basis must be SCENARIO)", { field: "basis", value: r.basis });
   return {
     direction: r.direction, time: r.time, requestId: r.requestId, scenarioId: r.grantId, resourceCode: r.typeCode,
     consumer: r.requester, provider: r.custodian, matter: r.matter, queryHash: r.leaf,

@@ -61,7 +61,7 @@ describe("audit: use log (RFC 6962 Merkle log in LevelDB)", function () {
     const enc = encodeUseRecord(r);
     expect(enc.length).to.equal(235);
     const { holderRef: _h, ...encoded } = r;
-    expect(decodeUseRecord(enc, 7)).to.deep.equal({ ...encoded, seq: 7 });
+    expect(decodeUseRecord(enc, 7)).to.deep.equal({ ...encoded, basis: "GRANT", seq: 7 });
     expect(() => encodeUseRecord({ ...r, grantId: "0x12" })).to.throw(/grantId/);
     // byte-identical to the SDK's canonical encoding
     expect(Buffer.from(sdkEncodeUseRecord({ ...encoded, basis: "GRANT", time: BigInt(r.time) })).equals(enc)).to.equal(true);

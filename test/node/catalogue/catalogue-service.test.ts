@@ -230,7 +230,7 @@ describe("catalogue service (hardhat node)", function () {
     await pudong.approveUse("SCN-OPEN-SHOP", "R310115-0002", now + 3600);
     const { seq, record } = await pudong.recordDataUse(use);
     expect(seq).to.equal(0);
-    expect(record).to.deep.include({ basis: "SHARING_APPROVAL", direction: "SERVED", grantId: catalogueCode("SCN-OPEN-SHOP"), typeCode: catalogueCode("R310115-0002"), requester: id(XUHUI), custodian: id(PUDONG) });
+    expect(record).to.deep.include({ basis: "SCENARIO", direction: "SERVED", grantId: catalogueCode("SCN-OPEN-SHOP"), typeCode: catalogueCode("R310115-0002"), requester: id(XUHUI), custodian: id(PUDONG) });
     await pudong.sync();
     expect((await pudong.requests({ status: "APPROVED" })).map((r) => r.expiresAt)).to.deep.equal([now + 3600]);
 

@@ -16,7 +16,8 @@ describe("sdk/audit/record (canonical use record)", () => {
       expect(enc.length).to.equal(USE_RECORD_BYTES);
       expect(bytesToHex(enc)).to.equal(v.encoded);
       expect(bytesToHex(useRecordLeafHash(r))).to.equal(v.leafHash);
-      expect(decodeUseRecord(hexToBytes(v.encoded))).to.deep.equal(r);
+      // basis 2 was named SHARING_APPROVAL when this file was frozen: same bytes, decoded as SCENARIO
+      expect(decodeUseRecord(hexToBytes(v.encoded))).to.deep.equal({ ...r, basis: r.basis === "SHARING_APPROVAL" ? "SCENARIO" : r.basis });
     });
   }
 
@@ -53,7 +54,9 @@ describe("sdk/audit/record (canonical use record)", () => {
       expect(bytesToHex(encodeUseRecord({ ...r, [f]: ff })), f).to.not.equal(base);
     }
     expect(bytesToHex(encodeUseRecord({ ...r, time: r.time + 1n }))).to.not.equal(base);
-    expect(bytesToHex(encodeUseRecord({ ...r, basis: "SHARING_APPROVAL" }))).to.not.equal(base);
+    expect(bytesToHex(encodeUseRecord({ ...r, basis: "SCENARIO" }))).to.not.equal(base);
+    // the deprecated name encodes to the same bytes as SCENARIO
+    expect(bytesToHex(encodeUseRecord({ ...r, basis: "SHARING_APPROVAL" }))).to.equal(bytesToHex(encodeUseRecord({ ...r, basis: "SCENARIO" })));
   });
 
   it("rejects bad fields and bad bytes with errors naming the field", () => {

@@ -154,9 +154,9 @@ describe("catalogue (sdk/src/catalogue)", () => {
       consumer: encodeBytes32String("91310104MA1K000018"), provider: encodeBytes32String("11310115002418321F"), matter: "MATTER-0042",
       queryHash: keccak256("0x04"),
     };
-    it("maps onto a SHARING_APPROVAL use record field by field and back", () => {
+    it("maps onto a SCENARIO use record field by field and back", () => {
       const r = dataUseToUseRecord(use);
-      expect(r.basis).to.equal("SHARING_APPROVAL");
+      expect(r.basis).to.equal("SCENARIO");
       expect(r.grantId).to.equal(catalogueCode("SCN-OPEN-SHOP"));
       expect(r.typeCode).to.equal(catalogueCode("R310115-0001"));
       expect([r.requester, r.custodian, r.leaf]).to.deep.equal([use.consumer, use.provider, use.queryHash]);

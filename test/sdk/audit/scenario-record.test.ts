@@ -1,0 +1,56 @@
+import { expect } from "chai";
+import { readFileSync } from "node:fs";
+import {
+  MemoryLogStore, MerkleLog, bytesToHex, dataUseToUseRecord, decodeDataUse, decodeUseRecord, encodeUseRecord, hexToBytes,
+  servedUsesByGrant, useRecordLeafHash, verifyInclusion, catalogueCode, type DataUse, type UseRecord,
+} from "../../../sdk/src/index.js";
+
+const file = JSON.parse(readFileSync(new URL("../../vectors/use-record-scenario.json", import.meta.url), "utf8"));
+const recordOf = (r: Record<string, unknown>): UseRecord => ({ ...(r as unknown as UseRecord), time: BigInt(r.time as string) });
+
+describe("sdk/audit: data uses under a scenario (basis SCENARIO) in the use log", () => {
+  for (const v of file.records) {
+    it(`vector: ${v.name}`, () => {
+      const r = recordOf(v.record);
+      expect(bytesToHex(encodeUseRecord(r))).to.equal(v.encoded);
+      expect(bytesToHex(useRecordLeafHash(r))).to.equal(v.leafHash);
+      const bytes = hexToBytes(v.encoded);
+      expect(bytes[0]).to.equal(1); // layout version unchanged
+      expect(bytes[2]).to.equal(r.basis === "GRANT" ? 1 : 2);
+      expect(decodeUseRecord(bytes)).to.deep.equal(r);
+      if (v.dataUse) {
+        const u = { ...(v.dataUse as DataUse), time: BigInt(v.dataUse.time) };
+        expect(dataUseToUseRecord(u)).to.deep.equal(r);
+        const back = decodeDataUse(bytes);
+        expect([back.scenarioId, back.resourceCode, back.consumer, back.provider, back.queryHash]).to.deep.equal(
+          [catalogueCode(u.scenarioId), catalogueCode(u.resourceCode), u.consumer, u.provider, u.queryHash]);
+      }
+    });
+  }
+
+  it("one log holds both bases: roots and inclusion proofs reproduce and verify", async () => {
+    const log = await MerkleLog.open(new MemoryLogStore());
+    await log.append(...file.records.map((v: { encoded: string }) => hexToBytes(v.encoded)));
+    for (let n = 0; n < file.roots.length; n++) expect(bytesToHex(await log.rootAt(n)), `root ${n}`).to.equal(file.roots[n]);
+    for (const p of file.inclusion) {
+      expect((await log.inclusionProof(p.index, p.size)).map(bytesToHex)).to.deep.equal(p.proof);
+      expect(verifyInclusion(file.records[p.index].leafHash, p.index, p.size, p.proof, file.roots[p.size]).status).to.equal("VALID");
+    }
+  });
+
+  it("per-grant counts cover GRANT records only (a scenario id equal to a grant id is not counted)", () => {
+    const recs = file.records.map((v: { record: Record<string, unknown> }) => recordOf(v.record));
+    expect(servedUsesByGrant(recs, file.custodian)).to.deep.equal(file.grantCounts);
+    expect(file.grantCounts).to.deep.equal([{ grantId: recs[2].grantId, count: 2 }]);
+    // flipping the basis byte of the look-alike record makes it count: the basis is what excludes it
+    const flipped = recs.map((r: UseRecord, i: number) => (i === 5 ? { ...r, basis: "GRANT" as const, direction: "SERVED" as const } : r));
+    expect(servedUsesByGrant(flipped, file.custodian)[0]!.count).to.equal(3);
+  });
+
+  it("the deprecated basis name SHARING_APPROVAL encodes to SCENARIO's bytes and decodes as SCENARIO", () => {
+    const r = recordOf(file.records[0].record);
+    const old = encodeUseRecord({ ...r, basis: "SHARING_APPROVAL" });
+    expect(bytesToHex(old)).to.equal(file.records[0].encoded);
+    expect(decodeUseRecord(old).basis).to.equal("SCENARIO");
+  });
+});
