@@ -35,6 +35,7 @@ import { buildApi } from "./api/server.js";
 import { CatalogueService, catalogueRoutes, openCatalogueDb } from "./catalogue/index.js";
 import type { DataUseLog } from "./catalogue/service.js";
 import { JsonRpcProvider, encodeBytes32String } from "ethers";
+import { Gauge } from "prom-client";
 import { ClassicLevel } from "classic-level";
 import { keystorePassword } from "./core/config.js";
 import { loadKeystore } from "./core/keystore.js";
@@ -301,6 +302,24 @@ export async function startNode(config: NodeConfig, opts: { env?: NodeJS.Process
         );
       }
       logger.info({ peerId: p2p.peerId, multiaddrs: p2p.multiaddrs() }, "p2p node listening");
+    }
+    // metrics of the exchange and the use log, read at scrape time
+    if (useLog) {
+      const registers = [core.metrics.registry];
+      const served = p2p?.server.counts;
+      new Gauge({ name: "tongban_uselog_size", help: "records in this node's use log", registers, collect() { this.set(useLog.size); } });
+      new Gauge({ name: "tongban_uselog_ops_sent", help: "transactions sent by the ops account's sender", registers, collect() { this.set(opsSigner?.sent ?? 0); } });
+      if (served) {
+        new Gauge({
+          name: "tongban_exchange_answered",
+          help: "exchange requests this node answered as custodian, by status code (since start)",
+          labelNames: ["code"],
+          registers,
+          collect() {
+            for (const [code, n] of served) this.set({ code }, n);
+          },
+        });
+      }
     }
     const plugins: NonNullable<Parameters<typeof buildApi>[0]["plugins"]> = [];
     if (catalogue) plugins.push({ prefix: "/v1/catalogue", plugin: catalogueRoutes, options: { service: catalogue, ...(useLog ? { useLog } : {}) } });

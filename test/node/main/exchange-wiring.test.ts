@@ -314,6 +314,11 @@ describe("member node process: exchange, grants and audit API wired into main.ts
     expect(b.body.ok, b.text).to.equal(true);
     const heads = await api(m.A, "GET", "/v1/audit/heads");
     expect(heads.body.chainHeads.length).to.be.greaterThan(0);
+    const metrics = await fetch(`${m.A.url}/metrics`, { headers: { authorization: `Bearer ${m.A.token}` } }).then((r) => r.text());
+    expect(metrics).to.match(/tongban_uselog_size \d+/);
+    expect(metrics).to.match(/tongban_exchange_answered\{code="OK"\} [1-9]/);
+    expect(metrics).to.match(/tongban_exchange_answered\{code="WRONG_MATTER"\} [1-9]/);
+    expect(metrics).to.match(/tongban_uselog_ops_sent [1-9]/);
     expect(heads.body.signedHead.signer.toLowerCase()).to.equal(m.A.ops.toLowerCase());
   });
 
