@@ -340,5 +340,9 @@ for (const m of members) {
 }
 say(`  chain    ${chainUrl} (chain id ${deployed.chainId}), ledger ${deployed.ledgerAddress}`);
 say("try: curl -H \"authorization: Bearer $(cat .tongban/local/xuhui/api-token)\" " + `${members[1]?.url ?? members[0].url}/v1/query/materials?type=BL`);
+{
+  const [x, p] = [byKey("xuhui"), byKey("pudong")];
+  if (x && p) say(`try: node node/dist/cli/main.js audit history --url ${p.url} --token-file ${join(p.dir, "api-token")} --member ${x.spec.uscc}`);
+}
 if (args["exit-after-demo"]) await shutdown(0);
 say("Ctrl-C stops everything.");
