@@ -21,7 +21,7 @@ import { createServer } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { JsonRpcProvider, Network, SigningKey, Wallet, encryptKeystoreJsonSync, getAddress } from "ethers";
+import { HDNodeWallet, JsonRpcProvider, Mnemonic, Network, SigningKey, Wallet, encryptKeystoreJsonSync, getAddress } from "ethers";
 
 export const GETH_VERSION = "1.13.15";
 export const DEFAULT_CHAIN_ID = 1337001;
@@ -34,6 +34,11 @@ export interface CliqueOptions {
   signers?: number;
   /** Number of extra funded accounts (for member signing keys). Default 10. */
   fundedAccounts?: number;
+  /**
+   * Also fund the first `devAccounts` accounts of Hardhat's default mnemonic ("test test ... junk"), so tests
+   * written against `hardhat node` (dev wallets 0..29) run unchanged. Default 0.
+   */
+  devAccounts?: number;
   /** Wei given to every funded account and signer. Default 10^24 (1,000,000 ether). */
   fundedBalance?: bigint;
   /** Clique block period in seconds (>= 1). Default 1. */
@@ -228,6 +233,16 @@ export function cliqueGenesis(p: { chainId: number; period: number; gasLimit: bi
   };
 }
 
+/** Hardhat's default accounts mnemonic (public test keys: never use them on a real chain). */
+export const HARDHAT_MNEMONIC = "test test test test test test test test test test test junk";
+
+/** Private keys of the first `n` accounts of {@link HARDHAT_MNEMONIC} (m/44'/60'/0'/0/i). */
+export function hardhatDevKeys(n: number): string[] {
+  if (n <= 0) return [];
+  const m = Mnemonic.fromPhrase(HARDHAT_MNEMONIC);
+  return Array.from({ length: n }, (_, i) => HDNodeWallet.fromMnemonic(m, `m/44'/60'/0'/0/${i}`).privateKey);
+}
+
 /** Processes to kill if this Node.js process exits while networks are still running. */
 const liveNetworks = new Set<CliqueNetwork>();
 let exitHookInstalled = false;
@@ -288,6 +303,7 @@ export class CliqueNetwork {
     const alloc: Record<string, bigint> = {};
     for (const k of nodeKeys) alloc[k.signer.address] = fundedBalance;
     for (const w of funded) alloc[w.address] = fundedBalance;
+    for (const k of hardhatDevKeys(options.devAccounts ?? 0)) alloc[new Wallet(k).address] = fundedBalance;
     const genesis = cliqueGenesis({ chainId, period, gasLimit, signers: nodeKeys.map((k) => k.signer.address), alloc });
     const genesisPath = join(baseDir, "genesis.json");
     writeFileSync(genesisPath, JSON.stringify(genesis, null, 2));
@@ -550,6 +566,67 @@ export class CliqueNetwork {
       }
       if (Date.now() > deadline) throw new Error(`chain did not stall: still at ${h} after ${opts.timeoutMs} ms`);
     }
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Partitions (for reorganisations): cut the p2p links between groups of nodes, then heal them.
+
+  /** Stop sealing on the given nodes (default all live ones): `miner_stop`. */
+  async stopSealing(nodes: number[] = this.alive()): Promise<void> {
+    await Promise.all(nodes.map((i) => rpc(this.rpcUrls[i], "miner_stop")));
+  }
+
+  /** Start sealing on the given nodes (default all live ones): `miner_start`. */
+  async startSealing(nodes: number[] = this.alive()): Promise<void> {
+    await Promise.all(nodes.map((i) => rpc(this.rpcUrls[i], "miner_start")));
+  }
+
+  /**
+   * Indexes of the signers that may seal block `head + 1` on node `i`'s chain: Clique lets a signer seal at
+   * most once in any `floor(N/2) + 1` consecutive blocks, so the sealers of the last `floor(N/2)` blocks may not.
+   */
+  async freeSigners(head: number, i = 0): Promise<number[]> {
+    const recent = new Set<string>();
+    for (let n = head; n > Math.max(0, head - Math.floor(this.size / 2)); n--) recent.add((await this.block(n, i)).signer.toLowerCase());
+    return this.signers.map((s, k) => (recent.has(s.toLowerCase()) ? -1 : k)).filter((k) => k >= 0);
+  }
+
+  /**
+   * Cut every p2p link between `side` and the other live nodes (`admin_removePeer` on both ends, which also
+   * drops the static-dial entry, so neither end redials), and wait until no node of `side` has a peer outside
+   * it. Returns the other side.
+   */
+  async partition(side: number[], timeoutMs = 20_000): Promise<number[]> {
+    const other = this.alive().filter((i) => !side.includes(i));
+    await Promise.all(side.flatMap((a) => other.flatMap((b) => [
+      rpc(this.rpcUrls[a], "admin_removePeer", [this.state.nodes[b].enode]),
+      rpc(this.rpcUrls[b], "admin_removePeer", [this.state.nodes[a].enode]),
+    ])));
+    const enodeId = (e: string) => e.slice("enode://".length, e.indexOf("@")).toLowerCase();
+    const outside = new Set(other.map((b) => enodeId(this.state.nodes[b].enode)));
+    await until("the partition", async () => {
+      for (const a of side) {
+        const peers = await rpc<{ id: string; enode: string }[]>(this.rpcUrls[a], "admin_peers");
+        if (peers.some((p) => outside.has(enodeId(p.enode)))) return undefined;
+      }
+      return true;
+    }, timeoutMs);
+    this.partitioned = { side, other };
+    return other;
+  }
+
+  /** The current partition, if any. */
+  partitioned: { side: number[]; other: number[] } | undefined;
+
+  /** Re-link every live node with every other (`admin_addPeer` both ways) and wait for the full mesh. */
+  async heal(timeoutMs = 30_000): Promise<void> {
+    const live = this.alive();
+    await Promise.all(live.flatMap((a) => live.filter((b) => b !== a).map((b) => rpc(this.rpcUrls[a], "admin_addPeer", [this.state.nodes[b].enode]))));
+    await until("the full mesh after healing", async () => {
+      const counts = await Promise.all(live.map((i) => rpc<string>(this.rpcUrls[i], "net_peerCount")));
+      return counts.every((c) => Number(c) >= live.length - 1) ? true : undefined;
+    }, timeoutMs);
+    this.partitioned = undefined;
   }
 
   /**

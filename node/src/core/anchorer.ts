@@ -10,6 +10,16 @@
  * chain (`materialState(root)`): anchored -> finalised from the Anchored log; not anchored -> the recorded
  * tx is rebroadcast or a fresh one sent. The ledger refuses a root twice (RootAlreadyAnchored) and a leaf is
  * accepted into exactly one group log position, so nothing is anchored twice.
+ *
+ * Reorganisations. A chain without instant finality (Clique, a PoW test chain) can drop the block that held
+ * an anchor after the batch was confirmed. Confirmed batches stay watched (in memory) while their block is
+ * within `reorgWatchBlocks` of the head: on every new head the anchorer reads the hash of the newest watched
+ * block (one RPC; if it is unchanged so are all older ones) and, if it changed, finds which watched blocks
+ * left the chain. Their batches go back to "sent" (counters and queue depth undone, the unfinished marker
+ * written again) with the signed tx restored, and the normal path takes over: the tx re-mined in another block
+ * (same hash) is confirmed again with its new block; a tx the new chain no longer accepts (its nonce taken)
+ * fails with a nonce error and the batch is re-signed and re-sent. The ledger refuses a root twice, so a
+ * batch is never anchored twice, and its materials read "anchoring" until it is confirmed again.
  */
 import { MerkleTree } from "@tongban/sdk";
 import type { DB } from "./db.js";
@@ -35,6 +45,11 @@ export interface AnchorerConfig {
   retry: { minMs: number; maxMs: number };
   /** rebroadcast a sent tx without receipt after this long */
   rebroadcastMs?: number;
+  /**
+   * how many blocks a confirmed batch stays watched for a chain reorganisation (default 64): while its block is
+   * this close to the head, a changed block hash sends the batch back to anchoring (see {@link Anchorer})
+   */
+  reorgWatchBlocks?: number;
 }
 
 export type BatchState = "planned" | "sent" | "confirmed" | "failed";
@@ -52,6 +67,8 @@ export interface BatchRecord {
   attempts: number;
   tx?: { hash: string; raw: string; nonce: number; sentAt: number };
   blockNumber?: number;
+  /** hash of the block the anchor was confirmed in (absent in records written before reorg tracking) */
+  blockHash?: string;
   txHash?: string;
   confirmedAt?: number;
   error?: { code: string; message: string };
@@ -91,6 +108,15 @@ export interface OpRecord extends StatusOp {
   tx?: { hash: string; raw: string; nonce: number; sentAt: number };
 }
 
+/** A confirmed batch still close enough to the head to be undone by a reorganisation. */
+interface Watched {
+  b: LiveBatch;
+  blockNumber: number;
+  blockHash: string;
+  /** the signed tx that anchored it, if it was ours (kept in memory only, to rebroadcast after a reorg) */
+  raw: string;
+}
+
 export interface Counters {
   anchored: number;
   failed: number;
@@ -121,6 +147,11 @@ export class Anchorer {
   #backoff = 0;
   #nextChainTry = 0;
   #kick = false;
+  /** confirmed batches near the head, by root hex */
+  #watched = new Map<string, Watched>();
+  #watchedHead = -1;
+  /** batches undone by reorganisations since start */
+  reorged = 0;
 
   constructor(
     private readonly db: DB,
@@ -271,6 +302,7 @@ export class Anchorer {
       if (Date.now() < this.#nextChainTry) return;
       await this.#sendPlanned();
       await this.#checkSent();
+      await this.#checkReorgs();
       await this.#processOps();
       if (this.#backoff) this.log.info("chain reachable again");
       this.#backoff = 0;
@@ -418,7 +450,7 @@ export class Anchorer {
       b.needsCheck = false;
       return true;
     }
-    await this.#finalise(b, st.anchoredBlock, log?.txHash ?? b.rec.tx?.hash ?? "");
+    await this.#finalise(b, st.anchoredBlock, log?.txHash ?? b.rec.tx?.hash ?? "", log?.blockNumber === st.anchoredBlock ? log.blockHash : undefined);
     this.log.info({ root: b.rec.root, block: st.anchoredBlock }, "batch found anchored on chain; finalised");
     return true;
   }
@@ -452,7 +484,7 @@ export class Anchorer {
         continue;
       }
       if (r.status === 1) {
-        if (head - r.blockNumber + 1 >= Math.max(1, this.cfg.confirmations)) await this.#finalise(b, r.blockNumber, r.transactionHash);
+        if (head - r.blockNumber + 1 >= Math.max(1, this.cfg.confirmations)) await this.#finalise(b, r.blockNumber, r.transactionHash, r.blockHash);
       } else {
         // reverted on chain: anchored by an earlier attempt, or refused (re-estimating decodes why)
         if (await this.#finaliseIfAnchored(b)) continue;
@@ -463,13 +495,15 @@ export class Anchorer {
     }
   }
 
-  async #finalise(b: LiveBatch, blockNumber: number, txHash: string): Promise<void> {
+  async #finalise(b: LiveBatch, blockNumber: number, txHash: string, blockHash?: string): Promise<void> {
     const now = Date.now();
+    const raw = b.rec.tx && b.rec.tx.hash === txHash ? b.rec.tx.raw : "";
     // readers see "confirmed" only once it is on disk: build the next record, write it, then swap it in
     const next: BatchRecord = {
       ...b.rec,
       state: "confirmed",
       blockNumber,
+      ...(blockHash ? { blockHash } : {}),
       txHash,
       confirmedAt: now,
       ...(b.rec.tx ? { tx: { ...b.rec.tx, raw: "" } } : {}),
@@ -485,6 +519,7 @@ export class Anchorer {
     this.batches.delete(b.rec.root);
     this.anchoringCount -= b.rec.count;
     this.lastAnchorBlock = Math.max(this.lastAnchorBlock ?? 0, blockNumber);
+    if (blockHash) this.#watched.set(b.rec.root, { b, blockNumber, blockHash, raw });
     this.metrics.queueDepth.set(this.pendingCount + this.anchoringCount);
     this.metrics.batchSize.observe(b.rec.count);
     this.metrics.anchors.inc({ result: "confirmed" });
@@ -502,6 +537,75 @@ export class Anchorer {
       for (const l of leaves) this.emit({ kind: "material", leaf: hex(l), state: "anchored", root: b.rec.root, blockNumber, txHash, at: now });
     }
     this.log.info({ root: b.rec.root, type: b.group.type, jurisdiction: b.rec.jurisdiction, count: b.rec.count, block: blockNumber }, "batch anchored");
+  }
+
+  /**
+   * On a new head, check that the blocks of recently confirmed batches are still on the chain (see the file
+   * comment). Batches whose block is `reorgWatchBlocks` deep stop being watched.
+   */
+  async #checkReorgs(): Promise<void> {
+    if (!this.#watched.size) return;
+    const head = await this.ledger.blockNumber();
+    if (head === this.#watchedHead) return;
+    const window = this.cfg.reorgWatchBlocks ?? 64;
+    const byBlock = new Map<number, Watched[]>();
+    for (const [root, w] of this.#watched) {
+      if (head - w.blockNumber >= window) {
+        this.#watched.delete(root);
+        continue;
+      }
+      let list = byBlock.get(w.blockNumber);
+      if (!list) byBlock.set(w.blockNumber, (list = []));
+      list.push(w);
+    }
+    // newest first: once a watched block is still on the chain, every older one is too (hash chain)
+    for (const n of [...byBlock.keys()].sort((x, y) => y - x)) {
+      const list = byBlock.get(n)!;
+      const hash = n <= head ? await this.ledger.blockHash(n) : undefined;
+      const gone = list.filter((w) => w.blockHash !== hash);
+      for (const w of gone) await this.#unconfirm(w, hash);
+      if (gone.length < list.length) break;
+    }
+    this.#watchedHead = head;
+  }
+
+  /** A confirmed batch's block left the chain: back to "sent", with its counters undone. */
+  async #unconfirm(w: Watched, nowHash: string | undefined): Promise<void> {
+    const b = w.b;
+    this.#watched.delete(b.rec.root);
+    if (b.rec.state !== "confirmed") return;
+    const prev = b.rec;
+    const txHash = prev.txHash || prev.tx?.hash || "";
+    const next: BatchRecord = {
+      ...prev,
+      state: "sent",
+      tx: { hash: txHash, raw: w.raw, nonce: prev.tx?.nonce ?? -1, sentAt: Date.now() },
+    };
+    delete next.blockNumber;
+    delete next.blockHash;
+    delete next.txHash;
+    delete next.confirmedAt;
+    const counters = { ...this.counters, anchored: this.counters.anchored - prev.count, batches: this.counters.batches - 1 };
+    await this.db.batch([
+      { type: "put", key: b.key, value: json(next) },
+      { type: "put", key: K.unfinished(b.rootBuf), value: Buffer.alloc(0) },
+      { type: "put", key: K.meta("counters"), value: json(counters) },
+    ]);
+    this.counters = counters;
+    this.batches.set(prev.root, { ...b, rec: next, needsCheck: true, lastBroadcast: 0 });
+    this.anchoringCount += prev.count;
+    this.reorged++;
+    this.metrics.queueDepth.set(this.pendingCount + this.anchoringCount);
+    this.metrics.anchors.inc({ result: "reorged" });
+    this.emit({ kind: "batch", batchId: prev.root, state: "sent", root: prev.root, count: prev.count, txHash, at: Date.now() });
+    if (this.wantsLeafEvents()) {
+      const leaves = await this.batchLeaves(b.group.key, prev);
+      for (const l of leaves) this.emit({ kind: "material", leaf: hex(l), state: "anchoring", root: prev.root, at: Date.now() });
+    }
+    this.log.warn(
+      { root: prev.root, block: w.blockNumber, was: w.blockHash, now: nowHash ?? null, tx: txHash, count: prev.count },
+      "anchored batch's block left the chain (reorganisation): anchoring it again",
+    );
   }
 
   async #fail(b: LiveBatch, code: string, message: string): Promise<void> {

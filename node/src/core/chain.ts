@@ -8,41 +8,33 @@
  *    transaction durably, then broadcasts it (so a crash between the two is recoverable). About 3 round trips
  *    per transaction (estimate, fee, send) plus receipt polling, instead of ethers' ~8.
  */
-import { Interface, Transaction, Wallet, type TransactionLike } from "ethers";
+import { Transaction, Wallet, type FunctionFragment, type Interface, type TransactionLike } from "ethers";
+import { contracts } from "@tongban/sdk";
 import { UnavailableError, NodeError, ErrorCode } from "./errors.js";
 import type { CoreMetrics } from "./metrics.js";
 import { errInfo, type Logger } from "./log.js";
 
-export const LEDGER_ABI = [
-  "function anchor(bytes32 root, bytes32 typeCode, uint32 jurisdiction, uint32 count)",
-  "function revokeMaterial(bytes32 leaf, uint16 reason)",
-  "function suspendMaterial(bytes32 leaf, uint16 reason)",
-  "function reinstateMaterial(bytes32 leaf)",
-  "function supersedeMaterial(bytes32 oldLeaf, bytes32 newRoot, bytes32 newLeaf, bytes32[] proof)",
-  "function isEntitled(bytes32 memberId, bytes32 typeCode, uint32 jurisdiction) view returns (bool)",
-  "function isMaterialType(bytes32 typeCode) view returns (bool)",
-  "function memberOf(address account) view returns (bytes32 memberId, bool active)",
-  "function materialState(bytes32 root, bytes32 leaf, uint8 hashAlg) view returns (tuple(bool anchored, uint64 anchoredBlock, uint64 anchoredAt, bytes32 issuer, bytes32 typeCode, uint32 jurisdiction, uint32 count, bool issuerActiveNow, uint8 status, uint16 reason, bytes32 statusBy, uint64 statusBlock, uint64 statusAt, bytes32 supersededBy, bytes32 supersedes, uint8 hashAlgStatus, uint64 hashAlgRetiredAt))",
-  "event Anchored(bytes32 indexed root, bytes32 indexed issuer, bytes32 indexed typeCode, uint32 jurisdiction, uint32 count)",
-  "error InvalidRoot(bytes32 root)",
-  "error InvalidBatchCount(bytes32 root, uint32 count)",
-  "error RootAlreadyAnchored(bytes32 root, bytes32 issuer)",
-  "error RootNotAnchored(bytes32 root)",
-  "error NotEntitled(bytes32 memberId, bytes32 typeCode, uint32 jurisdiction)",
-  "error InvalidMerkleProof(bytes32 root, bytes32 leaf)",
-  "error MaterialAlreadyRevoked(bytes32 issuer, bytes32 leaf)",
-  "error MaterialAlreadySuspended(bytes32 issuer, bytes32 leaf)",
-  "error MaterialNotSuspended(bytes32 issuer, bytes32 leaf)",
-  "error SuspensionHeldBy(bytes32 issuer, bytes32 leaf, bytes32 suspendedBy)",
-  "error InvalidSupersession(bytes32 oldLeaf, bytes32 newLeaf)",
-  "error MaterialAlreadySuperseded(bytes32 issuer, bytes32 leaf, bytes32 successor)",
-  "error MaterialAlreadySupersedes(bytes32 issuer, bytes32 leaf, bytes32 predecessor)",
-  "error RootIssuerMismatch(bytes32 root, bytes32 expected, bytes32 actual)",
-  "error AccountNotMember(address account)",
-  "error MemberNotActive(bytes32 memberId)",
-  "error UnknownMaterialType(bytes32 typeCode)",
-];
-export const ledgerInterface = new Interface(LEDGER_ABI);
+/**
+ * The ledger's interface from the SDK's typechain factory (generated from the compiled contract: every
+ * function, event and custom error, so any revert decodes by name). Typed as a plain `Interface`: the node
+ * calls functions by name. Fragments are looked up once ({@link fnFragment}): by-name lookup scans all of them.
+ */
+export const ledgerInterface: Interface = contracts.TongbanLedger__factory.createInterface();
+/** The ledger's full ABI (the typechain factory's), for `new Contract(address, LEDGER_ABI, runner)`. */
+export const LEDGER_ABI = contracts.TongbanLedger__factory.abi;
+
+const fragments = new Map<string, FunctionFragment>();
+/** The function fragment of `fn`, cached. */
+export function fnFragment(fn: string): FunctionFragment {
+  let f = fragments.get(fn);
+  if (!f) {
+    f = ledgerInterface.getFunction(fn) ?? undefined;
+    if (!f) throw new Error(`TongbanLedger has no function ${fn}`);
+    fragments.set(fn, f);
+  }
+  return f;
+}
+const ANCHORED_TOPIC = ledgerInterface.getEvent("Anchored")!.topicHash;
 
 /** The chain could not be reached on any RPC URL. */
 export class ChainUnavailableError extends UnavailableError {
@@ -160,6 +152,7 @@ export interface MaterialStateView {
 export interface Receipt {
   status: number;
   blockNumber: number;
+  blockHash: string;
   transactionHash: string;
 }
 
@@ -227,10 +220,11 @@ export class LedgerClient {
   }
 
   async #view(fn: string, args: unknown[]): Promise<import("ethers").Result> {
-    const data = ledgerInterface.encodeFunctionData(fn, args);
+    const f = fnFragment(fn);
+    const data = ledgerInterface.encodeFunctionData(f, args);
     try {
       const out = await this.rpc.call<string>("eth_call", [{ to: this.address, data }, "latest"]);
-      return ledgerInterface.decodeFunctionResult(fn, out);
+      return ledgerInterface.decodeFunctionResult(f, out);
     } catch (e) {
       throw decodeRevert(e) ?? e;
     }
@@ -264,23 +258,29 @@ export class LedgerClient {
   }
 
   /** The Anchored log of `root` (block and tx), searching from `fromBlock`. */
-  async findAnchorLog(root: string, fromBlock = 0): Promise<{ blockNumber: number; txHash: string } | undefined> {
-    const topic = ledgerInterface.getEvent("Anchored")!.topicHash;
-    const logs = await this.rpc.call<{ blockNumber: string; transactionHash: string }[]>("eth_getLogs", [
+  async findAnchorLog(root: string, fromBlock = 0): Promise<{ blockNumber: number; blockHash: string; txHash: string } | undefined> {
+    const topic = ANCHORED_TOPIC;
+    const logs = await this.rpc.call<{ blockNumber: string; blockHash: string; transactionHash: string }[]>("eth_getLogs", [
       { address: this.address, topics: [topic, root], fromBlock: "0x" + fromBlock.toString(16), toBlock: "latest" },
     ]);
     if (!logs.length) return undefined;
-    return { blockNumber: Number(logs[0]!.blockNumber), txHash: logs[0]!.transactionHash };
+    return { blockNumber: Number(logs[0]!.blockNumber), blockHash: logs[0]!.blockHash, txHash: logs[0]!.transactionHash };
   }
 
   async blockNumber(): Promise<number> {
     return Number(await this.rpc.call<string>("eth_blockNumber"));
   }
 
+  /** Hash of block `n` on the endpoint's current chain, or undefined if it has no such block. */
+  async blockHash(n: number): Promise<string | undefined> {
+    const b = await this.rpc.call<{ hash: string } | null>("eth_getBlockByNumber", ["0x" + n.toString(16), false]);
+    return b?.hash ?? undefined;
+  }
+
   async receipt(txHash: string): Promise<Receipt | undefined> {
-    const r = await this.rpc.call<{ status: string; blockNumber: string; transactionHash: string } | null>("eth_getTransactionReceipt", [txHash]);
+    const r = await this.rpc.call<{ status: string; blockNumber: string; blockHash: string; transactionHash: string } | null>("eth_getTransactionReceipt", [txHash]);
     if (!r) return undefined;
-    return { status: Number(r.status), blockNumber: Number(r.blockNumber), transactionHash: r.transactionHash };
+    return { status: Number(r.status), blockNumber: Number(r.blockNumber), blockHash: r.blockHash, transactionHash: r.transactionHash };
   }
 
   async #feeFields(): Promise<Partial<TransactionLike>> {
@@ -319,7 +319,7 @@ export class LedgerClient {
    * local nonce. Nothing is broadcast: the caller persists the signed tx first, then calls {@link broadcast}.
    */
   async prepare(fn: string, args: unknown[]): Promise<SignedTx> {
-    const data = ledgerInterface.encodeFunctionData(fn, args);
+    const data = ledgerInterface.encodeFunctionData(fnFragment(fn), args);
     let gas: bigint;
     try {
       gas = BigInt(await this.rpc.call<string>("eth_estimateGas", [{ from: this.wallet.address, to: this.address, data }]));

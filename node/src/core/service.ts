@@ -22,14 +22,14 @@ import { decodeBytes32String } from "ethers";
 import type { DB } from "./db.js";
 import { K, FLAG_CONTENT, fillMaterial, logChunk, json, parse, decodeMaterial } from "./db.js";
 import type { Anchorer, BatchRecord, OpRecord } from "./anchorer.js";
-import type { Entitlements, Prepared } from "./intake.js";
-import { prepareRequest, fingerprint, ZERO32 } from "./intake.js";
+import type { Entitlements, Prepared, Precomputed } from "./intake.js";
+import { prepareRequest, fingerprint, holderCanonical, ZERO32 } from "./intake.js";
 import type { ContentStore } from "./store.js";
 import type { LedgerClient } from "./chain.js";
 import type { CoreMetrics } from "./metrics.js";
 import type { Logger } from "./log.js";
 import { decodeHeader, hex, parseHex, keccakBuf } from "./header.js";
-import type { LeafHasher } from "./hasher.js";
+import type { LeafHasher, IntakeCrypto } from "./hasher.js";
 import { errInfo } from "./log.js";
 import {
   ConflictError,
@@ -310,7 +310,9 @@ export class CoreMaterialService implements MaterialService {
     const ctx = { issuer: this.#c.issuer, holderKey: this.#c.holderKey, nowSec: Math.floor(Date.now() / 1000) };
     const prepared: Prepared[] = new Array(requests.length);
     const hasher = this.#c.hasher?.alive && requests.length >= HASH_IN_WORKER_FROM ? this.#c.hasher : undefined;
-    for (let i = 0; i < requests.length; i++) prepared[i] = prepareRequest(requests[i]!, i, ctx, hasher === undefined);
+    // large calls: content hashes, holder HMACs and content sealing in the worker first (one message)
+    const pre = hasher ? await this.#intakeCrypto(hasher, requests) : undefined;
+    for (let i = 0; i < requests.length; i++) prepared[i] = prepareRequest(requests[i]!, i, ctx, hasher === undefined, pre?.[i]);
     if (hasher) await this.#hashLeaves(hasher, prepared);
     // 2. entitlement per distinct (type, jurisdiction), from the cached chain view
     const seen = new Set<string>();
@@ -330,6 +332,54 @@ export class CoreMaterialService implements MaterialService {
     }
     // 3. persist, then acknowledge (serialised: seq allocation and dedupe see a consistent store)
     return this.#persist(prepared, idemKey, fp);
+  }
+
+  /**
+   * The per-item crypto of a large call from the worker: SHA-256 of contents, holder references, sealed
+   * contents. Undefined (everything is then computed inline by prepareRequest, which also reports the first
+   * bad request in order) when a request is malformed, uses SM3, has a bad holder ID, or the worker fails.
+   */
+  async #intakeCrypto(hasher: LeafHasher, requests: RegisterRequest[]): Promise<Precomputed[] | undefined> {
+    const n = requests.length;
+    const contents: (Uint8Array | undefined)[] = new Array(n);
+    const holders: (string | undefined)[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const r = requests[i];
+      if (!r || typeof r !== "object") return undefined;
+      if (r.content !== undefined) {
+        if (!(r.content instanceof Uint8Array) || (r.hashAlg !== undefined && r.hashAlg !== 1)) return undefined;
+        contents[i] = r.content;
+      }
+      if (r.holder !== undefined && r.holderRef === undefined) {
+        let c: string;
+        try {
+          c = holderCanonical(r.holder, i);
+        } catch {
+          return undefined;
+        }
+        if (c.includes("\n")) return undefined;
+        holders[i] = c;
+      }
+    }
+    let out: IntakeCrypto;
+    try {
+      out = await hasher.intake({ contents, holders, holderKey: this.#c.holderKey, aesKey: this.#c.store.sealingKey?.() });
+    } catch (e) {
+      this.#c.logger.warn({ err: errInfo(e) }, "intake worker failed; computing inline");
+      return undefined;
+    }
+    const pre: Precomputed[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const p: Precomputed = {};
+      if (contents[i]) {
+        p.contentHash = out.hashes.subarray(i * 32, i * 32 + 32);
+        const sealed = out.sealed(i);
+        if (sealed) p.sealed = sealed;
+      }
+      if (holders[i] !== undefined) p.holderRef = out.refs.subarray(i * 32, i * 32 + 32);
+      pre[i] = p;
+    }
+    return pre;
   }
 
   /** Leaves of a large call from the hashing worker (inline if the worker is gone). */
@@ -452,7 +502,7 @@ export class CoreMaterialService implements MaterialService {
       let flags = 0;
       if (p.content) {
         flags |= FLAG_CONTENT;
-        writes.push(store.putOp(p.hashAlg, p.contentHash, p.content));
+        writes.push(p.sealed && store.putSealedOp ? store.putSealedOp(p.hashAlg, p.contentHash, p.sealed) : store.putOp(p.hashAlg, p.contentHash, p.content));
       }
       writes.push({ type: "put", key: mkeys[u]!, value: fillMaterial(p.record, now, p.jurisdiction, seq, flags) });
       const id = hex(p.leaf);
@@ -550,11 +600,13 @@ export class CoreMaterialService implements MaterialService {
         confirmedAt: batch.confirmedAt!,
       };
       if (this.#c.bundle && opts.bundle !== false) {
-        let b = this.#bundles.get(rec.id);
+        // keyed by the anchor too: a reorganisation can move the anchor to another block (or tx)
+        const bkey = `${rec.id}@${rec.anchor.blockNumber}:${rec.anchor.txHash}`;
+        let b = this.#bundles.get(bkey);
         if (b === undefined) {
           b = await this.#c.bundle(rec);
           if (this.#bundles.size >= 10_000) this.#bundles.delete(this.#bundles.keys().next().value!);
-          this.#bundles.set(rec.id, b);
+          this.#bundles.set(bkey, b);
         }
         rec.bundle = b;
       }
