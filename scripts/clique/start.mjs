@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // Start a local geth Clique consortium chain for humans and other suites (docs/clique.md).
 //
-//   node scripts/clique/start.mjs [--signers 4] [--period 1] [--accounts 10] [--chain-id 1337001] [--dir DIR]
+//   node scripts/clique/start.mjs [--signers 4] [--period 1] [--accounts 10] [--dev-accounts 30] [--chain-id 1337001] [--dir DIR]
+//
+// --dev-accounts N also funds the first N accounts of Hardhat's default mnemonic (what TONGBAN_TARGET=clique
+// suites written for `hardhat node` use).
 //
 // The geth processes keep running after this exits; stop them with `node scripts/clique/stop.mjs`.
 // Prints the RPC URLs, the funded dev keys and the line to export for TONGBAN_TARGET=clique.
@@ -17,6 +20,7 @@ const { values } = parseArgs({
     signers: { type: "string", default: "4" },
     period: { type: "string", default: "1" },
     accounts: { type: "string", default: "10" },
+    "dev-accounts": { type: "string", default: "30" },
     "chain-id": { type: "string" },
     dir: { type: "string" },
     quiet: { type: "boolean", default: false },
@@ -34,6 +38,7 @@ const net = await CliqueNetwork.start({
   signers: Number(values.signers),
   period: Number(values.period),
   fundedAccounts: Number(values.accounts),
+  devAccounts: Number(values["dev-accounts"]),
   chainId: values["chain-id"] ? Number(values["chain-id"]) : undefined,
   baseDir: values.dir,
   detached: true,

@@ -20,8 +20,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { HDNodeWallet, JsonRpcProvider, Mnemonic, Network } from "ethers";
-import { CliqueNetwork, freePorts, rpc, until, type CliqueOptions } from "./clique.js";
+import { JsonRpcProvider, Network } from "ethers";
+import { CliqueNetwork, ensureGeth, freePorts, hardhatDevKeys, rpc, until, type CliqueOptions } from "./clique.js";
 
 export type TargetName = "hardhat" | "clique" | "external";
 
@@ -44,8 +44,8 @@ export interface TestChain {
 }
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-/** Hardhat's default accounts mnemonic (hardhat.config.ts keeps the default, with 30 accounts). */
-const HARDHAT_MNEMONIC = "test test test test test test test test test test test junk";
+/** Accounts of Hardhat's default mnemonic funded on every target (hardhat.config.ts keeps the default 30). */
+const DEV_ACCOUNTS = 30;
 
 /** The target named by TONGBAN_TARGET (default "hardhat"). */
 export function targetName(): TargetName {
@@ -83,15 +83,26 @@ export async function startTestChain(opts: { target?: TargetName; clique?: Cliqu
   return startHardhat();
 }
 
+/**
+ * Clique: the same 30 dev accounts as `hardhat node` are funded in the genesis and come first in `fundedKeys`
+ * (then the harness's own random ones), so a suite written for Hardhat finds its accounts funded.
+ */
 async function startClique(options: CliqueOptions = {}): Promise<TestChain> {
   const stateFile = process.env.TONGBAN_CLIQUE_STATE;
-  const net = stateFile ? CliqueNetwork.attach(stateFile) : await CliqueNetwork.start(options);
+  let net: CliqueNetwork;
+  if (stateFile) net = CliqueNetwork.attach(stateFile);
+  else {
+    const geth = options.geth ?? ensureGeth({ build: true });
+    if (!geth) throw new Error("TONGBAN_TARGET=clique: no geth v1.13.15 found or buildable (scripts/clique/build-geth.sh)");
+    net = await CliqueNetwork.start({ devAccounts: DEV_ACCOUNTS, ...options, geth });
+  }
+  const devKeys = hardhatDevKeys(DEV_ACCOUNTS);
   const providers = providerFactory(net.rpcUrls, net.chainId);
   return {
     target: "clique",
     chainId: net.chainId,
     rpcUrls: net.rpcUrls,
-    fundedKeys: net.fundedKeys,
+    fundedKeys: [...devKeys, ...net.fundedKeys],
     confirmations: 1,
     provider: (i) => providers.get(i),
     clique: net,
@@ -151,8 +162,7 @@ async function startHardhat(): Promise<TestChain> {
     throw e;
   }
   const chainId = Number(await rpc<string>(url, "eth_chainId"));
-  const mnemonic = Mnemonic.fromPhrase(HARDHAT_MNEMONIC);
-  const fundedKeys = Array.from({ length: 30 }, (_, i) => HDNodeWallet.fromMnemonic(mnemonic, `m/44'/60'/0'/0/${i}`).privateKey);
+  const fundedKeys = hardhatDevKeys(DEV_ACCOUNTS);
   const providers = providerFactory([url], chainId);
   return {
     target: "hardhat",

@@ -17,6 +17,7 @@ import { fileURLToPath } from "node:url";
 import { readFileSync } from "node:fs";
 import { ContractFactory, HDNodeWallet, JsonRpcProvider, Mnemonic, Wallet, encodeBytes32String, type BaseContract } from "ethers";
 import { TongbanLedger__factory, type TongbanLedger } from "../../../sdk/src/contracts/types/index.js";
+import { startTestChain, targetName } from "../../infra/target.js";
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const HARDHAT_MNEMONIC = "test test test test test test test test test test test junk";
@@ -54,8 +55,12 @@ export interface Chain {
   stop(): Promise<void>;
 }
 
-/** Spawn `hardhat node --port <free> --hostname 127.0.0.1` and wait until it answers JSON-RPC. */
+/**
+ * Spawn `hardhat node --port <free> --hostname 127.0.0.1` and wait until it answers JSON-RPC; with
+ * TONGBAN_TARGET=clique|external, the chain of test/infra/target.ts instead (url = its first RPC URL).
+ */
 export async function startChain(opts: { port?: number; timeoutMs?: number } = {}): Promise<Chain> {
+  if (targetName() !== "hardhat") return targetChain();
   const port = opts.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const bin = resolve(REPO_ROOT, "node_modules/.bin/hardhat");
@@ -100,6 +105,33 @@ export async function startChain(opts: { port?: number; timeoutMs?: number } = {
       clearTimeout(t);
     },
   };
+}
+
+/** The TONGBAN_TARGET chain (test/infra/target.ts) as a {@link Chain}; `pid` is node 0's geth on Clique. */
+async function targetChain(): Promise<Chain> {
+  const t = await startTestChain();
+  const url = t.rpcUrls[0]!;
+  const provider = new JsonRpcProvider(url, undefined, { cacheTimeout: -1, staticNetwork: true, polling: true, pollingInterval: 250 });
+  return {
+    url,
+    port: Number(new URL(url).port),
+    pid: t.clique?.state.nodes[0]?.pid ?? -1,
+    provider,
+    async stop() {
+      provider.destroy();
+      await t.stop();
+    },
+  };
+}
+
+/** Let `n` blocks pass: `hardhat_mine` on Hardhat; elsewhere wait until the head is `n` blocks further. */
+export async function mine(chain: Chain, n = 1): Promise<void> {
+  if (targetName() === "hardhat") {
+    await rpc(chain.url, "hardhat_mine", ["0x" + n.toString(16)]);
+    return;
+  }
+  const target = Number(await rpc<string>(chain.url, "eth_blockNumber")) + n;
+  while (Number(await rpc<string>(chain.url, "eth_blockNumber")) < target) await new Promise((r) => setTimeout(r, 200));
 }
 
 /** Deploy TongbanLedger from dev account `deployerIndex` (0 by default); the deployer is the bootstrap admin. */

@@ -3,6 +3,7 @@ import { createServer } from "node:net";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { JsonRpcProvider, Wallet, NonceManager, HDNodeWallet, Mnemonic } from "ethers";
+import { startTestChain, targetName } from "../../infra/target.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 /** Hardhat's well-known development accounts (public test mnemonic), derived m/44'/60'/0'/0/i. */
@@ -29,8 +30,26 @@ export interface LocalChain {
   stop(): Promise<void>;
 }
 
-/** Starts `hardhat node` on a free 127.0.0.1 port as a child process; `stop()` kills it by pid. */
+/**
+ * Starts `hardhat node` on a free 127.0.0.1 port as a child process; `stop()` kills it by pid. With
+ * TONGBAN_TARGET=clique|external, the chain of test/infra/target.ts instead (its dev accounts are Hardhat's).
+ */
 export async function startHardhatNode(): Promise<LocalChain> {
+  if (targetName() !== "hardhat") {
+    const t = await startTestChain();
+    const provider = new JsonRpcProvider(t.rpcUrls[0], undefined, { cacheTimeout: -1, staticNetwork: true, pollingInterval: 250 });
+    const signers = new Map<number, NonceManager>();
+    return {
+      url: t.rpcUrls[0]!,
+      provider,
+      signer(i) {
+        let s = signers.get(i);
+        if (!s) { s = new NonceManager(new Wallet(t.fundedKeys[i]!, provider)); signers.set(i, s); }
+        return s;
+      },
+      async stop() { provider.destroy(); await t.stop(); },
+    };
+  }
   const port = await freePort();
   const cli = createRequire(import.meta.url).resolve("hardhat/internal/cli/cli.js", { paths: [ROOT] });
   const child: ChildProcess = spawn(process.execPath, [cli, "node", "--port", String(port), "--hostname", "127.0.0.1"], {
