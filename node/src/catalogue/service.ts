@@ -10,8 +10,14 @@
  *    node holds (its own, and any imported with `importTexts`, which checks them against the chain hashes).
  *  - Checks a data use on chain (`canUse`) and hands the record to the use log (decision 5).
  *
- * Reorgs: the index follows `confirmations` blocks behind the head (default 2 on a real network); it does not
- * roll back. On an instant-finality engine (QBFT) 0 is safe.
+ * Reorgs: the index follows `confirmations` blocks behind the head and keeps, for the last `reorgDepth` indexed
+ * blocks (default 64), the block hash of every step's last block and of every block that had catalogue events,
+ * and per block with events an undo record (the values its events overwrote). Before each step the hash of the
+ * last indexed block is compared with the chain's; on a mismatch the index walks back to the newest kept block
+ * the chain still has (the fork point), restores the undo records of the abandoned blocks newest first, and
+ * re-indexes from there, in one LevelDB batch. A step whose last block changed hash while its logs were fetched
+ * is discarded and retried. A reorg deeper than the kept window rebuilds the index from `startBlock` (entries,
+ * scenarios, systems, duties; the texts and published docs this node holds are kept).
  *
  * LevelDB layout (utf8 keys, JSON values; codes are lower-case 0x bytes32):
  *   k:cursor                         -> next block to index
@@ -23,6 +29,8 @@
  *   r:<provider>:<scenarioId>:<code> -> ""   draws on a provider's resources (its approval inbox)
  *   y:<systemCode>                   -> {owner, descriptionHash, active}
  *   u:<memberId>:<dutyCode>          -> {descriptionHash, active}
+ *   h:<block 10 digits>              -> block hash (last `reorgDepth` blocks: step ends and blocks with events)
+ *   j:<block 10 digits>              -> undo record: [[key, previous value or null], ...] of that block's events
  */
 import { ClassicLevel } from "classic-level";
 import { mkdirSync } from "node:fs";
@@ -92,6 +100,8 @@ export interface CatalogueInit {
   pollMs?: number;
   /** max blocks per eth_getLogs; default 2,000 */
   maxRange?: number;
+  /** how many recent blocks' hashes and undo records to keep for reorgs; default 64 */
+  reorgDepth?: number;
 }
 
 /** An entry as the index holds it. */
@@ -190,6 +200,8 @@ export class CatalogueService implements Startable {
   readonly #confirmations: number;
   readonly #pollMs: number;
   readonly #maxRange: number;
+  readonly #reorgDepth: number;
+  #reorgs = 0;
   #running = false;
   #timer: NodeJS.Timeout | undefined;
   #syncing: Promise<number> | undefined;
@@ -201,6 +213,12 @@ export class CatalogueService implements Startable {
     this.#confirmations = init.confirmations ?? 0;
     this.#pollMs = init.pollMs ?? 1000;
     this.#maxRange = init.maxRange ?? 2000;
+    this.#reorgDepth = Math.max(1, init.reorgDepth ?? 64);
+  }
+
+  /** Reorganisations rolled back since start. */
+  get reorgs(): number {
+    return this.#reorgs;
   }
 
   get running(): boolean {
@@ -418,21 +436,89 @@ export class CatalogueService implements Startable {
     const { provider, db, address } = this.#c;
     let next = Number((await db.get("k:cursor")) ?? this.#startBlock);
     const head = (await provider.getBlockNumber()) - this.#confirmations;
+    if (next > this.#startBlock) next = await this.#checkReorg(next);
     while (next <= head) {
       const to = Math.min(head, next + this.#maxRange - 1);
+      const toHash = (await provider.getBlock(to))?.hash;
       const logs = await provider.getLogs({ address, fromBlock: next, toBlock: to });
+      // a reorg racing the fetch: the step's last block changed; retry the step on the next sync
+      if (!toHash || (await provider.getBlock(to))?.hash !== toHash || logs.some((l) => l.removed)) break;
       const cache = new Map<string, string | undefined>();
       const get = async (k: string) => (cache.has(k) ? cache.get(k) : await db.get(k));
       const put = (k: string, v: string) => cache.set(k, v);
       const del = (k: string) => cache.set(k, undefined);
-      for (const log of logs) await this.#apply(log, get, put, del);
+      // per block: the values its events overwrite (undo record) and its hash
+      // (the pre-image of a key first touched in a block: the step's cached value, or the database's, which the
+      // step does not change until its batch)
+      const FROM_DB = Symbol("db");
+      const undo = new Map<number, Map<string, string | null | typeof FROM_DB>>();
+      const hashes = new Map<number, string>([[to, toHash]]);
+      for (const log of logs) {
+        const pre = undo.get(log.blockNumber) ?? new Map<string, string | null | typeof FROM_DB>();
+        undo.set(log.blockNumber, pre);
+        hashes.set(log.blockNumber, log.blockHash);
+        const touch = (k: string) => { if (!pre.has(k)) pre.set(k, cache.has(k) ? (cache.get(k) ?? null) : FROM_DB); };
+        await this.#apply(log, get, (k, v) => { touch(k); put(k, v); }, (k) => { touch(k); del(k); });
+      }
+      for (const pre of undo.values()) {
+        const fromDb = [...pre].filter(([, v]) => v === FROM_DB).map(([k]) => k);
+        const vals = fromDb.length ? await db.getMany(fromDb) : [];
+        fromDb.forEach((k, i) => pre.set(k, vals[i] ?? null));
+      }
       const batch = db.batch();
       for (const [k, v] of cache) (v === undefined ? batch.del(k) : batch.put(k, v));
+      const keepFrom = to - this.#reorgDepth + 1;
+      for (const [b, pre] of undo) if (b >= keepFrom) batch.put(`j:${pad10(b)}`, JSON.stringify([...pre]));
+      for (const [b, h] of hashes) if (b >= keepFrom) batch.put(`h:${pad10(b)}`, h);
+      for await (const k of db.keys({ gte: "h:", lt: `h:${pad10(Math.max(0, keepFrom))}` })) batch.del(k);
+      for await (const k of db.keys({ gte: "j:", lt: `j:${pad10(Math.max(0, keepFrom))}` })) batch.del(k);
       batch.put("k:cursor", String(to + 1));
       await batch.write();
       next = to + 1;
     }
     return next;
+  }
+
+  /**
+   * Compares the newest kept block hash with the chain's; on a mismatch rolls the index back to the fork
+   * point (or rebuilds it if the fork is older than the kept window). Returns the block to index next.
+   */
+  async #checkReorg(next: number): Promise<number> {
+    const { provider, db } = this.#c;
+    const kept: [number, string][] = [];
+    for await (const [k, v] of db.iterator({ gte: "h:", lt: "h:\xff", reverse: true })) kept.push([Number(k.slice(2)), v]);
+    if (!kept.length) return next;
+    const chainHash = async (b: number) => (await provider.getBlock(b))?.hash ?? undefined;
+    if (kept[0]![0] === next - 1 && (await chainHash(kept[0]![0])) === kept[0]![1]) return next;
+    // walk back to the newest kept block the chain still has
+    let fork: number | undefined;
+    for (const [b, h] of kept) {
+      if (b >= next) continue;
+      if ((await chainHash(b)) === h) { fork = b; break; }
+    }
+    const batch = db.batch();
+    let resume: number;
+    if (fork === undefined) {
+      // deeper than the kept window: rebuild from the start block (texts and published docs stay)
+      for (const p of ["e:", "x:", "s:", "r:", "y:", "u:", "h:", "j:"]) for await (const k of db.keys(range(p))) batch.del(k);
+      resume = this.#startBlock;
+      this.#c.logger?.warn({ cursor: next, kept: kept.length }, "catalogue index: reorg deeper than the kept blocks, rebuilding");
+    } else {
+      // undo the abandoned blocks newest first
+      const journals: [number, [string, string | null][]][] = [];
+      for await (const [k, v] of db.iterator({ gt: `j:${pad10(fork)}`, lt: "j:\xff", reverse: true })) journals.push([Number(k.slice(2)), JSON.parse(v)]);
+      const state = new Map<string, string | null>();
+      for (const [, pre] of journals) for (const [k, v] of pre) state.set(k, v); // older blocks win: applied last
+      for (const [k, v] of state) (v === null ? batch.del(k) : batch.put(k, v));
+      for (const [b] of journals) batch.del(`j:${pad10(b)}`);
+      for (const [b] of kept) if (b > fork) batch.del(`h:${pad10(b)}`);
+      resume = fork + 1;
+      this.#c.logger?.warn({ fork, abandoned: next - 1 - fork, undone: journals.length }, "catalogue index: chain reorganisation rolled back");
+    }
+    batch.put("k:cursor", String(resume));
+    await batch.write();
+    this.#reorgs++;
+    return resume;
   }
 
   async #apply(
