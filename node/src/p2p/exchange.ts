@@ -34,8 +34,9 @@ import {
   MalformedError,
   decodeFrame,
   encodeFrame,
+  encodeFrameJson,
   keccak,
-  recoverSigner,
+  SignerKeys,
   requestDigest,
   signDigest,
   b32,
@@ -151,7 +152,31 @@ export interface ExchangeServerInit {
   keyRotateMs?: number;
 }
 
-type Reply = { head: Omit<ExchangeResponseHead, "id" | "code"> & { code: ExchangeStatusName }; body?: Buffer };
+type Reply = {
+  head: Omit<ExchangeResponseHead, "id" | "code"> & { code: ExchangeStatusName };
+  body?: Buffer;
+  /** the head's bundle already serialised (spliced in instead of serialising it again) */
+  bundleJson?: string;
+};
+
+/** Nonces (replay keys) this process consumed, until their expiry; at most `max` (oldest dropped first). */
+class RecentNonces {
+  readonly #m = new Map<string, number>();
+  constructor(readonly max = 200_000) {}
+  seen(k: string): boolean {
+    const e = this.#m.get(k);
+    return e !== undefined && e >= Date.now();
+  }
+  add(k: string, expiryMs: number): void {
+    this.#m.set(k, expiryMs);
+    const now = Date.now();
+    // drop expired entries from the front (roughly in expiry order) and the oldest beyond the cap
+    for (const [key, e] of this.#m) {
+      if (e >= now && this.#m.size <= this.max) break;
+      this.#m.delete(key);
+    }
+  }
+}
 
 function refuse(code: ExchangeStatusName, message: string): Reply {
   return { head: { status: ExchangeStatus[code], code, message } };
@@ -164,6 +189,8 @@ export class ExchangeServer {
   readonly #idleMs: number;
   readonly #maxInFlight: number;
   readonly #ring: KeyRing;
+  readonly #keys = new SignerKeys();
+  readonly #recent = new RecentNonces();
   /** counters by status name (metrics) */
   readonly counts = new Map<ExchangeStatusName, number>();
 
@@ -223,6 +250,10 @@ export class ExchangeServer {
 
   #frame(id: number, r: Reply): Buffer {
     this.counts.set(r.head.code, (this.counts.get(r.head.code) ?? 0) + 1);
+    if (r.bundleJson && r.head.bundle !== undefined) {
+      const { bundle: _b, ...rest } = r.head;
+      return encodeFrameJson(`${JSON.stringify({ id, ...rest }).slice(0, -1)},"bundle":${r.bundleJson}}`, r.body);
+    }
     return encodeFrame({ id, ...r.head }, r.body);
   }
 
@@ -263,7 +294,8 @@ export class ExchangeServer {
     const now = Math.floor(Date.now() / 1000);
     if (fields.expiry < now) return refuse("STALE_REQUEST", `request expired at ${fields.expiry}, now ${now}`);
     if (fields.expiry > now + this.#maxLifetime) return refuse("STALE_REQUEST", `request lifetime exceeds ${this.#maxLifetime} s`);
-    const signer = recoverSigner(digest, req.signature);
+    // verified against the claimed requester's known account keys; recovered when none verifies
+    const signer = this.#keys.signer(digest, req.signature, directory.member(fields.requester)?.accounts);
     if (!signer) return refuse("BAD_SIGNATURE", "signature is malformed or does not recover");
     let acct = directory.byAccount(signer);
     if (!acct) {
@@ -275,7 +307,9 @@ export class ExchangeServer {
     const peerMember = directory.byPeer(remotePeer);
     if (!peerMember || peerMember.id !== fields.requester) return refuse("PEER_MISMATCH", `peer ${remotePeer} is not registered to ${fields.requester}`);
     const rk = replayKey(fields.requester, fields.nonce);
-    if (await useLog.hasUnique(rk)) return refuse("REPLAYED", `nonce ${fields.nonce} was already used`);
+    // nonces this process served are refused here, from memory; any other consumed nonce (served before a
+    // restart) is refused atomically by the use-log append below (DuplicateKeyError), after the grant check
+    if (this.#recent.seen(rk)) return refuse("REPLAYED", `nonce ${fields.nonce} was already used`);
     // The grant is judged BEFORE anything about this node's holdings is said: the lookup is local and its
     // outcome only chooses what the gate checks; a requester whose grant does not cover the material gets
     // the same answer whether it is held or not (see GrantGate.admit). NOT_FOUND / NO_CONTENT only after.
@@ -306,6 +340,7 @@ export class ExchangeServer {
         },
         { key: rk, expiry: (fields.expiry + 60) * 1000 },
       ));
+      this.#recent.add(rk, (fields.expiry + 60) * 1000);
     } catch (e) {
       if (e instanceof DuplicateKeyError) return refuse("REPLAYED", `nonce ${fields.nonce} was already used`);
       throw e;
@@ -324,6 +359,7 @@ export class ExchangeServer {
         time: now,
       },
       body: sealed.body,
+      bundleJson: mat.bundleJson,
     };
   }
 }

@@ -14,6 +14,8 @@ import type { MaterialService } from "../core/service.js";
 export interface ServableMaterial {
   bundle: ProofBundle;
   content: Uint8Array;
+  /** `bundle` serialised as JSON, when the source keeps it (saves serialising it per response) */
+  bundleJson?: string;
 }
 
 /**
@@ -44,6 +46,34 @@ export function materialSourceFromService(service: Pick<MaterialService, "getMat
         if ((e as { code?: string }).code === "NO_CONTENT") return { missing: "NO_CONTENT", message: `material ${leaf} was registered by hash only`, bundle: rec.bundle as ProofBundle };
         throw e;
       }
+    },
+  };
+}
+
+/**
+ * Keep the last `entries` materials found (bundle, its JSON, content) in memory for `ttlMs`. A material is
+ * immutable under its leaf (the leaf commits to the header, the header to the content hash), so a cached
+ * answer is the stored one; only its removal from the node is noticed up to `ttlMs` late. Misses (NOT_FOUND,
+ * NO_CONTENT) are not cached: a material anchored meanwhile is served at once. Revocation is not the
+ * custodian's check: the requester verifies the material's status on chain.
+ */
+export function cachedMaterialSource(source: MaterialSource, opts: { entries?: number; ttlMs?: number } = {}): MaterialSource {
+  const max = opts.entries ?? 1024;
+  const ttl = opts.ttlMs ?? 60_000;
+  const cache = new Map<string, { at: number; m: ServableMaterial }>();
+  return {
+    async get(leaf: string): Promise<MaterialLookup> {
+      const k = leaf.toLowerCase();
+      const hit = cache.get(k);
+      const now = Date.now();
+      if (hit && now - hit.at < ttl) return hit.m;
+      const r = await source.get(leaf);
+      if ("missing" in r) return r;
+      const m: ServableMaterial = { bundle: r.bundle, content: r.content, bundleJson: r.bundleJson ?? JSON.stringify(r.bundle) };
+      cache.delete(k);
+      cache.set(k, { at: now, m });
+      if (cache.size > max) cache.delete(cache.keys().next().value!);
+      return m;
     },
   };
 }

@@ -15,11 +15,11 @@ import { Wallet } from "ethers";
 import type { ProofBundle } from "@tongban/sdk";
 import { UseLog, historyToCsv, type HistoryQuery } from "../audit/use-log.js";
 import { AuthorisationsView, ChainRpc, ChainWriter, ConsortiumView } from "./chain.js";
-import { MaterialShelf } from "./materials.js";
+import { MaterialShelf, cachedMaterialSource } from "./materials.js";
 import { P2PNode } from "./node.js";
 import { loadOrCreatePeerKey } from "./peer-key.js";
 import { onlineVerifier } from "./verify.js";
-import type { FetchParams, FetchResult } from "./exchange.js";
+import type { FetchParams, FetchResult, SignedRequest } from "./exchange.js";
 import type { RequestFields } from "./messages.js";
 
 export interface RunConfig {
@@ -41,6 +41,8 @@ export interface RunConfig {
   anchorEvery?: number;
   syncWrites?: boolean;
   directoryRefreshMs?: number;
+  /** keep the last materials served in memory (default true; see cachedMaterialSource) */
+  materialCache?: boolean;
 }
 
 type Cmd =
@@ -48,6 +50,7 @@ type Cmd =
   | { cmd: "putMaterial"; args: { bundle: ProofBundle; content: string } }
   | { cmd: "fetch"; args: FetchParams }
   | { cmd: "crafted"; args: { params: FetchParams; overrides?: Partial<RequestFields>; wrongKey?: boolean; sendTwice?: boolean } }
+  | { cmd: "resend"; args: { custodian: string; nonce: string } }
   | { cmd: "bench"; args: { params: FetchParams; count: number; concurrency: number } }
   | { cmd: "anchor" }
   | { cmd: "history"; args: HistoryQuery & { csv?: boolean } }
@@ -92,7 +95,7 @@ async function main(): Promise<void> {
       authorisations,
       consortium,
       writer: cfg.publish === false ? undefined : writer,
-      materials: shelf,
+      materials: cfg.materialCache === false ? shelf : cachedMaterialSource(shelf),
       useLog,
       verify: onlineVerifier(rpc, cfg.ledger, { cacheMs: cfg.verifyCacheMs ?? 0 }),
     },
@@ -108,6 +111,7 @@ async function main(): Promise<void> {
     await shelfDb.close().catch(() => undefined);
   };
 
+  const sent = new Map<string, SignedRequest>();
   const handle = async (m: Cmd): Promise<unknown> => {
     switch (m.cmd) {
       case "info":
@@ -121,9 +125,16 @@ async function main(): Promise<void> {
         const { params, overrides, wrongKey, sendTwice } = m.args;
         const key = wrongKey ? Buffer.from(Wallet.createRandom().privateKey.slice(2), "hex") : undefined;
         const signed = node.client.sign(params, overrides ?? {}, key);
+        sent.set(signed.request.nonce, signed);
         const first = slim(await node.client.send(params.custodian, signed, params));
         if (!sendTwice) return [first];
         return [first, slim(await node.client.send(params.custodian, signed, params))];
+      }
+      case "resend": {
+        // send an earlier crafted request again, unchanged (replay tests, e.g. across a custodian restart)
+        const signed = sent.get(m.args.nonce);
+        if (!signed) throw new Error(`no crafted request with nonce ${m.args.nonce}`);
+        return slim(await node.client.send(m.args.custodian, signed));
       }
       case "bench": {
         const { params, count, concurrency } = m.args;

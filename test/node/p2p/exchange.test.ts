@@ -280,14 +280,20 @@ describe("p2p: material exchange between member node processes", function () {
     }
   });
 
-  it("keeps its peer id across a restart (Ed25519 key in the data dir) and serves again", async () => {
+  it("keeps its peer id across a restart (Ed25519 key in the data dir), serves again, and still refuses a request it served before (REPLAYED)", async () => {
     const peerId = A.ready!.peerId;
+    const g0 = await grant();
+    const [before] = await B.call<Fetched[]>("crafted", { params: { custodian: id(USCC.A), leaf: bundles[2]!.leaf, grantId: g0, matter: MATTER, lifetimeSec: 200 } });
+    expect(before!.code).to.equal("OK");
     await A.stop();
     A = await NodeProcess.start(A.config);
     expect(A.ready!.peerId).to.equal(peerId);
     const g = await grant();
     const r = await fetch(B, bundles[2]!.leaf, g);
     expect(r.code, r.message).to.equal("OK");
+    // the nonce was consumed before the restart: refused from the use log (atomically at append)
+    const again = await B.call<Fetched>("resend", { custodian: id(USCC.A), nonce: before!.requestId });
+    expect(again.code, again.message).to.equal("REPLAYED");
   });
 
   it("the audit check passes on the honest logs and catches a record deleted or altered in A's LevelDB", async () => {

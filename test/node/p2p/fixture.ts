@@ -11,7 +11,8 @@ import { ContractFactory, Wallet, type Contract } from "ethers";
 import { REPO_ROOT, type Chain } from "../helpers/chain.js";
 import type { RunConfig } from "../../../node/src/p2p/run.js";
 
-const RUN = resolve(REPO_ROOT, "node/src/p2p/run.ts");
+// TONGBAN_P2P_RUN: another run.ts (benchmarks comparing a previous version of node/src/p2p side by side)
+const RUN = process.env.TONGBAN_P2P_RUN ?? resolve(REPO_ROOT, "node/src/p2p/run.ts");
 export const AUTHORISATIONS_ARTIFACT = resolve(REPO_ROOT, "artifacts/contracts/Authorisations.sol/Authorisations.json");
 
 /** Deploy the authorisations contract from its compiled artifact (the contract is another engineer's). */
