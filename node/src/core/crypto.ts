@@ -53,12 +53,17 @@ function derive(key: Uint8Array, label: string, len: number): Buffer {
   return createHmac("sha256", key).update(label).digest().subarray(0, len);
 }
 
+/** The AES-256-GCM content key derived from the storage key (what {@link AesGcmCipher} seals with). */
+export function aesContentKey(storageKey: Uint8Array): Buffer {
+  return derive(storageKey, "tongban/content/aes-256-gcm", 32);
+}
+
 export class AesGcmCipher implements ContentCipher {
   readonly name = "aes-256-gcm" as const;
   readonly #key: Buffer;
   constructor(storageKey: Uint8Array) {
     if (storageKey.length !== 32) throw new DecryptionError("storage key must be 32 bytes");
-    this.#key = derive(storageKey, "tongban/content/aes-256-gcm", 32);
+    this.#key = aesContentKey(storageKey);
   }
   seal(plain: Uint8Array, aad: Uint8Array): Buffer {
     // one output buffer: [version][alg][iv 12][tag 16][ciphertext]; GCM's ciphertext is as long as the plaintext

@@ -32,6 +32,33 @@ export interface Prepared {
   supersedes: Buffer;
   /** the leaf as a latin1 string (a cheap map key), set on first use */
   key?: string;
+  /** the content already sealed (by the intake worker) with the store's sealing key */
+  sealed?: Buffer;
+}
+
+/** Results computed off the main thread for one request (see service #register, hasher.ts intake). */
+export interface Precomputed {
+  contentHash?: Buffer;
+  holderRef?: Buffer;
+  sealed?: Buffer;
+}
+
+/** canonicalHolderId with the core's typed errors naming the request. */
+export function holderCanonical(holder: { idType: string; idNumber: string }, index: number): string {
+  try {
+    return canonicalHolderId(holder);
+  } catch (e) {
+    throw holderError(e, index);
+  }
+}
+
+function holderError(e: unknown, index: number): unknown {
+  if (e instanceof SdkInvalidIdError) {
+    const d = e.details as Record<string, unknown>;
+    return new InvalidIdError(`request ${index}: ${e.message}`, { index, idType: d.idType, reason: d.reason, masked: d.masked }, { cause: e });
+  }
+  if (e instanceof TongbanError) return new ValidationError(`request ${index}: ${e.message}`, { index, field: "holder" }, { cause: e });
+  return e;
 }
 
 export interface IntakeContext {
@@ -102,7 +129,7 @@ export function contentHashBytes(content: Uint8Array, hashAlg: number): Buffer {
 }
 
 /** Validate one request and compute its header and leaf. Throws typed errors naming `index`. */
-export function prepareRequest(r: RegisterRequest, index: number, ctx: IntakeContext, hashLeaf = true): Prepared {
+export function prepareRequest(r: RegisterRequest, index: number, ctx: IntakeContext, hashLeaf = true, pre?: Precomputed): Prepared {
   if (!r || typeof r !== "object") throw new ValidationError(`request ${index} is not an object`, { index });
   const typeCode = typeCodeBytes(r.typeCode, index);
   const jurisdiction = uint(r.jurisdiction, index, "jurisdiction", 999_999, true);
@@ -116,7 +143,7 @@ export function prepareRequest(r: RegisterRequest, index: number, ctx: IntakeCon
     const max = ctx.maxContentBytes ?? MAX_CONTENT_BYTES;
     if (r.content.length > max) throw new ValidationError(`request ${index}: content is ${r.content.length} bytes, more than ${max}`, { index, field: "content", max });
     content = r.content;
-    contentHash = contentHashBytes(content, hashAlg);
+    contentHash = pre?.contentHash ?? contentHashBytes(content, hashAlg);
     if (r.contentHash !== undefined && !bytes32(r.contentHash, index, "contentHash").equals(contentHash)) {
       throw new ValidationError(`request ${index}: contentHash does not match the content`, { index, field: "contentHash" });
     }
@@ -129,15 +156,13 @@ export function prepareRequest(r: RegisterRequest, index: number, ctx: IntakeCon
   let holderRef: Buffer;
   if (r.holder !== undefined) {
     if (r.holderRef !== undefined) throw new ValidationError(`request ${index}: give holder or holderRef, not both`, { index, field: "holder" });
-    try {
-      holderRef = holderRefBytes(r.holder, ctx.holderKey);
-    } catch (e) {
-      if (e instanceof SdkInvalidIdError) {
-        const d = e.details as Record<string, unknown>;
-        throw new InvalidIdError(`request ${index}: ${e.message}`, { index, idType: d.idType, reason: d.reason, masked: d.masked }, { cause: e });
+    if (pre?.holderRef) holderRef = pre.holderRef;
+    else {
+      try {
+        holderRef = holderRefBytes(r.holder, ctx.holderKey);
+      } catch (e) {
+        throw holderError(e, index);
       }
-      if (e instanceof TongbanError) throw new ValidationError(`request ${index}: ${e.message}`, { index, field: "holder" }, { cause: e });
-      throw e;
     }
   } else if (r.holderRef !== undefined) {
     holderRef = bytes32(r.holderRef, index, "holderRef");
@@ -161,7 +186,9 @@ export function prepareRequest(r: RegisterRequest, index: number, ctx: IntakeCon
   const header = encodeHeaderInto(h, record).subarray(0, HEADER_BYTES);
   // hashLeaf = false: the caller fills `leaf` (a worker hashes large calls)
   const leaf = hashLeaf ? keccakBuf(header) : (undefined as unknown as Buffer);
-  return { index, typeCode, jurisdiction, header, record, leaf, hashAlg, contentHash, content, supersedes };
+  const p: Prepared = { index, typeCode, jurisdiction, header, record, leaf, hashAlg, contentHash, content, supersedes };
+  if (pre?.sealed) p.sealed = pre.sealed;
+  return p;
 }
 
 /** A stable fingerprint of a request list (content replaced by its SHA-256) for idempotency keys. */

@@ -6,11 +6,18 @@
  */
 import type { DB } from "./db.js";
 import { K } from "./db.js";
-import { createCipher, openAny, type CipherName, type ContentCipher } from "./crypto.js";
+import { aesContentKey, createCipher, openAny, type CipherName, type ContentCipher } from "./crypto.js";
 
 export interface ContentStore {
   /** the batch operation that stores `content` under its hash (idempotent: same hash, same plaintext) */
   putOp(hashAlg: number, contentHash: Buffer, content: Uint8Array): { type: "put"; key: Buffer; value: Buffer };
+  /**
+   * The AES-256-GCM content key when this store seals with AES-256-GCM, so that a worker can seal in the
+   * same format (crypto.ts); undefined otherwise (content is then sealed by `putOp`).
+   */
+  sealingKey?(): Buffer | undefined;
+  /** the batch operation that stores a blob sealed elsewhere with `sealingKey()` */
+  putSealedOp?(hashAlg: number, contentHash: Buffer, sealed: Buffer): { type: "put"; key: Buffer; value: Buffer };
   get(hashAlg: number, contentHash: Buffer): Promise<Buffer | undefined>;
   has(hashAlg: number, contentHash: Buffer): Promise<boolean>;
 }
@@ -31,6 +38,12 @@ export class LevelContentStore implements ContentStore {
   }
   putOp(hashAlg: number, contentHash: Buffer, content: Uint8Array): { type: "put"; key: Buffer; value: Buffer } {
     return { type: "put", key: K.content(hashAlg, contentHash), value: this.#cipher.seal(content, aad(hashAlg, contentHash)) };
+  }
+  sealingKey(): Buffer | undefined {
+    return this.#cipher.name === "aes-256-gcm" ? aesContentKey(this.#key) : undefined;
+  }
+  putSealedOp(hashAlg: number, contentHash: Buffer, sealed: Buffer): { type: "put"; key: Buffer; value: Buffer } {
+    return { type: "put", key: K.content(hashAlg, contentHash), value: sealed };
   }
   async get(hashAlg: number, contentHash: Buffer): Promise<Buffer | undefined> {
     const sealed = await this.db.get(K.content(hashAlg, contentHash));

@@ -82,6 +82,27 @@ describe("node core: MaterialService on a real chain", function () {
     expect(core.service.stats().anchored).to.be.greaterThanOrEqual(50);
   });
 
+  it("large calls (worker crypto) give the same leaves, holder refs and stored content as the inline path; a bad ID in one is refused whole", async () => {
+    const inline = await fx.newCore({ hashWorker: false });
+    const mk = (i: number, salt: string): RegisterRequest =>
+      req(i, { content: new TextEncoder().encode(`licence ${salt} #${i} ` + "x".repeat(i % 300)), contentHash: undefined, holder: { idType: i % 2 ? "USCC" : "BIZ_REG_NO", idNumber: i % 2 ? "91310104MA1K000018" : `REG${i}` }, holderRef: undefined });
+    const salt = String(Math.random());
+    const a = await core.service.register(Array.from({ length: 300 }, (_, i) => mk(i, salt))); // >= 256: worker
+    const b = await inline.service.register(Array.from({ length: 300 }, (_, i) => mk(i, salt)));
+    expect(a.map((x) => x.id)).to.deep.equal(b.map((x) => x.id));
+    for (const i of [0, 1, 150, 299]) {
+      const rec = await core.service.getMaterial(a[i]!.id, { bundle: false });
+      expect(rec.header.holderRef).to.equal(computeHolderRef(mk(i, salt).holder!, fx.keys.holderKey));
+      expect(Buffer.from(await core.service.getContent(a[i]!.id)).equals(Buffer.from(mk(i, salt).content!))).to.equal(true);
+    }
+    const bad = Array.from({ length: 300 }, (_, i) => mk(i, salt + "bad"));
+    bad[123] = { ...bad[123]!, holder: { idType: "USCC", idNumber: "91310104MA1K000019" } };
+    const e = await expectCode(core.service.register(bad), "INVALID_ID");
+    expect(e.details.index).to.equal(123);
+    const probe = await core.service.register([mk(5, salt + "bad")]);
+    expect(probe[0]!.duplicate).to.equal(false); // nothing of the refused call was stored
+  });
+
   it("is idempotent by leaf and by idempotency key: the same header never anchors twice", async () => {
     const r = req(100);
     const [a1] = await core.service.register([r]);

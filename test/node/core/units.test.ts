@@ -246,4 +246,37 @@ describe("leaf hasher worker", () => {
     await h!.close();
     expect(h!.alive).to.equal(false);
   });
+
+  it("intake crypto: content SHA-256, holder HMACs and AES-256-GCM blobs equal the inline ones and open with the store's cipher", async () => {
+    const { LeafHasher } = await import("../../../node/src/core/hasher.js");
+    const { aesContentKey } = await import("../../../node/src/core/crypto.js");
+    const { holderCanonical } = await import("../../../node/src/core/intake.js");
+    const h = LeafHasher.create()!;
+    const storageKey = randomBytes(32);
+    const holderKey = randomBytes(32);
+    const n = 700;
+    const contents = Array.from({ length: n }, (_, i) => (i % 5 === 4 ? undefined : randomBytes(i % 97)));
+    const ids = Array.from({ length: n }, (_, i) => (i % 3 === 2 ? undefined : { idType: "BIZ_REG_NO", idNumber: `REG${i}` }));
+    const out = await h.intake({ contents, holders: ids.map((id, i) => id && holderCanonical(id, i)), holderKey, aesKey: aesContentKey(storageKey) });
+    const cipher = new AesGcmCipher(storageKey);
+    for (let i = 0; i < n; i++) {
+      const c = contents[i];
+      if (c) {
+        const hash = out.hashes.subarray(i * 32, i * 32 + 32);
+        expect(hex(hash)).to.equal(hashContent(c, 1));
+        const sealed = out.sealed(i)!;
+        expect(sealed.length).to.equal(30 + c.length);
+        expect(cipher.open(sealed, Buffer.concat([Buffer.from([1]), hash])).equals(c)).to.equal(true);
+      } else {
+        expect(out.sealed(i)).to.equal(undefined);
+        expect(out.hashes.subarray(i * 32, i * 32 + 32).equals(Buffer.alloc(32))).to.equal(true);
+      }
+      const id = ids[i];
+      if (id) expect(hex(out.refs.subarray(i * 32, i * 32 + 32))).to.equal(computeHolderRef(id, holderKey));
+    }
+    // the caller's buffers are intact (copied into the message, not transferred)
+    expect(contents[0]!.length).to.equal(0);
+    expect(contents[1]!.length).to.equal(1);
+    await h.close();
+  });
 });
