@@ -10,6 +10,10 @@
  *                             code with a 4xx (5xx when the custodian could not be reached or misbehaved).
  *   POST /v1/grants           as IDENTITY_PROVIDER member: record a holder's consent (given through the
  *                             unified identity platform) as a grant to a grantee member (grantByIdentityProvider)
+ *   POST /v1/grants/by-signature  submit a grant the holder signed (EIP-712 HolderGrant with nonce and
+ *                             deadline, by a key bound to the holder): any active member, usually the grantee
+ *   POST /v1/grants/holder-keys   as IDENTITY_PROVIDER: bind a holder's signing key after verifying identity
+ *   GET  /v1/grants/holder-nonce/:holderRef   the nonce the holder's next signature must carry
  *   POST /v1/grants/:id/revoke  revoke as the grantor, or as identity provider with `evidenceHash`
  *   GET  /v1/grants/:id       the grant and its status on chain
  *
@@ -230,6 +234,24 @@ const GrantReply = {
   },
 } as const;
 
+const SignedTerms = {
+  type: "object",
+  required: ["holderRef", "grantee", "matter", "notBefore", "notAfter", "maxUses"],
+  additionalProperties: false,
+  properties: {
+    holderRef: { type: "string", pattern: HEX32 },
+    grantee: memberField,
+    matter: codeField("matter (事项)"),
+    typeCodes: { type: "array", maxItems: 16, items: codeField("material type") },
+    materialIds: { type: "array", maxItems: 16, items: { type: "string", pattern: HEX32 } },
+    notBefore: { type: "integer", minimum: 0 },
+    notAfter: { type: "integer", minimum: 1 },
+    maxUses: { type: "integer", minimum: 1, maximum: 4294967295 },
+  },
+} as const;
+
+type SignedTermsT = { holderRef: string; grantee: string; matter: string; typeCodes?: string[]; materialIds?: string[]; notBefore: number; notAfter: number; maxUses: number };
+
 type GrantBodyT = {
   holder?: { idType: string; idNumber: string };
   holderRef?: string;
@@ -300,6 +322,111 @@ export const grantRoutes: FastifyPluginAsync<GrantRoutesOptions> = async (app, o
       const ev = rc.logs.map((l: { topics: string[]; data: string }) => c.interface.parseLog(l)).find((x: { name: string } | null) => x?.name === "GrantCreated");
       if (!ev) throw new ApiError(500, "INTERNAL", "the transaction emitted no GrantCreated event", { txHash: rc.hash });
       return reply.code(201).send({ grantId: String(ev.args.grantId).toLowerCase(), holderRef, txHash: rc.hash, blockNumber: rc.blockNumber });
+    },
+  );
+
+  const termsOf = (t: SignedTermsT) => ({
+    holderRef: t.holderRef.toLowerCase(),
+    grantee: member32(t.grantee, "terms/grantee"),
+    matter: code32(t.matter, "terms/matter"),
+    typeCodes: (t.typeCodes ?? []).map((x, i) => code32(x, `terms/typeCodes/${i}`)),
+    leaves: (t.materialIds ?? []).map((l) => l.toLowerCase()),
+    notBefore: t.notBefore,
+    notAfter: t.notAfter,
+    maxUses: t.maxUses,
+  });
+
+  app.post<{ Body: { terms: SignedTermsT; nonce: string; deadline: number; signer: string; signature: string } }>(
+    "/by-signature",
+    {
+      schema: {
+        ...secured,
+        tags,
+        summary: "Submit a grant signed by the holder (EIP-712 HolderGrant, nonce + deadline: no replay) with a key bound to the holder",
+        description:
+          "The holder signs HolderGrant{terms, nonce, deadline} in the domain {TongbanAuthorisations, 1, chainId, Authorisations address} with the terms " +
+          "in bytes32 form (code texts here are encodeBytes32String of the same text). `nonce` = GET /v1/grants/holder-nonce/:holderRef.",
+        body: {
+          type: "object",
+          required: ["terms", "nonce", "deadline", "signer", "signature"],
+          additionalProperties: false,
+          properties: {
+            terms: SignedTerms,
+            nonce: { type: "string", pattern: "^[0-9]{1,78}$", description: "decimal uint256" },
+            deadline: { type: "integer", minimum: 1, description: "unix seconds" },
+            signer: { type: "string", pattern: "^0x[0-9a-fA-F]{40}$" },
+            signature: { type: "string", pattern: "^0x[0-9a-fA-F]{130}$" },
+          },
+        },
+        response: { 201: GrantReply, ...errors(400, 401, 403, 409, 503) },
+      },
+    },
+    async (req, reply) => {
+      const b = req.body;
+      const terms = termsOf(b.terms);
+      const c = write();
+      let rc;
+      try {
+        rc = await (await c.getFunction("grantBySignature")(terms, BigInt(b.nonce), b.deadline, b.signer, b.signature)).wait();
+      } catch (e) {
+        throw chainError(e, { holderRef: terms.holderRef, signer: b.signer });
+      }
+      const ev = rc.logs.map((l: { topics: string[]; data: string }) => c.interface.parseLog(l)).find((x: { name: string } | null) => x?.name === "GrantCreated");
+      if (!ev) throw new ApiError(500, "INTERNAL", "the transaction emitted no GrantCreated event", { txHash: rc.hash });
+      return reply.code(201).send({ grantId: String(ev.args.grantId).toLowerCase(), holderRef: terms.holderRef, txHash: rc.hash, blockNumber: rc.blockNumber });
+    },
+  );
+
+  app.post<{ Body: { holder?: { idType: string; idNumber: string }; holderRef?: string; key: string; evidenceHash: string } }>(
+    "/holder-keys",
+    {
+      schema: {
+        ...secured,
+        tags,
+        summary: "Identity provider: bind a holder's signing key (after verifying the holder's identity)",
+        body: {
+          type: "object",
+          required: ["key", "evidenceHash"],
+          additionalProperties: false,
+          properties: {
+            holder: { $ref: "HolderId#" },
+            holderRef: { type: "string", pattern: HEX32 },
+            key: { type: "string", pattern: "^0x[0-9a-fA-F]{40}$", description: "the holder's signing address" },
+            evidenceHash: { type: "string", pattern: HEX32, description: "hash of the identity platform's verification record" },
+          },
+        },
+        response: { 201: { type: "object", properties: { holderRef: { type: "string" }, key: { type: "string" }, txHash: { type: "string" }, blockNumber: { type: "integer" } } }, ...errors(400, 401, 403, 409, 503) },
+      },
+    },
+    async (req, reply) => {
+      const b = req.body;
+      if (!b.holder === !b.holderRef) throw new ApiError(400, "VALIDATION", "give exactly one of holder or holderRef", { field: "holder" });
+      const holderRef = b.holderRef?.toLowerCase() ?? holderRefOf(opts.holderRef, b.holder!.idType, b.holder!.idNumber);
+      const c = write();
+      try {
+        const rc = await (await c.getFunction("bindHolderKey")(holderRef, b.key, b.evidenceHash)).wait();
+        return reply.code(201).send({ holderRef, key: b.key, txHash: rc.hash, blockNumber: rc.blockNumber });
+      } catch (e) {
+        throw chainError(e, { holderRef, key: b.key });
+      }
+    },
+  );
+
+  app.get<{ Params: { holderRef: string } }>(
+    "/holder-nonce/:holderRef",
+    {
+      schema: {
+        ...secured,
+        tags,
+        summary: "The nonce the holder's next EIP-712 signature (grant or revocation) must carry",
+        params: { type: "object", required: ["holderRef"], properties: { holderRef: { type: "string", pattern: HEX32 } } },
+        response: { 200: { type: "object", properties: { holderRef: { type: "string" }, nonce: { type: "string" } } }, ...errors(401) },
+      },
+    },
+    async (req) => {
+      const c = new Contract(opts.address, contracts.Authorisations__factory.abi, opts.provider ?? opts.signer);
+      const n = (await c.getFunction("holderNonce")(req.params.holderRef)) as bigint;
+      return { holderRef: req.params.holderRef.toLowerCase(), nonce: n.toString() };
     },
   );
 

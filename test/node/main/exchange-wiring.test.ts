@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { Contract, Wallet, encodeBytes32String, keccak256, toUtf8Bytes } from "ethers";
-import { bytesToHex, contracts, createNodeClient, logLeafHash, registerMaterials, verifyInclusion, waitForAnchored, type NodeClient } from "@tongban/sdk";
+import { bytesToHex, contracts, createNodeClient, grantDomain, HOLDER_GRANT_TYPES, logLeafHash, registerMaterials, verifyInclusion, waitForAnchored, type NodeClient } from "@tongban/sdk";
 import { REPO_ROOT, devWallet, fund, freePort, startChain, type Chain } from "../helpers/chain.js";
 import { createKeystore, LIGHT_SCRYPT } from "../../../node/src/core/keystore.js";
 import { newToken } from "../../../node/src/api/auth.js";
@@ -238,6 +238,39 @@ describe("member node process: exchange, grants and audit API wired into main.ts
     // refusals leave no use record
     const h = await api(m.A, "GET", `/v1/audit/history/grant/${g2.body.grantId}`);
     expect(h.body.records).to.have.length(0);
+  });
+
+  it("a holder's own EIP-712 grant (key bound by the identity provider), submitted by the grantee's node: fetch OK, the signature cannot be replayed", async () => {
+    const holderWallet = Wallet.createRandom();
+    const bind = await api(m.C, "POST", "/v1/grants/holder-keys", { holder, key: holderWallet.address, evidenceHash: keccak256(toUtf8Bytes("identity verified")) });
+    expect(bind.status, bind.text).to.equal(201);
+    const holderRef = bind.body.holderRef;
+    const { body: n } = await api(m.B, "GET", `/v1/grants/holder-nonce/${holderRef}`);
+    const now = Math.floor(Date.now() / 1000);
+    const terms = { holderRef, grantee: id32(USCC.B), matter: id32(MATTER), typeCodes: [], leaves: [leaves[1]!], notBefore: BigInt(now - 60), notAfter: BigInt(now + 3600), maxUses: 2 };
+    const deadline = now + 600;
+    const { chainId } = await chain.provider.getNetwork();
+    const signature = await holderWallet.signTypedData(grantDomain(chainId, deployed.authorisationsAddress), HOLDER_GRANT_TYPES, { terms, nonce: BigInt(n.nonce), deadline: BigInt(deadline) });
+    const body = {
+      terms: { holderRef, grantee: USCC.B, matter: MATTER, materialIds: [leaves[1]], notBefore: now - 60, notAfter: now + 3600, maxUses: 2 },
+      nonce: n.nonce, deadline, signer: holderWallet.address, signature,
+    };
+    const g = await api(m.B, "POST", "/v1/grants/by-signature", body);
+    expect(g.status, g.text).to.equal(201);
+    const info = await api(m.B, "GET", `/v1/grants/${g.body.grantId}`);
+    expect(info.body.origin).to.equal("HOLDER_SIGNATURE");
+    const f = await api(m.B, "POST", "/v1/exchange/fetch", { custodian: USCC.A, grantId: g.body.grantId, materialId: leaves[1], matter: MATTER });
+    expect(f.status, f.text).to.equal(200);
+    expect(Buffer.from(f.body.content, "base64").toString()).to.equal("licence 1 of the holder");
+    const replay = await api(m.B, "POST", "/v1/grants/by-signature", body);
+    expect(replay.status, replay.text).to.equal(409);
+    expect(replay.body.code).to.equal("InvalidHolderNonce");
+    // a signature by an unbound key is refused
+    const stranger = Wallet.createRandom();
+    const { body: n2 } = await api(m.B, "GET", `/v1/grants/holder-nonce/${holderRef}`);
+    const sig2 = await stranger.signTypedData(grantDomain(chainId, deployed.authorisationsAddress), HOLDER_GRANT_TYPES, { terms, nonce: BigInt(n2.nonce), deadline: BigInt(deadline) });
+    const forged = await api(m.B, "POST", "/v1/grants/by-signature", { ...body, nonce: n2.nonce, signer: stranger.address, signature: sig2 });
+    expect(forged.status, forged.text).to.equal(403);
   });
 
   it("the use is in A's SERVED and B's RECEIVED history, proofs valid against the head anchored on chain by the ops account", async () => {
