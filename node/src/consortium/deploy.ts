@@ -24,7 +24,11 @@ export interface DeployedConsortium {
 }
 
 export interface DeployOptions {
-  /** signing accounts per member key (at least one each) */
+  /**
+   * signing accounts per member key (at least one each). A member node uses two: its keystore's signing
+   * account (material anchoring) and its ops account (use-log heads, setPeers, grants, catalogue); register
+   * and fund both, e.g. `{ xuhui: [keys.wallet.address, keys.ops.address] }` (see scripts/start-local.mjs)
+   */
   accounts: Record<string, string[]>;
   /** libp2p peer ids and multiaddrs per member key, published on chain for the connection gater */
   peers?: Record<string, { peerIds: string[]; multiaddrs: string[] }>;
