@@ -150,6 +150,8 @@ export class Anchorer {
   /** confirmed batches near the head, by root hex */
   #watched = new Map<string, Watched>();
   #watchedHead = -1;
+  /** head read by this round's receipt check, reused by the reorg check (one eth_blockNumber a round) */
+  #roundHead: number | undefined;
   /** batches undone by reorganisations since start */
   reorged = 0;
 
@@ -300,6 +302,7 @@ export class Anchorer {
     try {
       await this.planDue();
       if (Date.now() < this.#nextChainTry) return;
+      this.#roundHead = undefined;
       await this.#sendPlanned();
       await this.#checkSent();
       await this.#checkReorgs();
@@ -459,6 +462,7 @@ export class Anchorer {
     const sent = [...this.batches.values()].filter((b) => b.rec.state === "sent");
     if (!sent.length) return;
     const head = await this.ledger.blockNumber();
+    this.#roundHead = head;
     for (const b of sent) {
       const tx = b.rec.tx!;
       const r = tx.raw ? await this.ledger.receipt(tx.hash) : undefined;
@@ -545,7 +549,7 @@ export class Anchorer {
    */
   async #checkReorgs(): Promise<void> {
     if (!this.#watched.size) return;
-    const head = await this.ledger.blockNumber();
+    const head = this.#roundHead ?? (await this.ledger.blockNumber());
     if (head === this.#watchedHead) return;
     const window = this.cfg.reorgWatchBlocks ?? 64;
     const byBlock = new Map<number, Watched[]>();
