@@ -115,6 +115,9 @@ export interface GrantInfo {
   /** the grant's scope: material types (any of the holder's materials of that type) and listed leaves */
   typeCodes: string[];
   leaves: string[];
+  /** validity window, unix seconds (inclusive) */
+  notBefore: number;
+  notAfter: number;
   maxUses: number;
   used: number;
   usesLeft: number;
@@ -139,7 +142,7 @@ export class AuthorisationsView {
     const g = r[1] as unknown as {
       grantId: string;
       status: bigint;
-      terms: { holderRef: string; grantee: string; typeCodes: string[]; leaves: string[]; maxUses: bigint };
+      terms: { holderRef: string; grantee: string; typeCodes: string[]; leaves: string[]; notBefore: bigint; notAfter: bigint; maxUses: bigint };
       parentId: string;
       rootId: string;
       used: bigint;
@@ -156,6 +159,8 @@ export class AuthorisationsView {
         holderRef: g.terms.holderRef.toLowerCase(),
         typeCodes: [...g.terms.typeCodes].map((x) => x.toLowerCase()),
         leaves: [...g.terms.leaves].map((x) => x.toLowerCase()),
+        notBefore: Number(g.terms.notBefore),
+        notAfter: Number(g.terms.notAfter),
         maxUses: Number(g.terms.maxUses),
         used: Number(g.used),
         usesLeft: Number(g.usesLeft),

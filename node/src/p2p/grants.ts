@@ -10,9 +10,18 @@
  * for its parent and root (a child's use is also theirs); uses other custodians served since their last
  * anchor are invisible until they anchor (bounded by the anchoring interval; see IAuthorisations).
  *
- * CACHE. With `cacheMs` > 0 the verdict of an identical check (grant, requester, matter, type, leaf) is
- * reused for that long: a revocation, expiry or suspension then takes effect on this custodian up to
- * `cacheMs` late. Use counting stays exact locally (it is not cached). Default 0: every request asks the chain.
+ * The chain's `usesLeft` counts this node's uses up to ITS LAST ANCHORED HEAD and the use log's unanchored
+ * count those after it: an answer is only combined with the unanchored count of the same epoch (the head
+ * anchored when the call was made); a head anchored while the call was in flight makes the gate ask again.
+ *
+ * CACHE. With `cacheMs` > 0 the answer of an identical check (grant, requester, matter, type, leaf) is
+ * reused for at most `cacheMs`, never past the grant's notAfter (local clock) and never across an anchor of
+ * this node's use log (the epoch above); at most `cacheEntries` answers (oldest dropped). What it means: a
+ * revocation (of the grant or an ancestor), a not-yet-valid grant becoming valid, or the grantee's
+ * suspension takes effect on this custodian up to `cacheMs` late. It does NOT loosen use counting: this
+ * node's own uses are always subtracted exactly (unanchored + in flight, not cached), and uses served by
+ * other custodians are invisible until they anchor with or without the cache. Default 0: every request asks
+ * the chain.
  */
 import type { UseLog } from "../audit/use-log.js";
 import type { AuthorisationsView, GrantCheck } from "./chain.js";
@@ -29,7 +38,8 @@ export interface GateResult {
 }
 
 export class GrantGate {
-  readonly #cache = new Map<string, { at: number; check: Promise<GrantCheck> }>();
+  readonly #cache = new Map<string, { at: number; epoch: unknown; check: Promise<GrantCheck>; until: number }>();
+  readonly #cacheMax: number;
   readonly #inflight = new Map<string, number>();
   readonly #cacheMs: number;
   /** eth_calls made (for benchmarks and metrics) */
@@ -37,27 +47,40 @@ export class GrantGate {
 
   constructor(
     readonly components: { view: AuthorisationsView; useLog: UseLog },
-    init: { cacheMs?: number } = {},
+    init: { cacheMs?: number; cacheEntries?: number } = {},
   ) {
     this.#cacheMs = init.cacheMs ?? 0;
+    this.#cacheMax = init.cacheEntries ?? 100_000;
   }
 
-  async #check(grantId: string, requester: string, matter: string, typeCode: string, leaf: string): Promise<GrantCheck> {
+  /**
+   * The chain's answer, and the use-log head this node had anchored when it was asked (the epoch): `usesLeft`
+   * counts this node's uses up to that head, the use log's unanchored count those after it, so the two may
+   * only be combined within one epoch (see {@link admit}).
+   */
+  #check(grantId: string, requester: string, matter: string, typeCode: string, leaf: string): { epoch: unknown; check: Promise<GrantCheck> } {
+    const epoch = this.components.useLog.lastAnchoredHead;
     if (this.#cacheMs <= 0) {
       this.calls++;
-      return this.components.view.checkGrant(grantId, requester, matter, typeCode, leaf, 0);
+      return { epoch, check: this.components.view.checkGrant(grantId, requester, matter, typeCode, leaf, 0) };
     }
     const key = `${grantId}|${requester}|${matter}|${typeCode}|${leaf}`.toLowerCase();
     const hit = this.#cache.get(key);
     const now = Date.now();
-    if (hit && now - hit.at < this.#cacheMs) return hit.check;
+    // reused within cacheMs, within the same anchoring epoch, and never past the grant's notAfter
+    if (hit && now - hit.at < this.#cacheMs && hit.epoch === epoch && now < hit.until) return { epoch, check: hit.check };
     // cache the promise: concurrent misses share one eth_call
     this.calls++;
     const check = this.components.view.checkGrant(grantId, requester, matter, typeCode, leaf, 0);
-    if (this.#cache.size > 100_000) this.#cache.clear();
-    this.#cache.set(key, { at: now, check });
-    check.catch(() => this.#cache.delete(key));
-    return check;
+    if (this.#cache.size >= this.#cacheMax) this.#cache.delete(this.#cache.keys().next().value!);
+    const entry = { at: now, epoch, check, until: Infinity };
+    this.#cache.delete(key);
+    this.#cache.set(key, entry);
+    check.then(
+      (c) => (entry.until = c.grant.notAfter > 0 ? (c.grant.notAfter + 1) * 1000 : Infinity),
+      () => this.#cache.get(key) === entry && this.#cache.delete(key),
+    );
+    return { epoch, check };
   }
 
   /**
@@ -77,7 +100,20 @@ export class GrantGate {
    */
   async admit(grantId: string, requester: string, matter: string, leaf: string, held: { typeCode: string; holderRef: string } | undefined): Promise<GateResult> {
     leaf = leaf.toLowerCase();
-    const check = await this.#check(grantId, requester, matter, held ? held.typeCode : ZERO, leaf);
+    for (let attempt = 0; ; attempt++) {
+      const asked = this.#check(grantId, requester, matter, held ? held.typeCode : ZERO, leaf);
+      const check = await asked.check;
+      // this node anchored a head while the answer was in flight: its usesLeft may not count the uses that
+      // just left the unanchored count; ask again (3 times, then refuse rather than risk over-use)
+      if (this.components.useLog.lastAnchoredHead !== asked.epoch) {
+        if (attempt < 3) continue;
+        return { status: "UNAVAILABLE", message: "the use-log head moved during every grant check; retry" };
+      }
+      return this.#judge(grantId, leaf, held, check);
+    }
+  }
+
+  #judge(grantId: string, leaf: string, held: { typeCode: string; holderRef: string } | undefined, check: GrantCheck): GateResult {
     const verdict = VERDICT_STATUS[check.verdict] ?? "INTERNAL";
     if (verdict !== "OK" && verdict !== "OUT_OF_SCOPE") return { status: verdict, check, message: `checkGrant verdict ${check.verdict}` };
     const g = check.grant;

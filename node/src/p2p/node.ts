@@ -51,8 +51,10 @@ export interface P2PNodeInit {
   announce?: string[];
   directory?: MemberDirectoryInit;
   server?: ExchangeServerInit;
-  /** reuse a checkGrant verdict this long, ms (default 0; see grants.ts) */
+  /** reuse a checkGrant answer this long, ms (default 0; bounded and epoch-checked, see grants.ts) */
   grantCacheMs?: number;
+  /** most checkGrant answers kept (default 100,000) */
+  grantCacheEntries?: number;
   /** inbound streams per connection for the exchange protocol (default 1,024) */
   maxStreams?: number;
 }
@@ -74,7 +76,7 @@ export class P2PNode implements Startable {
     const memberId = components.memberId.toLowerCase();
     const domain = domainSeparator({ chainId: components.chainId, verifyingContract: components.authorisations.address });
     this.directory = new MemberDirectory({ consortium: components.consortium, logger: components.logger }, init.directory);
-    this.gate = new GrantGate({ view: components.authorisations, useLog: components.useLog }, { cacheMs: init.grantCacheMs });
+    this.gate = new GrantGate({ view: components.authorisations, useLog: components.useLog }, { cacheMs: init.grantCacheMs, cacheEntries: init.grantCacheEntries });
     this.server = new ExchangeServer(
       { memberId, domain, directory: this.directory, grants: this.gate, materials: components.materials, useLog: components.useLog, logger: components.logger },
       init.server,
