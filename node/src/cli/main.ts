@@ -43,6 +43,7 @@ import { runImport, toUnix, ImportError } from "./import.js";
 import { hashToken, newToken } from "../api/auth.js";
 import { runVerify } from "./verify.js";
 import { registerAuditCommands } from "./audit.js";
+import { registerCatalogueCommands } from "./catalogue.js";
 
 interface ConnOpts {
   url?: string;
@@ -269,6 +270,7 @@ export function program(): Command {
       }),
     );
   registerAuditCommands(p, { withConn, client, out, action });
+  registerCatalogueCommands(p, { withConn, client, out, action });
   return p;
 }
 

@@ -5,3 +5,4 @@ export * from "./entry.js";
 export * from "./errors.js";
 export * from "./client.js";
 export * from "./data-use.js";
+export * from "./http.js";

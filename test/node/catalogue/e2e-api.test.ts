@@ -10,7 +10,7 @@
  * not-shared resource, a use before approval, an expired approval, a use by a member that is neither party.
  */
 import { expect } from "chai";
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, execFile, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,6 +24,7 @@ import { deployConsortium } from "../../../node/src/consortium/deploy.js";
 import type { ConsortiumSpec } from "../../../node/src/consortium/spec.js";
 
 const MAIN = join(REPO_ROOT, "node/src/main.ts");
+const CLI = join(REPO_ROOT, "node/src/cli/main.ts");
 const USCC = { P: "11310115002418321F", C: "11310104002418330F", K: "11310000002418210Q" } as const;
 const id32 = (u: string) => encodeBytes32String(u).toLowerCase();
 
@@ -274,5 +275,55 @@ describe("catalogue end to end through the API of member node processes (hardhat
     const gone = await api(m.C, "POST", "/v1/catalogue/uses", { ...use, queryHash: keccak256("0x03") });
     expect(gone.status, gone.text).to.equal(403);
     expect(gone.body.code).to.equal("RESOURCE_WITHDRAWN");
+  });
+  it("CLI verbs over the HTTP API: system/duty register, publish, search, show, scenario register, can-use, use, uses, approve, reject", async () => {
+    const cli = (who: Member, ...args: string[]) => new Promise<{ code: number; json: any; stderr: string }>((res) => {
+      execFile(process.execPath, ["--import", "tsx", CLI, ...args], { cwd: REPO_ROOT, env: { ...process.env, TONGBAN_URL: who.url, TONGBAN_TOKEN: who.token } }, (err, stdout, stderr) => {
+        let json: any;
+        try { json = JSON.parse(stdout || stderr); } catch { json = undefined; }
+        res({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, json, stderr });
+      });
+    });
+    const docFile = join(root, "entry-3.json");
+    writeFileSync(docFile, JSON.stringify(entry({ resourceCode: "R310115-0003", title: "食品经营许可信息", dataItems: ["DE0003"], sharing: "UNCONDITIONAL", system: "SYS-PD-FOOD",
+      fields: [{ name: "licence", label: "许可证号", type: "string", required: true, dataItem: "DE0003" }] })));
+    let r = await cli(m.P, "catalogue", "system", "register", "SYS-PD-FOOD", "--description", "浦东食品许可系统");
+    expect(r.code, r.stderr).to.equal(0);
+    r = await cli(m.P, "catalogue", "publish", "--file", docFile);
+    expect([r.code, r.json?.version], r.stderr).to.deep.equal([0, 1]);
+    await cataloguer.publishEntry("R310115-0003", 1);
+    let found: any[] = [];
+    for (let i = 0; i < 40 && !found.length; i++) {
+      r = await cli(m.P, "catalogue", "search", "--system", "SYS-PD-FOOD", "--sharing", "UNCONDITIONAL");
+      expect(r.code, r.stderr).to.equal(0);
+      found = r.json.entries;
+    }
+    expect(found.map((e) => e.code)).to.deep.equal(["R310115-0003"]);
+    r = await cli(m.P, "catalogue", "show", "R310115-0003");
+    expect([r.code, r.json.title]).to.deep.equal([0, "食品经营许可信息"]);
+    r = await cli(m.C, "catalogue", "scenario", "register", "SCN-CLI", "--purpose", "食品经营核查", "--legal-basis", "《食品安全法》", "--resource", "R310115-0003");
+    expect(r.code, r.stderr).to.equal(0);
+    // unconditional: usable at once, no approval; approving it is refused with the contract's error
+    r = await cli(m.C, "catalogue", "can-use", "SCN-CLI", "R310115-0003");
+    expect(r.json).to.deep.equal({ ok: true, reason: "OK", code: 0 });
+    r = await cli(m.P, "catalogue", "approve", "SCN-CLI", "R310115-0003", "--expires", String((await chainNow()) + 600));
+    expect(r.code).to.equal(1);
+    expect(r.json.details.error).to.equal("ApprovalNotNeeded");
+    r = await cli(m.C, "catalogue", "use", "SCN-CLI", "R310115-0003", "--matter", "FOOD-CHECK", "--query", "licence=JY13101150000001");
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.json.record.leaf).to.equal(keccak256(toUtf8Bytes("licence=JY13101150000001")));
+    r = await cli(m.C, "catalogue", "uses", "--scenario", "SCN-CLI");
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.json.checks).to.have.length(1);
+    expect(r.json.checks[0].ok).to.equal(true);
+    // a refused use: exit 1, the canUse reason as the code
+    r = await cli(m.C, "catalogue", "use", "SCN-OPEN-SHOP", "R310115-0001", "--matter", "M-1", "--query", "x");
+    expect([r.code, r.json.code]).to.deep.equal([1, "RESOURCE_WITHDRAWN"]);
+    r = await cli(m.P, "catalogue", "reject", "SCN-OPEN-SHOP", "R310115-0001", "--reason", "withdrawn");
+    expect(r.code).to.equal(1); // a withdrawn resource cannot be decided on any more
+    r = await cli(m.P, "catalogue", "withdraw", "R310115-0003", "--reason", "replaced");
+    expect(r.code, r.stderr).to.equal(0);
+    r = await cli(m.C, "catalogue", "uses");
+    expect([r.code, r.json.code]).to.deep.equal([1, "USAGE"]);
   });
 });
