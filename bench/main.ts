@@ -42,7 +42,7 @@ const only = new Set((args.only ?? "gas,prepare,verify,e2e").split(",").map((s) 
 export const PLAN = QUICK
   ? {
       gas: { sizes: [1, 100, 1000, 10_000], repeats: 3, attestSample: 10 },
-      prepare: { sizes: [1_000, 10_000], repeats: 3, ozProofSample: 1_000, cellDeadlineMs: 30_000 },
+      prepare: { sizes: [1_000, 10_000], repeats: 3, ozProofSample: 1_000, cellDeadlineMs: 45_000 },
       verify: { rounds: 3, perRound: 100, perRoundOnline: 100, perRoundOnlineOa: 30 },
       e2e: { repeats: 3, plan: [{ batchSize: 1, n: 30, bulk: 10 }, { batchSize: 100, n: 1_000, bulk: 250 }, { batchSize: 1000, n: 4_000, bulk: 1_000 }, { batchSize: 10_000, n: 8_000, bulk: 1_000 }] },
     }
@@ -74,7 +74,7 @@ say(`${m0.cpuModel}, nproc ${m0.nproc}, ${m0.memoryGiB} GiB, node ${m0.node}, lo
 {
   const sections = [...only].filter((k) => k in EXPECT) as (keyof typeof EXPECT)[];
   const total = EXPECT.setup + sections.reduce((a, k) => a + EXPECT[k], 0);
-  say(`expected duration on a quiet 2-core machine: ~${Math.round(total / 60)} min (${["setup", ...sections].map((k) => `${k} ~${EXPECT[k as keyof typeof EXPECT]} s`).join(", ")})${sections.includes("prepare") ? `; prepare is bounded by its cell deadlines (${PLAN.prepare.cellDeadlineMs / 1000} s per peer cell, ours 3x): at most ~${prepareBound} s` : ""}; a loaded machine takes longer`);
+  say(`expected duration on a quiet 2-core machine: ~${total < 120 ? `${total} s` : `${Math.round(total / 60)} min`} (${["setup", ...sections].map((k) => `${k} ~${EXPECT[k as keyof typeof EXPECT]} s`).join(", ")})${sections.includes("prepare") ? `; prepare is bounded by its cell deadlines (${PLAN.prepare.cellDeadlineMs / 1000} s per peer cell, ours 3x): at most ~${prepareBound} s` : ""}; a loaded machine takes longer`);
 }
 
 let gas: GasResult | undefined;

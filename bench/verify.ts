@@ -48,21 +48,27 @@ export interface VerifyResult {
 
 const log = (s: string) => process.stdout.write(`  [verify] ${s}\n`);
 
-async function rounds(fn: () => Promise<void>, rounds: number, perRound: number, warm: number): Promise<{ p50: Spread; p95: Spread }> {
-  for (let i = 0; i < warm; i++) await fn();
-  const p50: number[] = [];
-  const p95: number[] = [];
+/**
+ * Rounds of sequential timed calls, the functions interleaved round by round (round r of every function before
+ * round r+1 of any), so that functions compared with each other see the same load; each round's p50 and p95.
+ */
+async function interleaved(fns: (() => Promise<void>)[], rounds: number, perRound: number[], warm: number): Promise<{ p50: Spread; p95: Spread }[]> {
+  for (const fn of fns) for (let i = 0; i < warm; i++) await fn();
+  const p50 = fns.map(() => [] as number[]);
+  const p95 = fns.map(() => [] as number[]);
   for (let r = 0; r < rounds; r++) {
-    const ts: number[] = [];
-    for (let i = 0; i < perRound; i++) {
-      const t = performance.now();
-      await fn();
-      ts.push(performance.now() - t);
+    for (let f = 0; f < fns.length; f++) {
+      const ts: number[] = [];
+      for (let i = 0; i < perRound[f]!; i++) {
+        const t = performance.now();
+        await fns[f]!();
+        ts.push(performance.now() - t);
+      }
+      p50[f]!.push(pct(ts, 50));
+      p95[f]!.push(pct(ts, 95));
     }
-    p50.push(pct(ts, 50));
-    p95.push(pct(ts, 95));
   }
-  return { p50: spread(p50), p95: spread(p95) };
+  return fns.map((_, f) => ({ p50: spread(p50[f]!), p95: spread(p95[f]!) }));
 }
 
 /** JSON-RPC methods one call of `fn` makes, counted through a recording proxy (average over k calls). */
@@ -74,7 +80,8 @@ async function rpcCount(url: string, k: number, make: (proxyUrl: string) => () =
     proxy.seen.length = 0;
     for (let i = 0; i < k; i++) await fn();
     const counts: Record<string, number> = {};
-    for (const m of proxy.seen) counts[m] = (counts[m] ?? 0) + 1 / k;
+    for (const m of proxy.seen) counts[m] = (counts[m] ?? 0) + 1;
+    for (const m of Object.keys(counts)) counts[m] = Math.round((counts[m]! / k) * 100) / 100;
     return counts;
   } finally {
     await proxy.close();
@@ -116,17 +123,11 @@ export async function verifyBench(d: Deployed, opts: { rounds: number; perRound:
   log(`RPC per verification: ours ${JSON.stringify(oursOnRpc)}, OA ${JSON.stringify(oaOnRpc)}`);
 
   const R = opts.rounds;
-  const a = await rounds(oursOffline, R, opts.perRound, 50);
-  log(`ours offline p50 ${a.p50.median.toFixed(3)} ms`);
-  const b = await rounds(oaOffline, R, opts.perRound, 50);
-  log(`OA offline p50 ${b.p50.median.toFixed(3)} ms`);
-  const c = await rounds(oursOnlineWith(url), R, opts.perRoundOnline, 50);
-  log(`ours online p50 ${c.p50.median.toFixed(3)} ms, p95 ${c.p95.median.toFixed(3)} ms`);
+  const [a, b] = await interleaved([oursOffline, oaOffline], R, [opts.perRound, opts.perRound], 50);
+  log(`offline p50: ours ${a!.p50.median.toFixed(3)} ms, OA ${b!.p50.median.toFixed(3)} ms`);
   const stateCall = d.ledger.interface.encodeFunctionData("materialState", [bundle.root, bundle.leaf, bundle.header.hashAlg]);
-  const fl = await rounds(rawCaller(url, stateCall, d.ledgerAddress), R, opts.perRoundOnline, 50);
-  log(`raw eth_call floor p50 ${fl.p50.median.toFixed(3)} ms, p95 ${fl.p95.median.toFixed(3)} ms`);
-  const e = await rounds(oaOnlineWith(url), R, opts.perRoundOnlineOa, 20);
-  log(`OA online p50 ${e.p50.median.toFixed(3)} ms`);
+  const [c, fl, e] = await interleaved([oursOnlineWith(url), rawCaller(url, stateCall, d.ledgerAddress), oaOnlineWith(url)], R, [opts.perRoundOnline, opts.perRoundOnline, opts.perRoundOnlineOa], 30);
+  log(`online: ours p50 ${c!.p50.median.toFixed(3)} p95 ${c!.p95.median.toFixed(3)} ms; raw eth_call floor p50 ${fl!.p50.median.toFixed(3)} p95 ${fl!.p95.median.toFixed(3)} ms; OA p50 ${e!.p50.median.toFixed(3)} ms`);
 
   // the same against geth --dev (a deployment runs geth/besu, not the hardhat JS node)
   let geth: VerifyResult["geth"];
@@ -137,8 +138,8 @@ export async function verifyBench(d: Deployed, opts: { rounds: number; perRound:
     try {
       const t = await anchoredTarget(g);
       const rd = chainReaderFromUrl(g.url);
-      const gv = await rounds(async () => { const r = await verify({ content: t.content }, t.bundle, { provider: rd, ledger: t.contract }); if (!r.ok) throw new Error("geth: did not verify"); }, R, opts.perRoundOnline, 50);
-      const gf = await rounds(rawCaller(g.url, t.data, t.contract), R, opts.perRoundOnline, 50);
+      const gethOurs = async () => { const r = await verify({ content: t.content }, t.bundle, { provider: rd, ledger: t.contract }); if (!r.ok) throw new Error("geth: did not verify"); };
+      const [gv, gf] = (await interleaved([gethOurs, rawCaller(g.url, t.data, t.contract)], R, [opts.perRoundOnline, opts.perRoundOnline], 50)) as [{ p50: Spread; p95: Spread }, { p50: Spread; p95: Spread }];
       geth = { engine: "geth 1.13.15 --dev (one process, a block per second)", batch: 100, ours: { ...gv, perRound: opts.perRoundOnline, rpcPerVerification: oursOnRpc }, floor: { ...gf, perRound: opts.perRoundOnline, rpcPerVerification: { eth_call: 1 } } };
       log(`geth: ours online p50 ${gv.p50.median.toFixed(3)} p95 ${gv.p95.median.toFixed(3)} ms; floor p50 ${gf.p50.median.toFixed(3)} p95 ${gf.p95.median.toFixed(3)} ms`);
     } finally {
@@ -147,7 +148,7 @@ export async function verifyBench(d: Deployed, opts: { rounds: number; perRound:
   }
   return {
     batch: N,
-    ours: { offline: { ...a, perRound: opts.perRound, rpcPerVerification: {} }, online: { ...c, perRound: opts.perRoundOnline, rpcPerVerification: oursOnRpc } },
+    ours: { offline: { ...a!, perRound: opts.perRound, rpcPerVerification: {} }, online: { ...c, perRound: opts.perRoundOnline, rpcPerVerification: oursOnRpc } },
     oa: { offline: { ...b, perRound: opts.perRound, rpcPerVerification: {} }, online: { ...e, perRound: opts.perRoundOnlineOa, rpcPerVerification: oaOnRpc } },
     floor: { ...fl, perRound: opts.perRoundOnline, rpcPerVerification: { eth_call: 1 } },
     geth,
