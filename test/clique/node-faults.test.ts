@@ -25,6 +25,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { verify, loadBundle, getBundle, registerMaterials, waitForAnchored, revokeMaterial, getOp, getHistory, queryMaterials, getMaterial } from "@tongban/sdk";
 import { CliqueNetwork, ensureGeth, rpc } from "../infra/clique.js";
+import { LEDGER_ABI } from "../../node/src/core/chain.js";
 import {
   BulkRegistrar,
   anchorAudit,
@@ -106,6 +107,37 @@ describe("clique: the member node (separate process, 4 RPC URLs, 2 confirmations
     return audit;
   }
 
+  /**
+   * waitDrained; on a timeout, say where every acknowledged material stands (state x batch, and each batch's
+   * root on chain or not) before failing, so a stuck queue can be diagnosed from the log.
+   */
+  async function drainOrExplain(timeoutMs: number) {
+    try {
+      return await node!.waitDrained(timeoutMs);
+    } catch (e) {
+      const byBatch = new Map<string, number>();
+      await pool([...reg.acked.keys()], 12, async (id) => {
+        const m = await getMaterial(node!.client, { id }).catch(() => undefined);
+        const k = `${m?.state ?? "?"} ${(m as { batchId?: string } | undefined)?.batchId ?? "-"}`;
+        byBatch.set(k, (byBatch.get(k) ?? 0) + 1);
+      });
+      const p = c!.provider(net!.rpcUrls.find((_, i) => net!.alive().includes(i))!);
+      const lines: string[] = [];
+      for (const [k, n] of byBatch) {
+        if (k.startsWith("anchored ")) continue;
+        const root = k.split(" ")[1]!;
+        let onChain = "?";
+        if (root.startsWith("0x")) {
+          const st = await new (await import("ethers")).Contract(c!.ledgerAddress, LEDGER_ABI, p).materialState(root, root, 1).catch(() => undefined);
+          onChain = st ? `anchored on chain: ${st.anchored} (count ${st.count}, block ${st.anchoredBlock})` : "?";
+        }
+        lines.push(`${n} x ${k} ${onChain}`);
+      }
+      say(`NOT DRAINED: ${JSON.stringify(await node!.readiness().catch(() => null))}; not anchored by state/batch: ${lines.join("; ")}`);
+      throw e;
+    }
+  }
+
   const addAcked = () => {
     for (const id of reg.acked.keys()) allAcked.add(id);
   };
@@ -174,7 +206,7 @@ describe("clique: the member node (separate process, 4 RPC URLs, 2 confirmations
     addAcked();
     expect(allAcked.size - before).to.equal(BULK);
     const headAtKill = await net!.maxHead();
-    const drained = await node!.waitDrained(300_000);
+    const drained = await drainOrExplain(300_000);
     const drainMs = Date.now() - t0;
     // the chain went on with 3 signers
     expect(await net!.maxHead()).to.be.greaterThan(headAtKill);
@@ -220,7 +252,7 @@ describe("clique: the member node (separate process, 4 RPC URLs, 2 confirmations
     const tRestart = Date.now();
     const stallMs = tRestart - tKill;
     const { catchUpMs } = await net!.restartSigner(3, 120_000);
-    const drained = await node!.waitDrained(300_000);
+    const drained = await drainOrExplain(300_000);
     const drainMs = Date.now() - tRestart;
     expect(drained.service.failed).to.equal(0);
     expect(await net!.maxHead()).to.be.greaterThan(stalledAt);
@@ -270,7 +302,7 @@ describe("clique: the member node (separate process, 4 RPC URLs, 2 confirmations
       await killed;
       addAcked();
       expect(allAcked.size - before).to.equal(SMALL);
-      const drained = await node!.waitDrained(300_000);
+      const drained = await drainOrExplain(300_000);
       const drainMs = Date.now() - tKill;
       await waitFor(async () => firstAnchorAfterKill > 0, 30_000, "an anchor confirmed after the kill");
       // the watcher polls every 100 ms: the drain, if seen first, bounds the first anchor
