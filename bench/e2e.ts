@@ -98,7 +98,9 @@ async function startNode(d: Deployed, ks: { path: string; password: string }, ba
     logLevel: "info",
   };
   writeFileSync(join(dir, "node.json"), JSON.stringify(config, null, 2));
-  const child = spawn(process.execPath, [join(REPO_ROOT, "node/dist/main.js"), "--config", join(dir, "node.json")], { cwd: dir, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NODE_OPTIONS: "" } });
+  // BENCH_NODE_ARGS: extra node flags for the node process (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, join(REPO_ROOT, "node/dist/main.js"), "--config", join(dir, "node.json")], { cwd: dir, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NODE_OPTIONS: "" } });
   const logFile = createWriteStream(join(dir, "node.log"));
   let errBuf = "";
   child.stderr!.on("data", (c: Buffer) => { logFile.write(c); if (errBuf.length < 20_000) errBuf += c; });
