@@ -1,7 +1,9 @@
-// Gas of the Authorisations contract (issue 5): `npx hardhat run scripts/gas-authorisations.ts`.
-// Prints a JSON object: each figure is the transaction's gasUsed on the in-process Hardhat network (london),
-// 21,000 intrinsic included; views are eth_estimateGas of the call. Not part of snapshots/gas.json (owned by
-// the contracts suite); the figures are quoted in sdk/src/grants/README.md.
+// Gas of the Authorisations contract (issue 5): `npx hardhat run scripts/gas-authorisations.ts` prints a JSON
+// object; `measureAuthorisations` is also the `authorisations` section of snapshots/gas.json (scripts/gas-snapshot.ts,
+// GAS_CHECK). Each figure is the transaction's gasUsed on the in-process Hardhat network (london), 21,000
+// intrinsic included; views are eth_estimateGas of the call. The block time is pinned first (grant terms and
+// holder signatures depend on it, and calldata gas on their bytes), so the figures are reproducible.
+// The figures are quoted in sdk/src/grants/README.md.
 import { ethers, artifacts } from "hardhat";
 import type { Contract, ContractRunner, Signer } from "ethers";
 import { M, Role, T, bytes32, deployOpen } from "../test/contracts/helpers/consortium";
@@ -11,7 +13,12 @@ type Tx = Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }>;
 const gas = async (p: Tx): Promise<number> => Number((await (await p).wait())!.gasUsed);
 const h = (s: string): string => ethers.keccak256(ethers.toUtf8Bytes(s));
 
-async function main(): Promise<void> {
+/** Pinned block time of the measurement (must be later than the chain's latest block). */
+export const AUTH_GAS_TIME = 2_000_000_000;
+
+export async function measureAuthorisations(): Promise<Record<string, number>> {
+  await ethers.provider.send("evm_setNextBlockTimestamp", [AUTH_GAS_TIME]);
+  await ethers.provider.send("evm_mine", []);
   const c = await deployOpen();
   await (await c.ledger.grantRole(M.authCity, Role.IdentityProvider)).wait();
   const factory = await ethers.getContractFactory("Authorisations");
@@ -32,7 +39,7 @@ async function main(): Promise<void> {
     ],
   };
   const revokeTypes = { HolderRevoke: [{ name: "grantId", type: "bytes32" }, { name: "nonce", type: "uint256" }, { name: "deadline", type: "uint256" }] };
-  const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
+  const now = BigInt(AUTH_GAS_TIME); // pinned: the terms and signatures (calldata bytes) do not depend on the wall clock
   const terms = (over: Record<string, unknown> = {}) => ({
     holderRef: HOLDER, grantee: M.issuerX, matter: bytes32("MATTER"), typeCodes: [T.LICENCE], leaves: [] as string[],
     notBefore: now, notAfter: now + 30n * 86_400n, maxUses: 100, ...over,
@@ -75,10 +82,12 @@ async function main(): Promise<void> {
   out["revokeGrantBySignature (holder)"] = await gas(auth.connect(c.issuerX).revokeGrantBySignature(root, 2, deadline, holder.address, rsig));
   out["revokeGrantByIdentityProvider"] = await gas(auth.connect(c.authCity).revokeGrantByIdentityProvider(many[0]!.grantId, h("ev")));
   out["unbindHolderKey"] = await gas(auth.connect(c.authCity).unbindHolderKey(HOLDER, holder.address, h("ev")));
-  console.log(JSON.stringify(out, null, 2));
+  return out;
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+if (require.main === module) {
+  measureAuthorisations().then((out) => console.log(JSON.stringify(out, null, 2))).catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}

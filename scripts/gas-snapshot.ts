@@ -1,4 +1,6 @@
-// Gas snapshot of the ledger (Uniswap-style, committed so a diff shows every regression):
+// Gas snapshot of the ledger, the Authorisations contract and the DataCatalogue (Uniswap-style, committed so a
+// diff shows every regression; sections `authorisations` (scripts/gas-authorisations.ts) and `catalogue`
+// (scripts/gas-catalogue.ts) run at pinned block times, so they are reproducible):
 //   npm run gas            -> writes snapshots/gas.json
 //   GAS_CHECK=1 npm run gas -> exits 1 if the measured values differ from snapshots/gas.json
 // Measured on the in-process Hardhat network (london), each figure is the transaction's gasUsed
@@ -8,6 +10,8 @@ import { join } from "node:path";
 import { ethers, artifacts } from "hardhat";
 import type { ContractTransactionReceipt } from "ethers";
 import { J, M, Role, T, bytes32, deployClosed, leaves, memberId, merkle, uscc } from "../test/contracts/helpers/consortium";
+import { measureAuthorisations } from "./gas-authorisations";
+import { measureCatalogue } from "./gas-catalogue";
 
 type Tx = Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }>;
 const gas = async (p: Tx): Promise<number> => Number((await (await p).wait())!.gasUsed);
@@ -95,6 +99,8 @@ async function main(): Promise<void> {
     gv[`execute ${name}`] = await gas(L.connect(c.gov[0]).execute(id));
   }
   out.governance = gv;
+  out.authorisations = await measureAuthorisations();
+  out.catalogue = await measureCatalogue();
 
   const file = join(__dirname, "..", "snapshots", "gas.json");
   const text = JSON.stringify(out, null, 2) + "\n";
