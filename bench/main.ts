@@ -56,7 +56,8 @@ export const PLAN = QUICK
 const say = (s: string) => process.stdout.write(`[bench] ${s}\n`);
 
 /**
- * Expected seconds per section on a quiet 2-core machine (measured there; see bench/README.md), and the prepare
+ * Expected seconds per section on a quiet 2-core machine (estimated from the CPU times of runs on the loaded
+ * machine, 2026-11-24: a full run took 849 s at load 12-21; see bench/README.md), and the prepare
  * section's hard bound: every peer cell is stopped at its deadline (ours at 3x), so the section cannot run away.
  */
 const EXPECT = QUICK
