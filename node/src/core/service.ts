@@ -361,6 +361,9 @@ export class CoreMaterialService implements MaterialService {
         holders[i] = c;
       }
     }
+    let work = false;
+    for (let i = 0; i < n && !work; i++) work = contents[i] !== undefined || holders[i] !== undefined;
+    if (!work) return undefined; // hashes and holder refs given: nothing for the worker
     let out: IntakeCrypto;
     try {
       out = await hasher.intake({ contents, holders, holderKey: this.#c.holderKey, aesKey: this.#c.store.sealingKey?.() });
