@@ -291,7 +291,7 @@ export function headline(r: Results): string {
   if (r.verification) {
     const v = r.verification;
     const calls = (c: LatencyCell) => Object.values(c.rpcPerVerification).reduce((a, b) => a + b, 0);
-    h.push(`- **Verification p50**: offline ours ${fmt(v.ours.offline.p50.median, 3)} ms vs OA ${fmt(v.oa.offline.p50.median, 3)} ms (${ratio(v.oa.offline.p50.median, v.ours.offline.p50.median)}); with the chain ours ${fmt(v.ours.online.p50.median, 2)} ms with ${fmt(calls(v.ours.online), 0)} JSON-RPC call vs OA ${fmt(v.oa.online.p50.median, 2)} ms with ${fmt(calls(v.oa.online), 0)} calls (${ratio(v.oa.online.p50.median, v.ours.online.p50.median)}).`);
+    h.push(`- **Verification p50**: offline ours ${fmt(v.ours.offline.p50.median, 3)} ms vs OA ${fmt(v.oa.offline.p50.median, 3)} ms (${ratio(v.oa.offline.p50.median, v.ours.offline.p50.median)}); with the chain ours ${fmt(v.ours.online.p50.median, 2)} ms with ${fmt(calls(v.ours.online), 0)} JSON-RPC call vs OA ${fmt(v.oa.online.p50.median, 2)} ms with ${fmt(calls(v.oa.online), 0)} calls (${ratio(v.oa.online.p50.median, v.ours.online.p50.median)}). Ours with the chain, p95: ${fmt(v.ours.online.p95.median, 2)} ms on the hardhat node${v.floor ? ` (whose bare eth_call has a p95 of ${fmt(v.floor.p95.median, 2)} ms)` : ""}${v.geth && "ours" in v.geth ? `, ${fmt(v.geth.ours.p95.median, 2)} ms on geth --dev (bare eth_call ${fmt(v.geth.floor.p95.median, 2)} ms)` : ""}.`);
   }
   if (r.e2e) {
     const best = [...r.e2e].sort((a, b) => b.perSecond.median - a.perSecond.median)[0]!;
