@@ -9,6 +9,9 @@
  *
  * Scenarios: one multiplexed stream, exact (one checkGrant + one materialState eth_call per fetch); the same
  * with both chain answers cached for 1 s; a new stream per request with the caches.
+ * Env: BENCH_SCENARIO=0|1|2 (one scenario), BENCH_SYNC=0 (no fsync), TONGBAN_P2P_RUN=<path of another run.ts>
+ * (compare another version of node/src/p2p in the same conditions), TONGBAN_P2P_EXEC_ARGV="--cpu-prof
+ * --cpu-prof-dir=DIR" (profile both node processes). Figures: node/src/p2p/README.md.
  */
 import "../src/polyfill.js";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -101,6 +104,8 @@ async function main(): Promise<void> {
       console.log(
         `${s.label.padEnd(52)} ${r.perSec.toFixed(0).padStart(6)} fetches/s  (p50 ${r.p50.toFixed(1)} ms, p95 ${r.p95.toFixed(1)} ms, codes ${JSON.stringify(r.codes)}, custodian checkGrant calls ${a.grantCalls}, custodian log ${a.logSize} records; CPU per fetch: requester ${r.cpuMsPerFetch.toFixed(2)} ms, custodian ${((a.cpuMs - a0.cpuMs) / n).toFixed(2)} ms)`,
       );
+      const cust = (a.cpuMs - a0.cpuMs) / n;
+      if (s.cacheMs > 0) console.log(`    CPU-bound rate with one dedicated core per node: ${(1000 / Math.max(r.cpuMsPerFetch, cust)).toFixed(0)} fetches/s (1000 / the slower side's CPU ms per fetch; load-independent, the chain idle in this scenario)`);
       for (const [code, msg] of Object.entries(r.samples)) console.log(`    e.g. ${code}: ${msg}`);
       await A.stop();
       await B.stop();
