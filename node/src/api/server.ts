@@ -547,7 +547,11 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
           "only while a client listens and 60 s after). When that cannot be exact (node restarted, id too old) the stream starts " +
           "with `event: reset` `{reason, lastEventId}`: re-read the state you follow. A consumer more than 4 MiB behind gets " +
           "`overflow` and is closed (reconnect with Last-Event-ID).",
-        response: { 200: { description: "event stream", content: { "text/event-stream": { schema: { type: "string" } } } }, ...errorResponses(401) },
+        headers: {
+          type: "object",
+          properties: { "last-event-id": { type: "string", maxLength: 100, description: "id of the last event processed: the stream first replays what came after it" } },
+        },
+        response: { 200: { description: "event stream", content: { "text/event-stream": { schema: { type: "string" } } } }, ...errorResponses(400, 401) },
       },
     },
     async (req, reply) => {
