@@ -98,13 +98,16 @@ export class EventHub {
     this.#materials = new Ring(opts.replayMaterialEvents ?? 100_000);
     this.#linger = opts.materialLingerMs ?? 60_000;
     this.#subscribe(false);
-    this.#offChain = indexer ? indexer.onEvent((e: IndexedEvent) => this.#record("chain", e)) : () => {};
+    // (test doubles of the indexer may have no event feed)
+    this.#offChain = typeof indexer?.onEvent === "function" ? indexer.onEvent((e: IndexedEvent) => this.#record("chain", e)) : () => {};
   }
 
   /** (Re)subscribe to the core, with or without per-material events, without a gap between the two. */
   #subscribe(materials: boolean): void {
     if (this.#closed) return;
     const off = this.#offCore;
+    // (test doubles of the service may have no change feed)
+    if (typeof this.svc.onChange !== "function") return;
     this.#offCore = this.svc.onChange((e: ChangeEvent) => this.#record(e.kind, e), { materials });
     off();
     if (materials && !this.#recordingMaterials) {
