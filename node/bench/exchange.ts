@@ -94,9 +94,12 @@ async function main(): Promise<void> {
       const [A, B] = await Promise.all([NodeProcess.start(mk("A")), NodeProcess.start(mk("B"))]);
       nodes.push(A, B);
       await A.call("putMaterial", { bundle, content: content.toString("base64") });
-      await B.call("refresh");
+      // both directories must know both peers (each node published its own at start): otherwise A's gater
+      // refuses B's connection until A's next refresh and the first fetches fail with TRANSPORT
+      await Promise.all([A.call("refresh"), B.call("refresh")]);
       const params = { custodian: id(U.A), leaf: bundle.leaf, grantId, matter: MATTER, mode: s.mode, timeoutMs: 60_000 };
-      await B.call("bench", { params, count: Math.min(200, COUNT), concurrency: CONC }); // warm-up
+      const warm = await B.call<{ codes: Record<string, number>; samples: Record<string, string> }>("bench", { params, count: Math.min(200, COUNT), concurrency: CONC }); // warm-up
+      if (Object.keys(warm.codes).some((c) => c !== "OK")) console.log(`    warm-up codes ${JSON.stringify(warm.codes)} ${JSON.stringify(warm.samples)}`);
       const a0 = await A.call<{ cpuMs: number }>("info");
       const n = s.cacheMs === 0 ? Math.min(COUNT, 1000) : COUNT; // the exact scenario is bounded by the hardhat node
       const r = await B.call<{ perSec: number; ms: number; codes: Record<string, number>; samples: Record<string, string>; p50: number; p95: number; cpuMsPerFetch: number }>("bench", { params, count: n, concurrency: CONC });

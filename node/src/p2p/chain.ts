@@ -30,35 +30,92 @@ export class ChainCallError extends Error {
   }
 }
 
-/** A minimal eth_call client. */
+/**
+ * A minimal eth_call client. `eth_call`s issued during one event-loop turn go out as ONE JSON-RPC batch
+ * (at most `maxBatch` calls; each still executed by the node at "latest", each answered or failed on its
+ * own): with many exchanges in flight this removes most of the HTTP cost per call. `maxBatch: 1` = one HTTP
+ * request per call.
+ */
 export class ChainRpc {
   #id = 0;
   #chainId: number | undefined;
+  #queue: { id: number; to: string; data: string; resolve: (v: string) => void; reject: (e: unknown) => void }[] = [];
+  #scheduled = false;
+  readonly maxBatch: number;
   constructor(
     readonly url: string,
     readonly timeoutMs = 5000,
-  ) {}
+    opts: { maxBatch?: number } = {},
+  ) {
+    this.maxBatch = Math.max(1, opts.maxBatch ?? 100);
+  }
 
-  async request<T>(method: string, params: unknown[]): Promise<T> {
+  async #post(method: string, body: unknown): Promise<unknown> {
     let res: Response;
     try {
       res = await fetch(this.url, {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ jsonrpc: "2.0", id: ++this.#id, method, params }),
+        body: JSON.stringify(body),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (e) {
       throw new ChainCallError(`${method}: chain unreachable`, "UNREACHABLE", { cause: e });
     }
-    const body = (await res.json().catch(() => undefined)) as { result?: T; error?: { message: string } } | undefined;
-    if (!body) throw new ChainCallError(`${method}: bad response (HTTP ${res.status})`, "BAD_RESPONSE");
+    const out = (await res.json().catch(() => undefined)) as unknown;
+    if (out === undefined || out === null) throw new ChainCallError(`${method}: bad response (HTTP ${res.status})`, "BAD_RESPONSE");
+    return out;
+  }
+
+  async request<T>(method: string, params: unknown[]): Promise<T> {
+    const body = (await this.#post(method, { jsonrpc: "2.0", id: ++this.#id, method, params })) as { result?: T; error?: { message: string } };
     if (body.error) throw new ChainCallError(`${method}: ${body.error.message}`.slice(0, 300), "RPC_ERROR");
     return body.result as T;
   }
 
   call(to: string, data: string): Promise<string> {
-    return this.request<string>("eth_call", [{ to, data }, "latest"]);
+    if (this.maxBatch <= 1) return this.request<string>("eth_call", [{ to, data }, "latest"]);
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ id: ++this.#id, to, data, resolve, reject });
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  #flush(): void {
+    this.#scheduled = false;
+    while (this.#queue.length) {
+      const batch = this.#queue.splice(0, this.maxBatch);
+      if (batch.length === 1) {
+        const c = batch[0]!;
+        this.request<string>("eth_call", [{ to: c.to, data: c.data }, "latest"]).then(c.resolve, c.reject);
+        continue;
+      }
+      const body = batch.map((c) => ({ jsonrpc: "2.0", id: c.id, method: "eth_call", params: [{ to: c.to, data: c.data }, "latest"] }));
+      this.#post("eth_call", body).then(
+        (out) => {
+          const byId = new Map<number, { result?: string; error?: { message: string } }>();
+          if (Array.isArray(out)) for (const r of out as { id: number; result?: string; error?: { message: string } }[]) byId.set(Number(r?.id), r);
+          else if ((out as { error?: { message: string } }).error) {
+            // the node refused the batch as a whole (e.g. batches disabled or too large)
+            const m = (out as { error: { message: string } }).error.message;
+            for (const c of batch) c.reject(new ChainCallError(`eth_call: ${m}`.slice(0, 300), "RPC_ERROR"));
+            return;
+          }
+          for (const c of batch) {
+            const r = byId.get(c.id);
+            if (!r) c.reject(new ChainCallError("eth_call: no answer in the batch response", "BAD_RESPONSE"));
+            else if (r.error) c.reject(new ChainCallError(`eth_call: ${r.error.message}`.slice(0, 300), "RPC_ERROR"));
+            else c.resolve(r.result as string);
+          }
+        },
+        (e) => {
+          for (const c of batch) c.reject(e);
+        },
+      );
+    }
   }
 
   async chainId(): Promise<number> {
