@@ -76,7 +76,17 @@ describe("clique: test targets and CLI", function () {
         expect(chain.target).to.equal("clique");
         expect(chain.chainId).to.equal(1337001);
         expect(chain.rpcUrls).to.have.length(4);
-        expect(chain.fundedKeys).to.have.length(10);
+        // Hardhat's 30 dev accounts (funded in the genesis, same keys as the hardhat target) + the harness's 10
+        expect(chain.fundedKeys).to.have.length(40);
+        const hardhat = await startTestChain({ target: "hardhat" });
+        try {
+          expect(chain.fundedKeys.slice(0, 30)).to.deep.equal(hardhat.fundedKeys);
+        } finally {
+          await hardhat.stop();
+        }
+        for (const k of [chain.fundedKeys[0]!, chain.fundedKeys[29]!, chain.fundedKeys[39]!]) {
+          expect((await chain.provider(2).getBalance(new Wallet(k).address)) > 0n).to.equal(true);
+        }
         await payAndCheck(chain, 3);
       } finally {
         await chain.stop();
