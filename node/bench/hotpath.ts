@@ -106,4 +106,4 @@ rows.push(["HTTP layer of a 2,000-item bulk request (inject, no core; before: se
 
 console.log(`hot path, µs per material (min of ${REPS} x ${N}), load ${(await import("node:os")).loadavg()[0]!.toFixed(1)}`);
 console.log("| step | before | now |\n| --- | ---: | ---: |");
-for (const [name, a, b] of rows) console.log(`| ${name} | ${a.toFixed(2)} | ${b.toFixed(2)} |`);
+for (const [name, a, b] of rows) console.log(`| ${name} | ${Number.isNaN(a) ? "—" : a.toFixed(2)} | ${b.toFixed(2)} |`);
