@@ -70,12 +70,16 @@ function runCell(job: CellJob, deadlineMs: number): Promise<CellOutcome> {
       execArgv: ["--import", "tsx", "--expose-gc", "--max-old-space-size=8192"],
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
+    // if the bench process exits (Ctrl-C, SIGTERM handler, crash), the cell's process goes with it
+    const killOnExit = () => { try { child.kill("SIGKILL"); } catch { /* gone */ } };
+    process.once("exit", killOnExit);
     const runs: { wall: number; cpu: number }[] = [];
     let setupMs = NaN, readyCpu = NaN, deadlineHit = false, inProgressCpuMs = 0, settled = false, error: string | undefined;
     const finish = () => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      process.removeListener("exit", killOnExit);
       if (error) reject(new Error(`prepare cell ${job.peer} n=${job.n}: ${error}`));
       else resolve({ runs, setupMs, deadlineHit, inProgressCpuMs });
     };

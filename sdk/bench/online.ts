@@ -153,6 +153,9 @@ export async function startGethDev(bin: string): Promise<LocalChain & { pid: num
   ], { stdio: ["ignore", "ignore", "pipe"] });
   let err = "";
   child.stderr!.on("data", (d) => { if (err.length < 5000) err += d; });
+  // never leave geth behind: killed by pid when this process exits, whatever the reason
+  const killOnExit = () => { try { child.kill("SIGKILL"); } catch { /* gone */ } rmSync(dir, { recursive: true, force: true }); };
+  process.once("exit", killOnExit);
   const url = `http://127.0.0.1:${http}`;
   for (let i = 0; ; i++) {
     try { await rpc(url, "eth_chainId"); break; } catch {
@@ -183,6 +186,7 @@ export async function startGethDev(bin: string): Promise<LocalChain & { pid: num
         await gone; clearTimeout(t);
       }
       rmSync(dir, { recursive: true, force: true });
+      process.removeListener("exit", killOnExit);
     },
   };
 }
