@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { Contract, Wallet, encodeBytes32String, keccak256, toUtf8Bytes } from "ethers";
-import { CatalogueClient, bytesToHex, catalogueCode, contracts, logLeafHash, verifyInclusion, type CatalogueEntryDoc } from "@tongban/sdk";
+import { CATALOGUE_HTTP_ROUTES, CatalogueClient, bytesToHex, catalogueCode, contracts, logLeafHash, verifyInclusion, type CatalogueEntryDoc } from "@tongban/sdk";
 import { REPO_ROOT, devWallet, fund, freePort, rpc, startChain, type Chain } from "../helpers/chain.js";
 import { createKeystore, LIGHT_SCRYPT } from "../../../node/src/core/keystore.js";
 import { newToken } from "../../../node/src/api/auth.js";
@@ -139,6 +139,12 @@ describe("catalogue end to end through the API of member node processes (hardhat
     }
     await chain?.stop();
     rmSync(root, { recursive: true, force: true });
+  });
+
+  it("the OpenAPI document lists every catalogue route the SDK's HTTP client calls", async () => {
+    const doc = await (await fetch(`${m.P.url}/openapi.json`)).json();
+    for (const [method, path] of CATALOGUE_HTTP_ROUTES) expect(doc.paths?.[path]?.[method], `${method} ${path}`).to.be.an("object");
+    expect(doc.paths["/v1/catalogue/uses"].post.requestBody).to.be.an("object");
   });
 
   it("provider publishes resources (texts off chain, hashes on chain); the Cataloguer publishes the versions", async () => {
