@@ -34,7 +34,7 @@
  */
 import { ClassicLevel } from "classic-level";
 import { mkdirSync } from "node:fs";
-import { ZeroHash, hexlify, randomBytes, type JsonRpcProvider, type Log, type Signer } from "ethers";
+import { ZeroHash, concat, hexlify, keccak256, randomBytes, toUtf8Bytes, type JsonRpcProvider, type Log, type Signer } from "ethers";
 import {
   CatalogueClient, CatalogueInputError, CatalogueRevertError, UseReason, canonicalFields, canonicalText, catalogueCode,
   catalogueCodeText, catalogueInterface, codeName, dataUseToUseRecord, encodeEntryInput, hashCatalogueText, hashFields,
@@ -58,8 +58,12 @@ export async function openCatalogueDb(path: string): Promise<CatalogueDB> {
 
 /** Where data uses are logged: the node's use log (audit/use-log.ts `UseLog.appendDataUse`, see docs/catalogue.md). */
 export interface DataUseLog {
-  appendDataUse(record: UseRecord): Promise<{ seq: number; leafHash?: string }>;
+  /** with `unique`, refuses (DuplicateKeyError) a key consumed before, atomically with the append */
+  appendDataUse(record: UseRecord, unique?: { key: string; expiry: number }): Promise<{ seq: number; leafHash?: string }>;
 }
+
+/** How long a data use's request id is remembered against retries (ms). */
+export const DATA_USE_REQUEST_TTL_MS = 90 * 24 * 3600_000;
 
 /** A data use to record (codes as text or bytes32). */
 export interface DataUseInput {
@@ -69,7 +73,7 @@ export interface DataUseInput {
   matter: string;
   /** bytes32 digest of the query / served result */
   queryHash: string;
-  /** bytes32; default random */
+  /** bytes32; default random. Given, a retry with the same id is refused (409 CONFLICT), not logged twice */
   requestId?: string;
   /** optional cross-check: must be the scenario's consumer */
   consumer?: string;
@@ -401,7 +405,17 @@ export class CatalogueService implements Startable {
       direction, scenarioId, resourceCode, consumer, provider, matter: u.matter, queryHash: u.queryHash,
       requestId: u.requestId ?? hexlify(randomBytes(32)), time: u.time ?? BigInt(Math.floor(Date.now() / 1000)),
     }));
-    const r = await this.#c.useLog.appendDataUse(record);
+    // the request id is consumed with the append (per log; domain-separated from exchange nonces)
+    const unique = { key: keccak256(concat([toUtf8Bytes("tongban/data-use/"), record.requestId])), expiry: Date.now() + DATA_USE_REQUEST_TTL_MS };
+    let r: { seq: number; leafHash?: string };
+    try {
+      r = await this.#c.useLog.appendDataUse(record, unique);
+    } catch (e) {
+      if ((e as Error)?.name === "DuplicateKeyError") {
+        throw new NodeError(ErrorCode.CONFLICT, `data use ${record.requestId} was already recorded`, { requestId: record.requestId, scenarioId, resourceCode }, { cause: e });
+      }
+      throw e;
+    }
     return { ...r, record };
   }
 

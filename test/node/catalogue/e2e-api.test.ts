@@ -224,6 +224,12 @@ describe("catalogue end to end through the API of member node processes (hardhat
     const served = await api(m.P, "POST", "/v1/catalogue/uses", { ...use, requestId: r.body.record.requestId, consumer: USCC.C });
     expect(served.status, served.text).to.equal(201);
     expect(served.body.direction).to.equal("SERVED");
+    // a retry with the same request id is not logged twice
+    const again = await api(m.P, "POST", "/v1/catalogue/uses", { ...use, requestId: r.body.record.requestId, consumer: USCC.C });
+    expect(again.status, again.text).to.equal(409);
+    expect(again.body.details.requestId).to.equal(r.body.record.requestId);
+    const other = await api(m.P, "POST", "/v1/catalogue/uses", { ...use, requestId: r.body.record.requestId, consumer: USCC.P });
+    expect([other.status, other.body.details.field]).to.deep.equal([400, "consumer"]);
   });
 
   it("the auditor sees the use with its proof against the head anchored on chain; the anchor counts no grant use for it", async () => {
