@@ -11,6 +11,7 @@
  * node's own `tongban_ack_to_anchored_quantile_seconds`; leaves per anchor from `tongban_batch_size`.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -36,7 +37,21 @@ export interface E2ERun {
   chainCpuUsPerMaterial: number;
   load1: number;
 }
+/**
+ * What each material carries: `content` = the file (base64) and the holder ID in clear (the node hashes, computes
+ * the holder reference, encrypts and stores the content); `hash` = the content's SHA-256 and the holder ID in
+ * clear (a department that keeps its files in its own system; the node still validates the ID and computes the
+ * keyed holder reference).
+ */
+export type E2EMode = "content" | "hash";
+export interface E2EPlanRow {
+  batchSize: number;
+  n: number;
+  bulk: number;
+  mode?: E2EMode;
+}
 export interface E2ERow {
+  mode: E2EMode;
   batchSize: number;
   n: number;
   bulk: number;
@@ -139,14 +154,17 @@ export async function stopCurrentNode(): Promise<void> {
   await current?.stop();
 }
 
-async function oneRun(d: Deployed, ks: { path: string; password: string }, batchSize: number, n: number, bulk: number, seed: number): Promise<E2ERun> {
+async function oneRun(d: Deployed, ks: { path: string; password: string }, batchSize: number, n: number, bulk: number, seed: number, mode: E2EMode): Promise<E2ERun> {
   const node = await startNode(d, ks, batchSize);
   current = node;
   try {
     const client = createNodeClient({ url: node.url, token: node.token, timeoutMs: 600_000 });
     const records = licenceRecords(n, seed);
+    // prepared before the clock starts: the department's own hashing is not the node's throughput
     const materials: NodeMaterialInput[] = records.map((r) => ({
-      typeCode: TYPE, jurisdiction: JURISDICTION, content: contentOf(r), holder: { idType: "BIZ_REG_NO", idNumber: r.registrationNo },
+      typeCode: TYPE, jurisdiction: JURISDICTION,
+      ...(mode === "content" ? { content: contentOf(r) } : { contentHash: "0x" + createHash("sha256").update(contentOf(r)).digest("hex"), hashAlg: 1 }),
+      holder: { idType: "BIZ_REG_NO", idNumber: r.registrationNo },
       issuedAt: T0, validFrom: T0, validUntil: T0 + 5 * 365 * 86400,
     }));
     const nodeCpu0 = procCpu(node.child.pid!);
@@ -183,7 +201,7 @@ async function oneRun(d: Deployed, ks: { path: string; password: string }, batch
       nodeCpuUsPerMaterial: (nodeCpu * 1e6) / n, chainCpuUsPerMaterial: (chainCpu * 1e6) / n,
       load1: (await import("node:os")).loadavg()[0]!,
     };
-    log(`B=${batchSize} n=${n}: ${run.perSecond.toFixed(0)}/s anchored (acks ${run.ackPerSecond.toFixed(0)}/s), p50 ${run.p50Ms.toFixed(0)} ms p99 ${run.p99Ms.toFixed(0)} ms, ${anchorTxs} anchors (${run.leavesPerAnchor.toFixed(0)} leaves each), node ${run.nodeCpuUsPerMaterial.toFixed(0)} us CPU/material`);
+    log(`${mode} B=${batchSize} n=${n}: ${run.perSecond.toFixed(0)}/s anchored (acks ${run.ackPerSecond.toFixed(0)}/s), p50 ${run.p50Ms.toFixed(0)} ms p99 ${run.p99Ms.toFixed(0)} ms, ${anchorTxs} anchors (${run.leavesPerAnchor.toFixed(0)} leaves each), node ${run.nodeCpuUsPerMaterial.toFixed(0)} us CPU/material`);
     return run;
   } finally {
     current = undefined;
@@ -191,7 +209,7 @@ async function oneRun(d: Deployed, ks: { path: string; password: string }, batch
   }
 }
 
-export async function e2eBench(d: Deployed, opts: { plan: { batchSize: number; n: number; bulk: number }[]; repeats: number }): Promise<E2ERow[]> {
+export async function e2eBench(d: Deployed, opts: { plan: E2EPlanRow[]; repeats: number }): Promise<E2ERow[]> {
   if (!existsSync(join(REPO_ROOT, "node/dist/main.js"))) throw new Error("node/dist/main.js is missing: run `npm run build` first");
   // one keystore (fresh signing account, the consortium's holder key) reused by every run's node
   const ksDir = mkdtempSync(join(tmpdir(), "tongban-bench-ks-"));
@@ -204,8 +222,10 @@ export async function e2eBench(d: Deployed, opts: { plan: { batchSize: number; n
     let seed = 5000;
     for (const p of opts.plan) {
       const runs: E2ERun[] = [];
-      for (let r = 0; r < opts.repeats; r++) runs.push(await oneRun(d, ks, p.batchSize, p.n, p.bulk, seed++));
+      const mode = p.mode ?? "content";
+      for (let r = 0; r < opts.repeats; r++) runs.push(await oneRun(d, ks, p.batchSize, p.n, p.bulk, seed++, mode));
       rows.push({
+        mode,
         batchSize: p.batchSize, n: p.n, bulk: p.bulk,
         perSecond: spread(runs.map((x) => x.perSecond)),
         p50Ms: spread(runs.map((x) => x.p50Ms)),
