@@ -17,4 +17,4 @@ export { FailoverRpc } from "./indexer/rpc.js";
 export { HeaderFeed } from "./indexer/headers.js";
 export { LEDGER_EVENTS_ABI, ledgerEvents } from "./indexer/events.js";
 export type * from "./indexer/types.js";
-export { startNode, runNodeProcess, type RunningNode, type IndexerConfig } from "./main.js";
+export { startNode, runNodeProcess, type RunningNode, type IndexerConfig, type CatalogueConfig, type AuthorisationsConfig, type P2PConfig, type AuditConfig } from "./main.js";

@@ -46,7 +46,7 @@ import { auditRoutes } from "./audit/routes.js";
 import { exchangeRoutes, grantRoutes } from "./api/exchange-routes.js";
 import { AuthorisationsView, ChainRpc, ChainWriter, ConsortiumView } from "./p2p/chain.js";
 import { P2PNode } from "./p2p/node.js";
-import { materialSourceFromService } from "./p2p/materials.js";
+import { cachedMaterialSource, materialSourceFromService } from "./p2p/materials.js";
 import { loadOrCreatePeerKey } from "./p2p/peer-key.js";
 import { onlineVerifier } from "./p2p/verify.js";
 
@@ -279,7 +279,7 @@ export async function startNode(config: NodeConfig, opts: { env?: NodeJS.Process
           authorisations: authView!,
           consortium: consortiumView!,
           writer: xc.p2p.publish === false ? undefined : writer,
-          materials: materialSourceFromService(core.service),
+          materials: cachedMaterialSource(materialSourceFromService(core.service)),
           useLog,
           verify: onlineVerifier(chainRpc!, config.ledgerAddress, { cacheMs: xc.p2p.verifyCacheMs ?? 0 }),
           logger: forComponent(logger, "p2p"),

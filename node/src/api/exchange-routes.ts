@@ -143,7 +143,7 @@ export const exchangeRoutes: FastifyPluginAsync<ExchangeRoutesOptions> = async (
         summary: "Obtain a material from another member's node under a grant (libp2p), verified against its anchored leaf",
         description:
           "Refusals carry the exchange code as `code` (e.g. GRANT_REVOKED, GRANT_EXPIRED, GRANT_EXHAUSTED, ANCESTOR_REVOKED, WRONG_GRANTEE, WRONG_MATTER, " +
-          "OUT_OF_SCOPE, HOLDER_MISMATCH, NOT_FOUND) and `details.exchangeStatus` (its number): 403/404 for refusals, 502/503/504 when the custodian " +
+          "OUT_OF_SCOPE, NOT_FOUND) and `details.exchangeStatus` (its number): 403/404 for refusals, 502/503/504 when the custodian " +
           "could not be reached, did not answer in time or sent content that failed verification.",
         body: FetchBody,
         response: { 200: FetchReply, ...errors(400, 401, 403, 404, 502, 503, 504) },
