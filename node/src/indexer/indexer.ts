@@ -465,26 +465,7 @@ export class Indexer implements IndexerView {
 
   /** {@link addHeader} for many materials in one LevelDB batch. */
   async addHeaders(items: readonly { leaf: string; header: HeaderJson; root?: string | null }[]): Promise<void> {
-    await this.open();
-    const batch = this.db.batch();
-    let n = 0;
-    for (const it of items) {
-      const leaf = it.leaf.toLowerCase();
-      const prev = await this.db.get(`H!${leaf}`);
-      const old = prev ? (JSON.parse(prev) as { header: HeaderJson; root: string | null }) : null;
-      const rec = { header: it.header, root: it.root?.toLowerCase() ?? old?.root ?? null };
-      if (old && old.root === rec.root) continue;
-      const h = it.header;
-      const t = tkey(h.issuedAt);
-      batch.put(`H!${leaf}`, JSON.stringify(rec));
-      batch.put(`qh!${h.holderRef.toLowerCase()}!${t}!${leaf}`, "");
-      batch.put(`qi!${h.issuer.toLowerCase()}!${t}!${leaf}`, "");
-      batch.put(`qt!${h.typeCode.toLowerCase()}!${t}!${leaf}`, "");
-      batch.put(`qa!${t}!${leaf}`, "");
-      n++;
-    }
-    if (n) await batch.write();
-    else await batch.close();
+    await this.#writeHeaders(items);
   }
 
   /**
@@ -492,8 +473,49 @@ export class Indexer implements IndexerView {
    * `headers` in leaf order; a root whose batch this node cannot read is marked with `missing`.
    */
   async addBatchHeaders(root: string, items: readonly { leaf: string; header: HeaderJson }[], missing = false): Promise<void> {
-    await this.addHeaders(items.map((i) => ({ ...i, root })));
-    await this.db.put(`hd!${root.toLowerCase()}`, missing ? "missing" : String(items.length));
+    const r = root.toLowerCase();
+    await this.#writeHeaders(items.map((i) => ({ leaf: i.leaf, header: i.header, root: r })), { key: `hd!${r}`, value: missing ? "missing" : String(items.length) });
+  }
+
+  /**
+   * Writes header records and their query keys (plus `mark`) in ONE LevelDB batch. The stored record is read
+   * (one `getMany` for all of them) only for items that bring no root, whose earlier root is kept. An item with
+   * a root is written without a read: a leaf is the hash of its header, so a rewrite puts the same query keys
+   * again and the record ends with that root, as the read-compare-write did (a batch of 10,000 own materials
+   * cost 10,000 point reads, ~25 us each, on the node's main thread).
+   */
+  async #writeHeaders(
+    items: readonly { leaf: string; header: HeaderJson; root?: string | null }[],
+    mark?: { key: string; value: string },
+  ): Promise<void> {
+    await this.open();
+    const noRoot: string[] = [];
+    for (const it of items) if (!it.root) noRoot.push(`H!${it.leaf.toLowerCase()}`);
+    const prevs = noRoot.length ? await this.db.getMany(noRoot) : [];
+    const ops: { type: "put"; key: string; value: string }[] = [];
+    let j = 0;
+    for (const it of items) {
+      const leaf = it.leaf.toLowerCase();
+      let root: string | null;
+      if (it.root) root = it.root.toLowerCase();
+      else {
+        const prev = prevs[j++];
+        const old = prev ? (JSON.parse(prev) as { root: string | null }) : null;
+        root = old?.root ?? null;
+        if (old) continue; // known, and no new root to record
+      }
+      const h = it.header;
+      const t = tkey(h.issuedAt);
+      ops.push(
+        { type: "put", key: `H!${leaf}`, value: JSON.stringify({ header: h, root }) },
+        { type: "put", key: `qh!${h.holderRef.toLowerCase()}!${t}!${leaf}`, value: "" },
+        { type: "put", key: `qi!${h.issuer.toLowerCase()}!${t}!${leaf}`, value: "" },
+        { type: "put", key: `qt!${h.typeCode.toLowerCase()}!${t}!${leaf}`, value: "" },
+        { type: "put", key: `qa!${t}!${leaf}`, value: "" },
+      );
+    }
+    if (mark) ops.push({ type: "put", ...mark });
+    if (ops.length) await this.db.batch(ops);
   }
 
   /** Whether the headers of `root` were indexed (or found missing). */

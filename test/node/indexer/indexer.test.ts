@@ -129,6 +129,21 @@ describe("indexer (hardhat node)", function () {
     expect(page2.next).to.equal(undefined);
     expect(await idx.queryMaterials({ holderRef: keccak256(toUtf8Bytes("nobody")) })).to.deep.equal({ items: [] });
 
+    // a header added again without a root keeps its root; added again with its root (a batch re-indexed
+    // after a crash) it is written without a read and answers stay the same, with the root marked done
+    await idx.addHeaders([{ leaf: m1.leaf, header: m1.header }]);
+    expect((await idx.materialState(m1.leaf))!.root).to.equal(m1.leaf.toLowerCase());
+    expect(await idx.batchHeadersDone(m2.leaf)).to.equal(false);
+    await idx.addBatchHeaders(m2.leaf, [{ leaf: m2.leaf, header: m2.header }]);
+    expect(await idx.batchHeadersDone(m2.leaf)).to.equal(true);
+    expect((await idx.materialState(m2.leaf))!).to.include({ root: m2.leaf.toLowerCase(), anchored: true, headerKnown: true });
+    expect((await idx.queryMaterials({ holderRef: m2.header.holderRef })).items.map((i) => i.id)).to.deep.equal([m2.leaf]);
+    // a header never seen, without a root: indexed, not anchored
+    const m3 = header(3, "carol");
+    await idx.addHeaders([{ leaf: m3.leaf, header: m3.header }]);
+    expect((await idx.materialState(m3.leaf))!).to.include({ root: null, anchored: false, headerKnown: true });
+    expect((await idx.queryMaterials({ holderRef: m3.header.holderRef })).items.map((i) => i.id)).to.deep.equal([m3.leaf]);
+
     const cursor = idx.progress().cursor;
     expect(cursor).to.equal(await chain.provider.getBlockNumber());
     await idx.stop();
