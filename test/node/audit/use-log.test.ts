@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes, createHash } from "node:crypto";
 import { ClassicLevel } from "classic-level";
-import { UseLog, LK, historyToCsv, DuplicateKeyError, type LogDB } from "../../../node/src/audit/use-log.js";
+import { UseLog, LK, INDEX_KIND, historyToCsv, DuplicateKeyError, type LogDB } from "../../../node/src/audit/use-log.js";
 import { encodeUseRecord, decodeUseRecord, type UseRecordInput } from "../../../node/src/audit/record.js";
 import { leafHash, nodeHash, EMPTY_ROOT } from "../../../node/src/audit/tree.js";
 import { verifyInclusion, verifyConsistency, encodeUseRecord as sdkEncodeUseRecord } from "@tongban/sdk";
@@ -146,5 +146,77 @@ describe("audit: use log (RFC 6962 Merkle log in LevelDB)", function () {
     // the stored record is what the leaf commits to
     const raw = await db.get(LK.record(h.records[0]!.record.seq));
     expect("0x" + leafHash(raw!).toString("hex")).to.equal(h.records[0]!.leafHash);
+  });
+  it("writes exactly the documented on-disk layout (record, every perfect subtree, size, indexes, nonces) in group commits", async () => {
+    // The reference is built here from the layout in use-log.ts's header, independently of the append path:
+    // a log written by an earlier version of the append code must read the same as one written now.
+    const d = mkdtempSync(join(tmpdir(), "uselog-layout-"));
+    const ldb: LogDB = new ClassicLevel<Buffer, Buffer>(d, { keyEncoding: "buffer", valueEncoding: "buffer" });
+    await ldb.open();
+    const l = new UseLog({ db: ldb, logId: b32() }, { anchorIntervalMs: 0, syncWrites: false });
+    await l.start();
+    const members = [b32(), b32(), b32()];
+    const inputs: { r: UseRecordInput; u?: { key: string; expiry: number } }[] = [];
+    for (let i = 0; i < 150; i++) {
+      const scenario = i % 5 === 0;
+      const r = rec({
+        direction: i % 2 ? "SERVED" : "RECEIVED",
+        time: 1_700_000_000 + (i >> 3),
+        requester: members[i % 3],
+        // every 7th: the same member on both sides, once in upper case (indexed once)
+        custodian: i % 7 === 0 ? "0x" + members[i % 3]!.slice(2).toUpperCase() : members[(i + 1) % 3],
+        ...(scenario ? { basis: "SCENARIO" as const, holderRef: undefined } : {}),
+      });
+      inputs.push({ r, u: i % 3 === 0 ? { key: b32(), expiry: 2_000_000_000_000 + i } : undefined });
+    }
+    let at = 0;
+    for (const g of [1, 2, 3, 40, 104]) {
+      await Promise.all(inputs.slice(at, at + g).map((x) => l.append(x.r, x.u)));
+      at += g;
+    }
+    expect(await l.append(rec(), inputs[0]!.u).then(() => "ok", (e) => e)).to.be.instanceOf(DuplicateKeyError);
+    const want = new Map<string, string>();
+    const put = (k: Buffer, v: Buffer) => want.set(k.toString("hex"), v.toString("hex"));
+    const u64b = (v: number) => {
+      const b = Buffer.alloc(8);
+      b.writeBigUInt64BE(BigInt(v));
+      return b;
+    };
+    const n = inputs.length;
+    let level: Buffer[] = [];
+    inputs.forEach(({ r, u }, seq) => {
+      const enc = encodeUseRecord(r);
+      put(LK.record(seq), enc);
+      level.push(leafHash(enc));
+      const f = (name: "leaf" | "requester" | "custodian" | "matter" | "grantId" | "typeCode") => Buffer.from(r[name].slice(2), "hex");
+      const idx = (kind: number, key: Buffer, value: Buffer = Buffer.alloc(0)) => put(LK.index(kind, key, r.time, seq), value);
+      if (r.basis !== "SCENARIO") {
+        idx(INDEX_KIND.holder, Buffer.from(r.holderRef!.slice(2), "hex"), enc);
+        idx(INDEX_KIND.material, f("leaf"));
+        idx(INDEX_KIND.grant, f("grantId"));
+      } else {
+        idx(INDEX_KIND.scenario, f("grantId"));
+        idx(INDEX_KIND.resource, f("typeCode"));
+      }
+      idx(INDEX_KIND.member, f("requester"));
+      idx(INDEX_KIND.member, f("custodian"));
+      idx(INDEX_KIND.matter, f("matter"));
+      if (u) put(LK.unique(Buffer.from(u.key.slice(2), "hex")), u64b(u.expiry));
+    });
+    for (let lv = 0; level.length; lv++) {
+      level.forEach((h, i) => put(LK.node(lv, i), h));
+      const up: Buffer[] = [];
+      for (let i = 0; i + 1 < level.length; i += 2) up.push(nodeHash(level[i]!, level[i + 1]!));
+      level = up;
+    }
+    put(LK.size, u64b(n));
+    const got = new Map<string, string>();
+    for await (const [k, v] of ldb.iterator()) got.set(k.toString("hex"), v.toString("hex"));
+    await l.stop();
+    await ldb.close();
+    rmSync(d, { recursive: true, force: true });
+    expect(got.size).to.equal(want.size);
+    for (const [k, v] of want) expect(got.get(k), `key ${k}`).to.equal(v);
+    expect(l.root()).to.equal("0x" + mth(inputs.map((x) => encodeUseRecord(x.r))).toString("hex"));
   });
 });
