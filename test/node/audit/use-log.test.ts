@@ -219,4 +219,36 @@ describe("audit: use log (RFC 6962 Merkle log in LevelDB)", function () {
     for (const [k, v] of want) expect(got.get(k), `key ${k}`).to.equal(v);
     expect(l.root()).to.equal("0x" + mth(inputs.map((x) => encodeUseRecord(x.r))).toString("hex"));
   });
+  it("encodes straight into one buffer byte for byte as the SDK does; bad fields still fail with the SDK's named error", () => {
+    for (let i = 0; i < 300; i++) {
+      const r = rec({
+        direction: i % 2 ? "SERVED" : "RECEIVED",
+        basis: i % 3 === 0 ? "SCENARIO" : i % 3 === 1 ? "GRANT" : undefined,
+        time: i === 0 ? 0 : i === 1 ? Number.MAX_SAFE_INTEGER : Math.floor(Math.random() * 2 ** 40),
+        matter: i % 4 === 0 ? "0x" + randomBytes(32).toString("hex").toUpperCase() : b32(),
+      });
+      const sdk = sdkEncodeUseRecord({ ...r, basis: r.basis ?? "GRANT", time: BigInt(r.time) });
+      expect(encodeUseRecord(r).toString("hex"), `record ${i}`).to.equal(Buffer.from(sdk).toString("hex"));
+    }
+    const bad: [Partial<UseRecordInput>, string][] = [
+      [{ matter: "0x" + "ab".repeat(31) }, "matter"],
+      [{ leaf: "0x" + "zz".repeat(32) }, "leaf"],
+      [{ requester: "ab".repeat(33) }, "requester"],
+      [{ custodian: undefined as unknown as string }, "custodian"],
+      [{ direction: "SENT" as "SERVED" }, "direction"],
+      [{ basis: "OTHER" as "GRANT" }, "basis"],
+    ];
+    for (const [over, field] of bad) {
+      const err = (() => {
+        try {
+          encodeUseRecord(rec(over));
+        } catch (e) {
+          return e as { name: string; details?: { field?: string } };
+        }
+        return undefined;
+      })();
+      expect(err?.name, field).to.equal("UseRecordError");
+      expect(err?.details?.field).to.equal(field);
+    }
+  });
 });
