@@ -478,7 +478,7 @@ export class Indexer implements IndexerView {
   }
 
   /**
-   * Writes header records and their query keys (plus `mark`) in ONE LevelDB batch. The stored record is read
+   * Writes header records and their query keys (plus `mark`) in ONE LevelDB batch (atomic). The stored record is read
    * (one `getMany` for all of them) only for items that bring no root, whose earlier root is kept. An item with
    * a root is written without a read: a leaf is the hash of its header, so a rewrite puts the same query keys
    * again and the record ends with that root, as the read-compare-write did (a batch of 10,000 own materials
@@ -492,7 +492,10 @@ export class Indexer implements IndexerView {
     const noRoot: string[] = [];
     for (const it of items) if (!it.root) noRoot.push(`H!${it.leaf.toLowerCase()}`);
     const prevs = noRoot.length ? await this.db.getMany(noRoot) : [];
-    const ops: { type: "put"; key: string; value: string }[] = [];
+    // a chained batch: cheaper on the main thread than an array of op objects (abstract-level re-validates and
+    // copies each op; measured 9-16 vs 16-19 us per material of five puts)
+    const batch = this.db.batch();
+    let puts = 0;
     let j = 0;
     for (const it of items) {
       const leaf = it.leaf.toLowerCase();
@@ -506,16 +509,19 @@ export class Indexer implements IndexerView {
       }
       const h = it.header;
       const t = tkey(h.issuedAt);
-      ops.push(
-        { type: "put", key: `H!${leaf}`, value: JSON.stringify({ header: h, root }) },
-        { type: "put", key: `qh!${h.holderRef.toLowerCase()}!${t}!${leaf}`, value: "" },
-        { type: "put", key: `qi!${h.issuer.toLowerCase()}!${t}!${leaf}`, value: "" },
-        { type: "put", key: `qt!${h.typeCode.toLowerCase()}!${t}!${leaf}`, value: "" },
-        { type: "put", key: `qa!${t}!${leaf}`, value: "" },
-      );
+      batch.put(`H!${leaf}`, JSON.stringify({ header: h, root }));
+      batch.put(`qh!${h.holderRef.toLowerCase()}!${t}!${leaf}`, "");
+      batch.put(`qi!${h.issuer.toLowerCase()}!${t}!${leaf}`, "");
+      batch.put(`qt!${h.typeCode.toLowerCase()}!${t}!${leaf}`, "");
+      batch.put(`qa!${t}!${leaf}`, "");
+      puts++;
     }
-    if (mark) ops.push({ type: "put", ...mark });
-    if (ops.length) await this.db.batch(ops);
+    if (mark) {
+      batch.put(mark.key, mark.value);
+      puts++;
+    }
+    if (puts) await batch.write();
+    else await batch.close();
   }
 
   /** Whether the headers of `root` were indexed (or found missing). */
