@@ -540,7 +540,16 @@ export class CoreMaterialService implements MaterialService {
     for (const [f, first] of followers) results[f] = results[first];
     for (const { g, leaves } of byGroup.values()) writes.push({ type: "put", key: K.log(g.key, g.nextSeq), value: logChunk(leaves, now) });
     writes.push(...newGroups);
-    if (writes.length) await db.batch(writes, { sync: this.#syncWrites });
+    if (writes.length) {
+      // one chained batch (each op straight into the native batch; an array batch clones and re-validates every
+      // op object on the main thread), written atomically and fsynced like before
+      const batch = db.batch();
+      for (const w of writes) {
+        if (w.type === "put") batch.put(w.key, w.value);
+        else batch.del(w.key);
+      }
+      await batch.write({ sync: this.#syncWrites });
+    }
     // on disk: now hand the leaves to the anchorer and acknowledge
     for (const { g, leaves } of byGroup.values()) {
       g.nextSeq += leaves.length;
