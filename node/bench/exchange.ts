@@ -67,7 +67,7 @@ async function main(): Promise<void> {
     };
     const tree = buildMerkleTree([computeLeaf(header)]);
     const rc = await (await ledger.connect(new Wallet(w.A.privateKey, chain.provider)).anchor(tree.root, TYPE, 310104, 1)).wait();
-    const bundle = buildBundle({ header, proof: tree.getProof(0), root: tree.root, chainId: 31337, contract: ledgerAddr, blockNumber: rc!.blockNumber });
+    const bundle = buildBundle({ header, proof: tree.getProof(0), root: tree.root, chainId: Number((await chain.provider.getNetwork()).chainId), contract: ledgerAddr, blockNumber: rc!.blockNumber });
     const asC = auth.connect(new Wallet(w.C.privateKey, chain.provider)) as Contract;
     const grc = await (
       await asC.grantByIdentityProvider(
