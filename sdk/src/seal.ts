@@ -98,6 +98,11 @@ export type SealVerification =
  */
 export function verifySeal(seal: Seal, leaf: string, domain: { chainId: bigint | number | string; ledger: string }): SealVerification {
   if (seal.scheme === "eip712-secp256k1") {
+    // canonical form only: 65 bytes r || s || v with v = 27 or 28. ethers would also accept v = 0/1 or an
+    // EIP-155 v and recover the same signer, so differently encoded bytes would verify as the same seal.
+    if (typeof seal.signature !== "string" || !/^0x[0-9a-fA-F]{128}(1[bcBC])$/.test(seal.signature)) {
+      return { valid: false, scheme: seal.scheme, reason: "MALFORMED", message: "signature must be 65 bytes (r, s, v) with v = 27 or 28 (0x1b/0x1c)" };
+    }
     let recovered: string;
     try {
       recovered = verifyTypedData(sealDomain(domain.chainId, domain.ledger), MATERIAL_SEAL_TYPES as never, { leaf }, seal.signature);

@@ -119,6 +119,13 @@ for (const sc of scenarios) {
       const pool = await rpc<{ pending: Record<string, Record<string, { hash: string }>> }>(n.rpcUrls[m0]!, "txpool_content");
       const droppedTx = Object.entries(pool.pending).find(([a]) => a.toLowerCase() === c!.memberAddress.toLowerCase())?.[1][String(anchorNonce)]?.hash;
       expect(droppedTx, "anchor tx at the member's next nonce").to.be.a("string");
+      // every minority signer must hold it before sealing restarts: if one sealed the branch's first block
+      // without it, the anchor landed in the branch's last block, which nothing confirms on the minority (the
+      // indexer, confirmations 1, then never indexed it: a CI flake, 2026-11-24)
+      await waitFor(async () => {
+        const seen = await Promise.all(minority.map((i) => rpc<unknown>(n.rpcUrls[i]!, "eth_getTransactionByHash", [droppedTx])));
+        return seen.every((t) => t !== null) ? true : undefined;
+      }, 30_000, "the anchor tx in every minority signer's pool");
       let takenBy: string | undefined;
       if (sc.takeNonce) {
         // the member's key spends that nonce on the majority side: the dropped anchor can never be mined again

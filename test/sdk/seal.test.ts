@@ -29,6 +29,17 @@ describe("sdk/seal", () => {
     expect(verifySeal({ ...seal, signature: "0x" + "00".repeat(65) }, leaf, domain)).to.include({ valid: false, reason: "MALFORMED" });
   });
 
+  it("EIP-712 seal: only the canonical encoding verifies (v = 27/28); v = 0/1 or an EIP-155 v that would recover the same signer is MALFORMED", async () => {
+    const w = Wallet.createRandom();
+    const seal = await signLeafEip712(leaf, w.privateKey, domain);
+    const v = parseInt(seal.signature.slice(-2), 16);
+    expect([27, 28]).to.include(v);
+    for (const alt of [v - 27, v + 10, v ^ 0x1b, 0x25, 0x26]) {
+      const t = { ...seal, signature: seal.signature.slice(0, -2) + alt.toString(16).padStart(2, "0") };
+      expect(verifySeal(t, leaf, domain), `v = ${alt}`).to.include({ valid: false, reason: "MALFORMED" });
+    }
+  });
+
   it("SM2 seal verifies under its public key with SM3 and the default or a custom user id", () => {
     const kp = generateSm2KeyPair();
     const seal = signLeafSm2(leaf, kp.privateKey);
