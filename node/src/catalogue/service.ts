@@ -39,7 +39,7 @@ import {
   CatalogueClient, CatalogueInputError, CatalogueRevertError, UseReason, canonicalFields, canonicalText, catalogueCode,
   catalogueCodeText, catalogueInterface, codeName, dataUseToUseRecord, encodeEntryInput, hashCatalogueText, hashFields,
   DataGrade, OpenType, SharingType, UpdateCycle, DrawStatus,
-  type CatalogueEntryDoc, type CatalogueField, type DataGradeName, type DataUse, type DrawStatusName, type OpenTypeName,
+  type CatalogueEntryDoc, type CatalogueField, type CatalogueSearchQuery, type DataGradeName, type DataUse, type DrawStatusName, type OpenTypeName,
   type SharingTypeName, type UpdateCycleName, type UseReasonName, type UseRecord,
 } from "@tongban/sdk";
 import type { Startable } from "../core/service.js";
@@ -155,21 +155,8 @@ export interface IndexedScenario {
   draws: Record<string, { provider: string; needsApproval: boolean; status: DrawStatusName; expiresAt: number }>;
 }
 
-export interface CatalogueSearch {
-  provider?: string;
-  grade?: DataGradeName;
-  sharing?: SharingTypeName;
-  open?: OpenTypeName;
-  /** duty code (with `provider`, or any provider's duty of that code) */
-  duty?: string;
-  system?: string;
-  /** default ACTIVE */
-  status?: "ACTIVE" | "WITHDRAWN" | "ANY";
-  /** case-insensitive substring of the title or description (texts this node holds) */
-  text?: string;
-  /** default 100, max 1,000 */
-  limit?: number;
-}
+/** Search filters: the SDK's CatalogueSearchQuery (one definition for the node and its HTTP client). */
+export type CatalogueSearch = CatalogueSearchQuery;
 
 /** A data use refused on chain: `reason` is the canUse code name. */
 export class DataUseRefusedError extends NodeError {

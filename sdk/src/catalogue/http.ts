@@ -67,15 +67,20 @@ export interface CatalogueEntryView {
   [k: string]: unknown;
 }
 
+/** Catalogue search filters (GET /v1/catalogue/entries); the node's CatalogueService takes the same type. */
 export interface CatalogueSearchQuery {
   provider?: string;
   grade?: DataGradeName;
   sharing?: SharingTypeName;
   open?: OpenTypeName;
+  /** duty code (with `provider`, or any provider's duty of that code) */
   duty?: string;
   system?: string;
+  /** default ACTIVE */
   status?: "ACTIVE" | "WITHDRAWN" | "ANY";
+  /** case-insensitive substring of the title or description (texts the node holds) */
   text?: string;
+  /** default 100, max 1,000 */
   limit?: number;
 }
 
