@@ -1,0 +1,129 @@
+/**
+ * Member nodes of a deployed consortium as processes (test/node/helpers/node-process.ts), for the node suite's
+ * end-to-end tests: per member a folder `<root>/<KEY>` with a keystore (signing + ops account, both funded, a
+ * shared holder key), an API token, a `node.json` and the running node.
+ *
+ * @example
+ *   const keys = await prepareMemberKeys(chain, root, ["A", "B"]);
+ *   const deployed = await deployConsortium(admin, SPEC, { accounts: keys.accounts });
+ *   const a = await startMemberProcess(root, "A", memberConfig({ chain, deployed, memberId: USCC.A, key: keys.A, port: await freePort() }));
+ *   const r = await apiCall(a.url, keys.A.token, "GET", "/v1/audit/heads");
+ *   await a.stop();
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { fund, type Chain } from "./chain.js";
+import { startNodeProcess, type NodeProcess } from "./node-process.js";
+import { createKeystore, LIGHT_SCRYPT } from "../../../node/src/core/keystore.js";
+import { newToken } from "../../../node/src/api/auth.js";
+import type { DeployedConsortium } from "../../../node/src/consortium/index.js";
+
+/** One member's keystore and API token. */
+export interface MemberKeys {
+  /** `<root>/<KEY>` */
+  dir: string;
+  /** keystore password (`pw-<KEY>`) */
+  password: string;
+  /** the signing account */
+  account: string;
+  /** the ops account (head anchors, catalogue writes, peers) */
+  ops: string;
+  /** the API bearer token and its hash (the config lists the hash) */
+  token: string;
+  hash: string;
+}
+
+/**
+ * For each key: a keystore `<root>/<KEY>/keystore.json` (password `pw-<KEY>`, light scrypt, one holder key for
+ * all), the signing account funded from dev account 1 and the ops account from dev account 2, a fresh API
+ * token. `accounts` maps the lower-cased key to [signing, ops], as `deployConsortium` takes it.
+ */
+export async function prepareMemberKeys<K extends string>(
+  chain: Chain,
+  root: string,
+  keys: readonly K[],
+  holderKey: Uint8Array = randomBytes(32),
+): Promise<Record<K, MemberKeys> & { accounts: Record<string, string[]> }> {
+  const accounts: Record<string, string[]> = {};
+  const out = {} as Record<K, MemberKeys>;
+  for (const k of keys) {
+    const dir = join(root, k);
+    const password = "pw-" + k;
+    const ks = await createKeystore(join(dir, "keystore.json"), password, { holderKey, scrypt: LIGHT_SCRYPT });
+    await fund(chain, ks.wallet.address, 100n, 1);
+    await fund(chain, ks.ops!.address, 100n, 2);
+    accounts[k.toLowerCase()] = [ks.wallet.address, ks.ops!.address];
+    out[k] = { dir, password, account: ks.wallet.address, ops: ks.ops!.address, ...newToken() };
+  }
+  return Object.assign(out, { accounts });
+}
+
+/**
+ * The node.json of a member on `deployed` (paths relative to the member's folder): data in `./data`, no
+ * confirmations, 200 ms batches, the API on 127.0.0.1:`port` with the member's token, indexer, catalogue and
+ * authorisations from the deploy block, head anchors every 500 ms, log level info; `extra` adds or overrides.
+ */
+export function memberConfig(o: {
+  chain: Chain;
+  deployed: Pick<DeployedConsortium, "ledgerAddress" | "catalogueAddress" | "authorisationsAddress" | "deployBlock">;
+  memberId: string;
+  key: MemberKeys;
+  port: number;
+  extra?: Record<string, unknown>;
+}): Record<string, unknown> {
+  const { chain, deployed, key } = o;
+  return {
+    dataDir: "./data",
+    rpcUrls: [chain.url],
+    ledgerAddress: deployed.ledgerAddress,
+    memberId: o.memberId,
+    confirmations: 0,
+    batchIntervalMs: 200,
+    keystorePath: "./keystore.json",
+    keystorePassword: key.password,
+    api: { host: "127.0.0.1", port: o.port, tokens: [key.hash] },
+    indexer: { startBlock: deployed.deployBlock },
+    catalogue: { address: deployed.catalogueAddress, startBlock: deployed.deployBlock },
+    authorisations: { address: deployed.authorisationsAddress },
+    audit: { anchorIntervalMs: 500 },
+    logLevel: "info",
+    ...o.extra,
+  };
+}
+
+/**
+ * Start the member node process of `<root>/<key>` (node/src/main.ts); with `cfg`, write it to `node.json`
+ * first (without, restart with the config already there). `timeoutMs` for the listening line (default 120 s).
+ */
+export async function startMemberProcess(root: string, key: string, cfg?: Record<string, unknown>, timeoutMs = 120_000): Promise<NodeProcess> {
+  const dir = join(root, key);
+  if (cfg) writeFileSync(join(dir, "node.json"), JSON.stringify(cfg));
+  return startNodeProcess({ configFile: join(dir, "node.json"), name: key, timeoutMs });
+}
+
+export interface ApiAnswer {
+  status: number;
+  /** the parsed JSON body, or undefined */
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  text: string;
+  /** content-type */
+  type: string;
+}
+
+/** One HTTP call to a node's API with a bearer token; a JSON body when `body` is given. */
+export async function apiCall(url: string, token: string, method: string, path: string, body?: unknown): Promise<ApiAnswer> {
+  const r = await fetch(`${url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await r.text();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  return { status: r.status, body: parsed, text, type: r.headers.get("content-type") ?? "" };
+}
