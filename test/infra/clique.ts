@@ -618,13 +618,31 @@ export class CliqueNetwork {
   /** The current partition, if any. */
   partitioned: { side: number[]; other: number[] } | undefined;
 
-  /** Re-link every live node with every other (`admin_addPeer` both ways) and wait for the full mesh. */
-  async heal(timeoutMs = 30_000): Promise<void> {
+  /**
+   * Re-link every live node with every other (`admin_addPeer` both ways) and wait for the full mesh.
+   * geth's dialer refuses to redial a node it dialled in the last 35 s (`dialHistoryExpiration`), and a
+   * partition made just before can leave both ends in that history: the links then come up only once the
+   * entries expire. So the wait is longer than that, and the missing links are re-added every 5 s.
+   */
+  async heal(timeoutMs = 90_000): Promise<void> {
     const live = this.alive();
-    await Promise.all(live.flatMap((a) => live.filter((b) => b !== a).map((b) => rpc(this.rpcUrls[a], "admin_addPeer", [this.state.nodes[b].enode]))));
+    const enodeId = (e: string) => e.slice("enode://".length, e.indexOf("@")).toLowerCase();
+    const link = (a: number, b: number) => rpc(this.rpcUrls[a], "admin_addPeer", [this.state.nodes[b].enode]);
+    await Promise.all(live.flatMap((a) => live.filter((b) => b !== a).map((b) => link(a, b))));
+    let lastAdd = Date.now();
     await until("the full mesh after healing", async () => {
-      const counts = await Promise.all(live.map((i) => rpc<string>(this.rpcUrls[i], "net_peerCount")));
-      return counts.every((c) => Number(c) >= live.length - 1) ? true : undefined;
+      const peers = await Promise.all(live.map((i) => rpc<{ enode: string }[]>(this.rpcUrls[i], "admin_peers")));
+      const missing: [number, number][] = [];
+      live.forEach((a, k) => {
+        const have = new Set(peers[k].map((p) => enodeId(p.enode)));
+        for (const b of live) if (b !== a && !have.has(enodeId(this.state.nodes[b].enode))) missing.push([a, b]);
+      });
+      if (missing.length === 0) return true;
+      if (Date.now() - lastAdd >= 5_000) {
+        lastAdd = Date.now();
+        await Promise.all(missing.map(([a, b]) => link(a, b).catch(() => undefined)));
+      }
+      throw new Error(`missing links ${missing.map(([a, b]) => `${a}->${b}`).join(", ")}`);
     }, timeoutMs);
     this.partitioned = undefined;
   }
