@@ -20,6 +20,12 @@
  * (same hash) is confirmed again with its new block; a tx the new chain no longer accepts (its nonce taken)
  * fails with a nonce error and the batch is re-signed and re-sent. The ledger refuses a root twice, so a
  * batch is never anchored twice, and its materials read "anchoring" until it is confirmed again.
+ *
+ * The watch list is durable: an entry `'k' "reorg-watch/" root32` -> JSON {block, hash, raw} is put in the SAME
+ * LevelDB batch that marks the batch confirmed (so a confirmed batch is never unwatched by a crash, and no entry
+ * exists for a batch that is not confirmed), deleted in the same batch that sends it back to "sent", and
+ * deleted once its block is `reorgWatchBlocks` deep. `load()` rebuilds the list, so a batch confirmed just
+ * before a stop is still re-anchored if its block leaves the chain while the node is down or after it restarts.
  */
 import { MerkleTree } from "@tongban/sdk";
 import type { DB } from "./db.js";
@@ -113,8 +119,22 @@ interface Watched {
   b: LiveBatch;
   blockNumber: number;
   blockHash: string;
-  /** the signed tx that anchored it, if it was ours (kept in memory only, to rebroadcast after a reorg) */
+  /** the signed tx that anchored it, if it was ours (kept with the entry, to rebroadcast after a reorg) */
   raw: string;
+}
+
+/** The durable watch entry of a confirmed batch (see the file comment). */
+interface WatchRecord {
+  v: 1;
+  block: number;
+  hash: string;
+  raw: string;
+}
+
+const WATCH_PREFIX = K.meta("reorg-watch/");
+/** Key of the reorg watch entry of `root` ('k' "reorg-watch/" root32: inside the 'k' meta range of db.ts). */
+export function watchKey(root: Buffer): Buffer {
+  return Buffer.concat([WATCH_PREFIX, root]);
 }
 
 export interface Counters {
@@ -211,6 +231,7 @@ export class Anchorer {
       this.batches.set(rec.root, { rec, key: Buffer.from(bkey), rootBuf: Buffer.from(rec.root.slice(2), "hex"), group, acceptedAt, needsCheck: true, lastBroadcast: 0 });
       this.anchoringCount += rec.count;
     }
+    await this.#loadWatched();
     for await (const [, v] of this.db.iterator(K.range(Buffer.from([PFX.q])))) {
       const raw = await this.db.get(K.op(v.toString("utf8")));
       if (raw) this.ops.push(parse<OpRecord>(raw));
@@ -222,6 +243,32 @@ export class Anchorer {
       const sent = [...this.batches.values()].filter((b) => b.rec.state === "sent").length;
       this.log.info({ unfinishedBatches: this.batches.size, sentBatches: sent, waiting: this.pendingCount, ops: this.ops.length }, "recovered queues");
     }
+  }
+
+  /** Rebuild the reorg watch list from its durable entries (entries of batches no longer confirmed are dropped). */
+  async #loadWatched(): Promise<void> {
+    const stale: Buffer[] = [];
+    for await (const [k, v] of this.db.iterator(K.range(WATCH_PREFIX))) {
+      const rootBuf = Buffer.from(k.subarray(WATCH_PREFIX.length));
+      const w = parse<WatchRecord>(v);
+      const bkey = await this.db.get(K.root(rootBuf));
+      const raw = bkey ? await this.db.get(bkey) : undefined;
+      const rec = raw ? parse<BatchRecord>(raw) : undefined;
+      const group = bkey ? this.groups.get(bkey.subarray(1, 37).toString("hex")) : undefined;
+      if (!bkey || !rec || !group || rec.state !== "confirmed" || rec.blockNumber !== w.block) {
+        stale.push(Buffer.from(k));
+        continue;
+      }
+      const b: LiveBatch = { rec, key: Buffer.from(bkey), rootBuf, group, acceptedAt: [], needsCheck: false, lastBroadcast: 0 };
+      this.#watched.set(rec.root, { b, blockNumber: w.block, blockHash: w.hash, raw: w.raw });
+    }
+    if (stale.length) await this.db.batch(stale.map((key) => ({ type: "del" as const, key })));
+    if (this.#watched.size) this.log.info({ watched: this.#watched.size }, "reorg watch list reloaded");
+  }
+
+  /** Roots of the confirmed batches watched for a reorganisation (tests, diagnostics). */
+  watchedRoots(): string[] {
+    return [...this.#watched.keys()];
   }
 
   // ------------------------------------------------------------------------------------------ intake side
@@ -513,11 +560,14 @@ export class Anchorer {
       ...(b.rec.tx ? { tx: { ...b.rec.tx, raw: "" } } : {}),
     };
     const counters = { ...this.counters, anchored: this.counters.anchored + b.rec.count, batches: this.counters.batches + 1 };
-    await this.db.batch([
+    const writes: ({ type: "put"; key: Buffer; value: Buffer } | { type: "del"; key: Buffer })[] = [
       { type: "put", key: b.key, value: json(next) },
       { type: "del", key: K.unfinished(b.rootBuf) },
       { type: "put", key: K.meta("counters"), value: json(counters) },
-    ]);
+    ];
+    // the watch entry goes in the same atomic write as the confirmation (never a confirmed batch unwatched)
+    if (blockHash) writes.push({ type: "put", key: watchKey(b.rootBuf), value: json({ v: 1, block: blockNumber, hash: blockHash, raw } satisfies WatchRecord) });
+    await this.db.batch(writes);
     b.rec = next;
     this.counters = counters;
     this.batches.delete(b.rec.root);
@@ -553,14 +603,19 @@ export class Anchorer {
     if (head === this.#watchedHead) return;
     const window = this.cfg.reorgWatchBlocks ?? 64;
     const byBlock = new Map<number, Watched[]>();
-    for (const [root, w] of this.#watched) {
+    const deep: Watched[] = [];
+    for (const w of this.#watched.values()) {
       if (head - w.blockNumber >= window) {
-        this.#watched.delete(root);
+        deep.push(w);
         continue;
       }
       let list = byBlock.get(w.blockNumber);
       if (!list) byBlock.set(w.blockNumber, (list = []));
       list.push(w);
+    }
+    if (deep.length) {
+      await this.db.batch(deep.map((w) => ({ type: "del" as const, key: watchKey(w.b.rootBuf) })));
+      for (const w of deep) this.#watched.delete(w.b.rec.root);
     }
     // newest first: once a watched block is still on the chain, every older one is too (hash chain)
     for (const n of [...byBlock.keys()].sort((x, y) => y - x)) {
@@ -576,8 +631,13 @@ export class Anchorer {
   /** A confirmed batch's block left the chain: back to "sent", with its counters undone. */
   async #unconfirm(w: Watched, nowHash: string | undefined): Promise<void> {
     const b = w.b;
-    this.#watched.delete(b.rec.root);
-    if (b.rec.state !== "confirmed") return;
+    if (b.rec.state !== "confirmed") {
+      await this.db.del(watchKey(b.rootBuf));
+      this.#watched.delete(b.rec.root);
+      return;
+    }
+    // reloaded after a restart: the acceptance times (for the latency metric) come from the intake log
+    if (b.acceptedAt.length === 0) for await (const e of this.logRange(b.group.key, b.rec.from, b.rec.to)) b.acceptedAt.push(e.acceptedAt);
     const prev = b.rec;
     const txHash = prev.txHash || prev.tx?.hash || "";
     const next: BatchRecord = {
@@ -594,7 +654,9 @@ export class Anchorer {
       { type: "put", key: b.key, value: json(next) },
       { type: "put", key: K.unfinished(b.rootBuf), value: Buffer.alloc(0) },
       { type: "put", key: K.meta("counters"), value: json(counters) },
+      { type: "del", key: watchKey(b.rootBuf) },
     ]);
+    this.#watched.delete(b.rec.root);
     this.counters = counters;
     this.batches.set(prev.root, { ...b, rec: next, needsCheck: true, lastBroadcast: 0 });
     this.anchoringCount += prev.count;
