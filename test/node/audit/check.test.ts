@@ -2,35 +2,12 @@ import { expect } from "chai";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { randomBytes } from "node:crypto";
-import { ClassicLevel } from "classic-level";
-import { UseLog, LK, type LogDB, type HeadAnchorSink } from "../../../node/src/audit/use-log.js";
-import { auditLog, reconcileLogs, auditUseCounts, type ChainHead } from "../../../node/src/audit/check.js";
+import { LK, type LogDB, type UseLog } from "../../../node/src/audit/use-log.js";
+import { auditLog, reconcileLogs, auditUseCounts } from "../../../node/src/audit/check.js";
 import type { UseRecordInput } from "../../../node/src/audit/record.js";
+import { HeadBook, b32, openLogDb, openUseLog } from "../helpers/use-log.js";
 
-const b32 = () => "0x" + randomBytes(32).toString("hex");
-
-/** Heads kept in memory the way the chain keeps them (append-only, size strictly increasing). */
-class HeadBook implements HeadAnchorSink {
-  heads: ChainHead[] = [];
-  uses: { grantId: string; count: number }[][] = [];
-  async latestAnchoredSize() {
-    return this.heads[this.heads.length - 1]?.treeSize ?? 0;
-  }
-  async anchorHead(size: number, root: string, uses: { grantId: string; count: number }[]) {
-    this.heads.push({ treeSize: size, rootHash: root });
-    this.uses.push(uses);
-    return { blockNumber: this.heads.length, txHash: b32() };
-  }
-}
-
-async function openLog(dir: string, book: HeadBook, logId: string): Promise<{ db: LogDB; log: UseLog }> {
-  const db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: "buffer", valueEncoding: "buffer" });
-  await db.open();
-  const log = new UseLog({ db, logId, anchor: book }, { anchorIntervalMs: 0, syncWrites: false, anchorEvery: 1e9 });
-  await log.start();
-  return { db, log };
-}
+const openLog = (dir: string, book: HeadBook, logId: string): Promise<{ db: LogDB; log: UseLog }> => openUseLog(dir, { logId, anchor: book });
 
 describe("audit: log check and reconciliation (LevelDB edited directly)", function () {
   const A = b32();
@@ -87,7 +64,7 @@ describe("audit: log check and reconciliation (LevelDB edited directly)", functi
   it("detects a deleted record (gap, head mismatch) and the hidden use through the requester's log", async () => {
     const { a, b, bookA } = await fresh();
     await close(a);
-    const db = new ClassicLevel<Buffer, Buffer>(dirA, { keyEncoding: "buffer", valueEncoding: "buffer" });
+    const db = await openLogDb(dirA);
     await db.del(LK.record(17));
     await db.close();
     const a2 = await openLog(dirA, bookA, A);
@@ -106,7 +83,7 @@ describe("audit: log check and reconciliation (LevelDB edited directly)", functi
   it("detects an altered record (inclusion fails against the anchored head) and the field mismatch", async () => {
     const { a, b, bookA } = await fresh();
     await close(a);
-    const db = new ClassicLevel<Buffer, Buffer>(dirA, { keyEncoding: "buffer", valueEncoding: "buffer" });
+    const db = await openLogDb(dirA);
     const raw = Buffer.from((await db.get(LK.record(5)))!);
     raw[80] ^= 0xff; // inside the matter field
     await db.put(LK.record(5), raw);

@@ -8,28 +8,13 @@ import { expect } from "chai";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { randomBytes } from "node:crypto";
-import { ClassicLevel } from "classic-level";
 import { catalogueCode, dataUseToUseRecord, verifyInclusion, type UseRecord as SdkUseRecord } from "@tongban/sdk";
-import { UseLog, type LogDB, type HeadAnchorSink } from "../../../node/src/audit/use-log.js";
+import type { UseLog, LogDB } from "../../../node/src/audit/use-log.js";
 import { decodeUseRecord, encodeUseRecord, type UseRecordInput } from "../../../node/src/audit/record.js";
-import { auditLog, auditUseCounts, reconcileLogs, type ChainHead } from "../../../node/src/audit/check.js";
+import { auditLog, auditUseCounts, reconcileLogs } from "../../../node/src/audit/check.js";
+import { HeadBook, b32, openUseLog } from "../helpers/use-log.js";
 
-const b32 = () => "0x" + randomBytes(32).toString("hex");
 const vectors = JSON.parse(readFileSync(new URL("../../vectors/use-record-scenario.json", import.meta.url), "utf8"));
-
-class HeadBook implements HeadAnchorSink {
-  heads: ChainHead[] = [];
-  uses: { grantId: string; count: number }[][] = [];
-  async latestAnchoredSize() {
-    return this.heads[this.heads.length - 1]?.treeSize ?? 0;
-  }
-  async anchorHead(size: number, root: string, uses: { grantId: string; count: number }[]) {
-    this.heads.push({ treeSize: size, rootHash: root });
-    this.uses.push(uses);
-    return { blockNumber: this.heads.length, txHash: b32() };
-  }
-}
 
 describe("audit: data uses under a scenario in the use log", function () {
   const PROVIDER = b32();
@@ -41,10 +26,7 @@ describe("audit: data uses under a scenario in the use log", function () {
   const book = new HeadBook();
 
   const open = async () => {
-    db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: "buffer", valueEncoding: "buffer" });
-    await db.open();
-    log = new UseLog({ db, logId: PROVIDER, anchor: book }, { anchorIntervalMs: 0, syncWrites: false, anchorEvery: 1e9 });
-    await log.start();
+    ({ db, log } = await openUseLog(dir, { logId: PROVIDER, anchor: book }));
   };
   const dataUse = (i: number, over: Partial<Parameters<typeof dataUseToUseRecord>[0]> = {}): SdkUseRecord => dataUseToUseRecord({
     direction: "SERVED", time: BigInt(1_800_000_000 + i), requestId: b32(), scenarioId: "SCN-OPEN-SHOP", resourceCode: "R310115-0001",
@@ -139,10 +121,7 @@ describe("audit: data uses under a scenario in the use log", function () {
 
   it("reconciliation compares material exchanges only (a consumer's data use has no SERVED counterpart to demand)", async () => {
     const cdir = mkdtempSync(join(tmpdir(), "uselog-scn-c-"));
-    const cdb = new ClassicLevel<Buffer, Buffer>(cdir, { keyEncoding: "buffer", valueEncoding: "buffer" });
-    await cdb.open();
-    const clog = new UseLog({ db: cdb, logId: CONSUMER }, { anchorIntervalMs: 0, syncWrites: false });
-    await clog.start();
+    const { db: cdb, log: clog } = await openUseLog(cdir, { logId: CONSUMER }, { anchorIntervalMs: 0, syncWrites: false });
     try {
       // the consumer's RECEIVED counterparts of the provider's GRANT records, and its own data uses
       for await (const { seq, raw } of log.scan()) {

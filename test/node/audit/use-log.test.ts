@@ -3,16 +3,15 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes, createHash } from "node:crypto";
-import { ClassicLevel } from "classic-level";
 import { UseLog, LK, INDEX_KIND, historyToCsv, DuplicateKeyError, type LogDB } from "../../../node/src/audit/use-log.js";
 import { encodeUseRecord, decodeUseRecord, type UseRecordInput } from "../../../node/src/audit/record.js";
 import { leafHash, nodeHash, EMPTY_ROOT } from "../../../node/src/audit/tree.js";
 import { verifyInclusion, verifyConsistency, encodeUseRecord as sdkEncodeUseRecord } from "@tongban/sdk";
+import { b32, openUseLog } from "../helpers/use-log.js";
 
 const verifyInclusionProof = (leaf: Buffer, m: number, n: number, proof: Buffer[], root: Buffer) => verifyInclusion(leaf, m, n, proof, root).status === "VALID";
 const verifyConsistencyProof = (m: number, n: number, proof: Buffer[], r1: Buffer, r2: Buffer) => verifyConsistency(m, n, r1, r2, proof).status === "VALID";
 
-const b32 = () => "0x" + randomBytes(32).toString("hex");
 
 /** Reference MTH straight from RFC 6962 section 2.1 (recursive over the leaf data). */
 function mth(leaves: Buffer[]): Buffer {
@@ -45,10 +44,7 @@ describe("audit: use log (RFC 6962 Merkle log in LevelDB)", function () {
   let log: UseLog;
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "uselog-"));
-    db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: "buffer", valueEncoding: "buffer" });
-    await db.open();
-    log = new UseLog({ db, logId: b32() }, { anchorIntervalMs: 0, syncWrites: false });
-    await log.start();
+    ({ db, log } = await openUseLog(dir, { logId: b32() }, { anchorIntervalMs: 0, syncWrites: false }));
   });
   after(async () => {
     await log.stop();
@@ -151,10 +147,7 @@ describe("audit: use log (RFC 6962 Merkle log in LevelDB)", function () {
     // The reference is built here from the layout in use-log.ts's header, independently of the append path:
     // a log written by an earlier version of the append code must read the same as one written now.
     const d = mkdtempSync(join(tmpdir(), "uselog-layout-"));
-    const ldb: LogDB = new ClassicLevel<Buffer, Buffer>(d, { keyEncoding: "buffer", valueEncoding: "buffer" });
-    await ldb.open();
-    const l = new UseLog({ db: ldb, logId: b32() }, { anchorIntervalMs: 0, syncWrites: false });
-    await l.start();
+    const { db: ldb, log: l } = await openUseLog(d, { logId: b32() }, { anchorIntervalMs: 0, syncWrites: false });
     const members = [b32(), b32(), b32()];
     const inputs: { r: UseRecordInput; u?: { key: string; expiry: number } }[] = [];
     for (let i = 0; i < 150; i++) {
