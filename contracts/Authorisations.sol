@@ -259,6 +259,23 @@ contract Authorisations is IAuthorisations, EIP712 {
         view
         returns (UseVerdict verdict, GrantView memory grant)
     {
+        return _checkGrant(grantId, requester, matter, typeCode, leaf, at);
+    }
+
+    /// @inheritdoc IAuthorisations
+    function checkGrants(GrantQuery[] calldata queries) external view returns (GrantCheck[] memory checks) {
+        checks = new GrantCheck[](queries.length);
+        for (uint256 i = 0; i < queries.length; ++i) {
+            GrantQuery calldata q = queries[i];
+            (checks[i].verdict, checks[i].grant) = _checkGrant(q.grantId, q.requester, q.matter, q.typeCode, q.leaf, q.at);
+        }
+    }
+
+    function _checkGrant(bytes32 grantId, bytes32 requester, bytes32 matter, bytes32 typeCode, bytes32 leaf, uint64 at)
+        private
+        view
+        returns (UseVerdict verdict, GrantView memory grant)
+    {
         grant = getGrant(grantId, at);
         if (grant.status != GrantStatus.Active) return (UseVerdict(uint8(grant.status)), grant);
         if (requester != grant.terms.grantee) return (UseVerdict.WrongGrantee, grant);

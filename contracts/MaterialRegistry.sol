@@ -153,7 +153,19 @@ abstract contract MaterialRegistry is Consortium, IMaterialRegistry {
     // ------------------------------------------------------------------------------------------------ views
 
     /// @inheritdoc IMaterialRegistry
-    function materialState(bytes32 root, bytes32 leaf, uint8 hashAlg) external view returns (MaterialState memory s) {
+    function materialState(bytes32 root, bytes32 leaf, uint8 hashAlg) external view returns (MaterialState memory) {
+        return _materialState(root, leaf, hashAlg);
+    }
+
+    /// @inheritdoc IMaterialRegistry
+    function materialStates(MaterialQuery[] calldata queries) external view returns (MaterialState[] memory states) {
+        states = new MaterialState[](queries.length);
+        for (uint256 i = 0; i < queries.length; ++i) {
+            states[i] = _materialState(queries[i].root, queries[i].leaf, queries[i].hashAlg);
+        }
+    }
+
+    function _materialState(bytes32 root, bytes32 leaf, uint8 hashAlg) private view returns (MaterialState memory s) {
         HashAlgRecord storage h = _hashAlgs[hashAlg];
         s.hashAlgStatus = h.status;
         s.hashAlgRetiredAt = h.retiredAt;

@@ -138,6 +138,22 @@ interface IAuthorisations {
         uint32 usesLeft; // min over the grant and its ancestors of maxUses - used (0 if exhausted)
     }
 
+    /// One question of `checkGrants`: the arguments of `checkGrant`.
+    struct GrantQuery {
+        bytes32 grantId;
+        bytes32 requester;
+        bytes32 matter;
+        bytes32 typeCode;
+        bytes32 leaf;
+        uint64 at; // unix seconds; 0 = now
+    }
+
+    /// One answer of `checkGrants`: what `checkGrant` returns for that query.
+    struct GrantCheck {
+        UseVerdict verdict;
+        GrantView grant;
+    }
+
     /// Uses of one grant in the records an anchor adds.
     struct GrantUses {
         bytes32 grantId;
@@ -336,6 +352,11 @@ interface IAuthorisations {
         external
         view
         returns (UseVerdict verdict, GrantView memory grant);
+
+    /// @notice `checkGrant` for each query, in one call (a custodian node coalesces the checks of concurrent
+    /// requests): `checks[i]` is exactly what `checkGrant(queries[i]...)` returns. Never reverts for an
+    /// unknown grant (verdict Unknown); bounded only by the call's gas.
+    function checkGrants(GrantQuery[] calldata queries) external view returns (GrantCheck[] memory checks);
 
     /// @notice Number of heads `custodian` has anchored.
     function useLogHeadCount(bytes32 custodian) external view returns (uint256);

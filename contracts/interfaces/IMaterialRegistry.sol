@@ -72,6 +72,13 @@ interface IMaterialRegistry {
         uint64 hashAlgRetiredAt; // when it was retired (0 if active); anchors before this stay valid
     }
 
+    /// One question of `materialStates`: the arguments of `materialState`.
+    struct MaterialQuery {
+        bytes32 root;
+        bytes32 leaf;
+        uint8 hashAlg;
+    }
+
     /// The material header, in leaf order (see THE LEAF above). Used by `MaterialLeaf.leafOf`.
     struct MaterialHeader {
         bytes32 typeCode;
@@ -190,6 +197,10 @@ interface IMaterialRegistry {
      * `hashAlgStatus`/`hashAlgRetiredAt` describe `hashAlg` (the header's content-hash algorithm) today.
      */
     function materialState(bytes32 root, bytes32 leaf, uint8 hashAlg) external view returns (MaterialState memory);
+
+    /// @notice `materialState` for each query, in one call (a node coalesces the verifications of concurrent
+    /// requests): `states[i]` is exactly what `materialState(queries[i]...)` returns. Never reverts.
+    function materialStates(MaterialQuery[] calldata queries) external view returns (MaterialState[] memory states);
 
     /// @notice (status, retiredAt) of a content-hash algorithm id.
     function hashAlgInfo(uint8 hashAlg) external view returns (HashAlgStatus status, uint64 retiredAt);

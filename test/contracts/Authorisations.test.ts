@@ -424,6 +424,44 @@ describe("Authorisations", () => {
     });
   });
 
+  describe("checkGrants (many checks, one call)", () => {
+    const norm = (x: unknown) => JSON.stringify(x, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
+    it("answers each query exactly as checkGrant does, every verdict, in order", async () => {
+      const f = await loadFixture(chainFixture);
+      const later = await signedGrant(f, { notBefore: f.now + 5n * DAY });
+      await (await f.ledger.suspendMember(M.outsider)).wait(); // the child's grantee: GranteeInactive
+      const q = (grantId: string, requester: string, typeCode = T.LICENCE, leaf = LEAF[2], matter = MATTER, at = 0n) =>
+        ({ grantId, requester, matter, typeCode, leaf, at });
+      const queries = [
+        q(f.root, M.issuerX), q(f.root, M.issuerX, T.PERMIT, LEAF[1]), q(f.root, M.issuerX, T.PERMIT, LEAF[2]),
+        q(f.root, M.outsider), q(f.root, M.issuerX, T.LICENCE, LEAF[2], bytes32("OTHER")), q(h("none"), M.issuer),
+        q(f.grand, M.issuer, T.LICENCE, LEAF[0]), q(f.grand, M.issuer, T.LICENCE, LEAF[1]), q(later.id, M.issuerX),
+        q(later.id, M.issuerX, T.LICENCE, LEAF[2], MATTER, f.now + 5n * DAY), q(f.child, M.outsider, T.LICENCE, LEAF[0]),
+        q(f.root, M.issuerX, T.LICENCE, LEAF[2], MATTER, f.now - 11n), q(f.grand, M.issuer, T.LICENCE, LEAF[0], MATTER, f.now + 11n * DAY),
+      ];
+      const batch = await f.auth.checkGrants(queries);
+      expect(batch.length).to.equal(queries.length);
+      const verdicts: bigint[] = [];
+      for (let i = 0; i < queries.length; i++) {
+        const a = queries[i];
+        const one = await f.auth.checkGrant(a.grantId, a.requester, a.matter, a.typeCode, a.leaf, a.at);
+        expect(norm(batch[i])).to.equal(norm(one), `query ${i}`);
+        verdicts.push(batch[i].verdict as bigint);
+      }
+      expect(verdicts).to.deep.equal([UV.Allowed, UV.Allowed, UV.OutOfScope, UV.WrongGrantee, UV.WrongMatter, UV.Unknown,
+        UV.Allowed, UV.OutOfScope, UV.NotYetValid, UV.Allowed, UV.GranteeInactive, UV.Unknown, UV.Expired].map(BigInt));
+      // the raw return data of one item is checkGrant's return data (what a node's codec relies on)
+      const raw = await ethers.provider.call({ to: await f.auth.getAddress(), data: f.auth.interface.encodeFunctionData("checkGrant", [f.root, M.issuerX, MATTER, T.LICENCE, LEAF[2], 0]) });
+      const [decoded] = f.auth.interface.decodeFunctionResult("checkGrants", f.auth.interface.encodeFunctionResult("checkGrants", [[[...f.auth.interface.decodeFunctionResult("checkGrant", raw)]]]));
+      expect(norm(decoded[0])).to.equal(norm(batch[0]));
+    });
+
+    it("answers an empty list with an empty list", async () => {
+      const f = await loadFixture(chainFixture);
+      expect((await f.auth.checkGrants([])).length).to.equal(0);
+    });
+  });
+
   describe("anchorUseLog", () => {
     it("anchors heads append-only, records uses per grant and up the chain, reads every head back", async () => {
       const f = await loadFixture(chainFixture);

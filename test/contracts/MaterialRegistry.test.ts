@@ -167,6 +167,34 @@ describe("MaterialRegistry", () => {
     });
   });
 
+  describe("materialStates (many states, one call)", () => {
+    it("answers each query exactly as materialState does, in order", async () => {
+      const c = await loadFixture(anchoredFixture);
+      await (await c.ledger.connect(c.issuer).revokeMaterial(c.batch.leaves[2], 3)).wait();
+      await (await c.ledger.connect(c.issuer).suspendMaterial(c.batch.leaves[3], 4)).wait();
+      const queries = [
+        { root: c.batch.root, leaf: c.batch.leaves[0], hashAlg: SHA256 },
+        { root: c.batch.root, leaf: c.batch.leaves[2], hashAlg: SHA256 }, // revoked
+        { root: c.batch.root, leaf: c.batch.leaves[3], hashAlg: SHA256 }, // suspended
+        { root: c.single.root, leaf: c.single.leaves[0], hashAlg: 2 },
+        { root: ethers.id("nope"), leaf: ethers.id("leaf"), hashAlg: SHA256 }, // not anchored
+        { root: c.batch.root, leaf: c.batch.leaves[1], hashAlg: 9 }, // unknown hash algorithm
+      ];
+      const batch = await c.ledger.materialStates(queries);
+      expect(batch.length).to.equal(queries.length);
+      for (let i = 0; i < queries.length; i++) {
+        const one = await c.ledger.materialState(queries[i].root, queries[i].leaf, queries[i].hashAlg);
+        expect(batch[i].toArray()).to.deep.equal(one.toArray(), `query ${i}`);
+      }
+      expect(batch.map((s) => [s.anchored, s.status])).to.deep.equal([
+        [true, BigInt(Status.Active)], [true, BigInt(Status.Revoked)], [true, BigInt(Status.Suspended)],
+        [true, BigInt(Status.Active)], [false, BigInt(Status.Active)], [true, BigInt(Status.Active)],
+      ]);
+      expect(batch[5].hashAlgStatus).to.equal(AlgStatus.Unknown);
+      expect((await c.ledger.materialStates([])).length).to.equal(0);
+    });
+  });
+
   describe("supersedeMaterial", () => {
     it("links old and new both ways", async () => {
       const c = await loadFixture(anchoredFixture);
