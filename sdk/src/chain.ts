@@ -61,6 +61,10 @@ const STATE_LAYOUT = [
 interface StateCodec {
   encode(q: { root: string; leaf: string; hashAlg: number }): string;
   decode(raw: string): MaterialState;
+  /** 8 hex digits, no 0x: materialState(bytes32,bytes32,uint8) */
+  selector: string;
+  /** 8 hex digits, no 0x: materialStates((bytes32,bytes32,uint8)[]) */
+  batchSelector: string;
 }
 
 let codec: StateCodec | undefined;
@@ -78,12 +82,20 @@ function materialStateCodec(): StateCodec {
   if (JSON.stringify(outputs) !== JSON.stringify(STATE_LAYOUT) || JSON.stringify(inputs) !== JSON.stringify(["bytes32", "bytes32", "uint8"])) {
     throw new ChainReadError("the ledger ABI's materialState differs from the SDK's layout (rebuild the SDK against the contracts)", { reason: "BAD_RESPONSE", ledger: "" });
   }
+  const batch = ledgerInterface().getFunction("materialStates");
+  const batchOut = batch?.outputs[0]?.baseType === "array" ? batch.outputs[0].arrayChildren?.components?.map((c) => [c.name, c.type]) ?? [] : [];
+  const batchIn = batch?.inputs[0]?.baseType === "array" ? batch.inputs[0].arrayChildren?.components?.map((c) => c.type) ?? [] : [];
+  if (batch?.inputs.length !== 1 || JSON.stringify(batchOut) !== JSON.stringify(STATE_LAYOUT) || JSON.stringify(batchIn) !== JSON.stringify(["bytes32", "bytes32", "uint8"])) {
+    throw new ChainReadError("the ledger ABI's materialStates differs from the SDK's layout (rebuild the SDK against the contracts)", { reason: "BAD_RESPONSE", ledger: "" });
+  }
   const selector = fn!.selector.slice(2);
   const word = (hex: string, field: string) => {
     if (!/^0x[0-9a-fA-F]{64}$/.test(hex)) throw new ChainReadError(`${field} must be 32-byte hex`, { reason: "BAD_RESPONSE", ledger: "" });
     return hex.slice(2).toLowerCase();
   };
   codec = {
+    selector,
+    batchSelector: batch.selector.slice(2),
     encode(q) {
       if (!Number.isInteger(q.hashAlg) || q.hashAlg < 0 || q.hashAlg > 255) throw new ChainReadError(`hashAlg ${q.hashAlg} is not a uint8`, { reason: "BAD_RESPONSE", ledger: "" });
       return "0x" + selector + word(q.root, "root") + word(q.leaf, "leaf") + q.hashAlg.toString(16).padStart(64, "0");
@@ -120,10 +132,17 @@ export async function readMaterialState(
   try {
     raw = await reader.call({ to: ledgerAddress(ledger), data });
   } catch (e) {
+    // a coalescing reader's batch answer that did not decode (see coalescingChainReader): BAD_RESPONSE
+    if (e instanceof ChainReadError) throw new ChainReadError(`${e.message} (leaf ${q.leaf})`, { ...e.details, ledger, root: q.root, leaf: q.leaf }, { cause: e });
     const revert = decodeLedgerError(e);
     if (revert) throw new ChainReadError(`materialState reverted for leaf ${q.leaf}: ${revert.message}`, { reason: "REVERTED", ledger, root: q.root, leaf: q.leaf }, { cause: revert });
     throw new ChainReadError(`chain unreachable reading leaf ${q.leaf}: ${String((e as Error)?.message ?? e).slice(0, 200)}`, { reason: "UNREACHABLE", ledger, root: q.root, leaf: q.leaf }, { cause: e });
   }
+  return checkedState(codec, raw, ledger, q);
+}
+
+/** Decode one 17-word materialState answer and check it is self-consistent (fail closed). */
+function checkedState(codec: StateCodec, raw: string, ledger: string, q: { root: string; leaf: string }): MaterialState {
   let state: MaterialState;
   try {
     state = codec.decode(raw);
@@ -140,6 +159,187 @@ export async function readMaterialState(
     throw new ChainReadError(`inconsistent materialState answer for leaf ${q.leaf}: ${odd.join(", ")}`, { reason: "BAD_RESPONSE", ledger, root: q.root, leaf: q.leaf });
   }
   return state;
+}
+
+const WORD_HEX = 64;
+const STATE_HEX = WORD_HEX * STATE_LAYOUT.length;
+/** hex digits of a materialState call: selector + root, leaf, hashAlg */
+const CALL_HEX = 8 + 3 * WORD_HEX;
+
+/** calldata of materialStates(queries) from the calldata of materialState for each query (the same words). */
+function batchCalldata(codec: StateCodec, calls: string[]): string {
+  let out = "0x" + codec.batchSelector + (32).toString(16).padStart(WORD_HEX, "0") + calls.length.toString(16).padStart(WORD_HEX, "0");
+  for (const c of calls) out += c.slice(10);
+  return out;
+}
+
+/** Split a materialStates answer into `n` materialState answers; throws unless it is exactly (offset 32, n, n × 17 words). */
+function splitBatchAnswer(raw: string, n: number): string[] {
+  if (typeof raw !== "string" || raw.length !== 2 + WORD_HEX * 2 + n * STATE_HEX || !/^0x[0-9a-fA-F]*$/.test(raw)) {
+    throw new Error(`materialStates answer is ${typeof raw === "string" ? (raw.length - 2) / 2 : 0} bytes, expected ${32 * 2 + n * 32 * STATE_LAYOUT.length} for ${n} states`);
+  }
+  if (BigInt("0x" + raw.slice(2, 2 + WORD_HEX)) !== 32n || BigInt("0x" + raw.slice(2 + WORD_HEX, 2 + 2 * WORD_HEX)) !== BigInt(n)) {
+    throw new Error(`materialStates answer does not hold an array of ${n} states`);
+  }
+  const out = new Array<string>(n);
+  const base = 2 + 2 * WORD_HEX;
+  for (let i = 0; i < n; i++) out[i] = "0x" + raw.slice(base + i * STATE_HEX, base + (i + 1) * STATE_HEX);
+  return out;
+}
+
+/**
+ * Reads `materialStates(queries)`: the state of many materials with ONE eth_call (one EVM execution). Each
+ * state is decoded and checked as {@link readMaterialState} does; throws {@link ChainReadError} (the whole
+ * call failed, or its answer is not `queries.length` well-formed states: then no state is returned).
+ * @example const [a, b] = await readMaterialStates(provider, ledgerAddress, [{ root, leaf, hashAlg: 1 }, { root: r2, leaf: l2, hashAlg: 1 }]);
+ */
+export async function readMaterialStates(
+  reader: ChainReader, ledger: string, queries: readonly { root: string; leaf: string; hashAlg: number }[],
+): Promise<MaterialState[]> {
+  if (queries.length === 0) return [];
+  const codec = materialStateCodec();
+  const data = batchCalldata(codec, queries.map((q) => codec.encode(q)));
+  let raw: string;
+  try {
+    raw = await reader.call({ to: ledgerAddress(ledger), data });
+  } catch (e) {
+    const revert = decodeLedgerError(e);
+    if (revert) throw new ChainReadError(`materialStates reverted: ${revert.message}`, { reason: "REVERTED", ledger }, { cause: revert });
+    throw new ChainReadError(`chain unreachable reading ${queries.length} material states: ${String((e as Error)?.message ?? e).slice(0, 200)}`, { reason: "UNREACHABLE", ledger }, { cause: e });
+  }
+  let parts: string[];
+  try {
+    parts = splitBatchAnswer(raw, queries.length);
+  } catch (e) {
+    throw new ChainReadError(`undecodable materialStates answer (is ${ledger} a TongbanLedger with materialStates?)`, { reason: "BAD_RESPONSE", ledger }, { cause: e });
+  }
+  return parts.map((p, i) => checkedState(codec, p, ledger, queries[i]!));
+}
+
+/** Options of {@link Coalescer}. */
+export interface CoalescerOptions {
+  /** most queries in one batch (default 256) */
+  maxBatch?: number;
+  /** batches in flight at once (default 1: while one is out, the next queries queue up) */
+  maxInFlight?: number;
+}
+
+/**
+ * Coalesces concurrent queries into batches, DataLoader-style, without a timer: a query sent while fewer than
+ * `maxInFlight` batches are out leaves at the end of the current event-loop turn (with the others of that
+ * turn); otherwise it waits for a batch to return and leaves with every query queued meanwhile. At low load
+ * each query goes alone and at once; under load one round trip carries many. `run(qs)` must answer one result
+ * per query, in order: a batch that rejects, or answers another number of results, rejects every query in it
+ * (with that error, or a `ChainReadError` BAD_RESPONSE) and never resolves any of them.
+ * @example const loader = new Coalescer((keys: string[]) => fetchMany(keys)); const v = await loader.load("k");
+ */
+export class Coalescer<Q, R> {
+  readonly #queue: { q: Q; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
+  readonly #maxBatch: number;
+  readonly #maxInFlight: number;
+  #inFlight = 0;
+  #scheduled = false;
+  /** batches sent and queries carried (metrics, benchmarks) */
+  readonly stats = { batches: 0, queries: 0, largest: 0 };
+
+  constructor(readonly run: (qs: Q[]) => Promise<readonly R[]>, options: CoalescerOptions = {}) {
+    this.#maxBatch = Math.max(1, options.maxBatch ?? 256);
+    this.#maxInFlight = Math.max(1, options.maxInFlight ?? 1);
+  }
+
+  load(q: Q): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.#queue.push({ q, resolve, reject });
+      this.#pump();
+    });
+  }
+
+  #pump(): void {
+    if (this.#scheduled || this.#inFlight >= this.#maxInFlight || this.#queue.length === 0) return;
+    this.#scheduled = true;
+    // at the end of this turn: every query of the turn joins the batch
+    setImmediate(() => {
+      this.#scheduled = false;
+      while (this.#queue.length > 0 && this.#inFlight < this.#maxInFlight) this.#send(this.#queue.splice(0, this.#maxBatch));
+    });
+  }
+
+  #send(batch: { q: Q; resolve: (r: R) => void; reject: (e: unknown) => void }[]): void {
+    this.#inFlight++;
+    this.stats.batches++;
+    this.stats.queries += batch.length;
+    if (batch.length > this.stats.largest) this.stats.largest = batch.length;
+    let p: Promise<readonly R[]>;
+    try {
+      p = this.run(batch.map((b) => b.q));
+    } catch (e) {
+      p = Promise.reject(e);
+    }
+    // the slot is freed before the queries are settled, so a query sent by their continuations is not held back
+    p.then(
+      (rs) => {
+        this.#inFlight--;
+        if (!Array.isArray(rs) || rs.length !== batch.length) {
+          const e = new ChainReadError(`a batch of ${batch.length} queries was answered with ${Array.isArray(rs) ? rs.length : "no"} results`, { reason: "BAD_RESPONSE", ledger: "" });
+          for (const b of batch) b.reject(e);
+        } else for (let i = 0; i < batch.length; i++) batch[i]!.resolve(rs[i]!);
+        this.#pump();
+      },
+      (e: unknown) => {
+        this.#inFlight--;
+        for (const b of batch) b.reject(e);
+        this.#pump();
+      },
+    );
+  }
+}
+
+/**
+ * A {@link ChainReader} that coalesces concurrent `materialState` reads of the same ledger into ONE
+ * `materialStates` eth_call (one round trip, one EVM execution; {@link Coalescer}): for a node verifying many
+ * materials at once. A read that finds no other in flight is sent alone, as the plain `materialState` call
+ * (so `verify` with this reader still makes one round trip per verification, and a ledger without
+ * `materialStates` works at low load). Any other call and `getNetwork` pass through. A batch that fails fails
+ * every verification in it (CHAIN_UNREACHABLE for a transport error or a revert, BAD_CHAIN_RESPONSE for an
+ * answer that is not exactly one state per read): never VALID. `inner` must be a reader of one chain.
+ * @example
+ * const reader = coalescingChainReader(chainReaderFromUrl(rpcUrl));
+ * await Promise.all(bundles.map((b, i) => verify({ content: contents[i] }, b, { provider: reader, ledger })));
+ */
+export function coalescingChainReader(inner: ChainReader, options: CoalescerOptions = {}): ChainReader & { readonly stats: { batches: number; queries: number; largest: number } } {
+  const codec = materialStateCodec();
+  const loaders = new Map<string, Coalescer<string, string>>();
+  const stats = { batches: 0, queries: 0, largest: 0 };
+  const loaderFor = (to: string): Coalescer<string, string> => {
+    const key = to.toLowerCase();
+    let l = loaders.get(key);
+    if (!l) {
+      l = new Coalescer<string, string>(async (calls) => {
+        stats.batches++;
+        stats.queries += calls.length;
+        if (calls.length > stats.largest) stats.largest = calls.length;
+        if (calls.length === 1) return [await inner.call({ to, data: calls[0]! })];
+        const raw = await inner.call({ to, data: batchCalldata(codec, calls) });
+        try {
+          return splitBatchAnswer(raw, calls.length);
+        } catch (e) {
+          throw new ChainReadError(`undecodable materialStates answer from ${to}`, { reason: "BAD_RESPONSE", ledger: to }, { cause: e });
+        }
+      }, options);
+      loaders.set(key, l);
+    }
+    return l;
+  };
+  const prefix = "0x" + codec.selector;
+  return {
+    stats,
+    call(tx) {
+      const data = tx.data;
+      if (typeof data === "string" && data.length === 2 + CALL_HEX && data.slice(0, 10).toLowerCase() === prefix) return loaderFor(tx.to).load(data);
+      return inner.call(tx);
+    },
+    getNetwork: () => inner.getNetwork(),
+  };
 }
 
 const checksummed = new Map<string, string>();

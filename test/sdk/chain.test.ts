@@ -14,7 +14,7 @@ import type { LeafHarness } from "../../sdk/src/contracts/types/contracts/test/L
 import type { TongbanLedger } from "../../sdk/src/contracts/types/contracts/TongbanLedger.js";
 import {
   computeLeaf, encodeHeader, headerToJson, buildMerkleTree, verify, chainReaderFromUrl, HashAlg, decodeLedgerError,
-  RootAlreadyAnchoredError, NotEntitledError, AccountNotMemberError, withLedgerErrors, readMaterialState,
+  RootAlreadyAnchoredError, NotEntitledError, AccountNotMemberError, withLedgerErrors, readMaterialState, readMaterialStates, coalescingChainReader,
   type MaterialHeader, type ChainReader, type ProofBundle, type CheckName, type VerificationResult,
 } from "../../sdk/src/index.js";
 import { startHardhatNode, type LocalChain } from "./helpers/hardhat-node.js";
@@ -113,6 +113,18 @@ describe("sdk against a live hardhat node", function () {
       }
       expect(c.calls).to.equal(bundles.length);
       expect(c.chainIds).to.equal(1);
+    });
+
+    it("coalescingChainReader: concurrent verifications make ONE materialStates eth_call, each answer as materialState's", async () => {
+      const { reader: inner, c } = counting(chainReaderFromUrl(chain.url));
+      const reader = coalescingChainReader(inner);
+      const rs = await Promise.all(bundles.map((b, i) => verify({ content: contents[i]! }, b, { provider: reader, ledger: ledgerAddress })));
+      expect(rs.map((r) => r.ok)).to.deep.equal(bundles.map(() => true));
+      expect(c.calls).to.equal(1);
+      expect(reader.stats).to.deep.include({ batches: 1, queries: bundles.length });
+      const qs = bundles.map((b) => ({ root: b.root, leaf: b.leaf, hashAlg: 1 }));
+      const one = await Promise.all(qs.map((q) => readMaterialState(chain.provider, ledgerAddress, q)));
+      expect(await readMaterialStates(chain.provider, ledgerAddress, qs)).to.deep.equal(one);
     });
 
     it("an ethers JsonRpcProvider works as the provider too", async () => {
