@@ -10,9 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Fastify from "fastify";
 import { Wallet, encodeBytes32String, keccak256 } from "ethers";
-import { catalogueCode, hashCatalogueText, type CatalogueEntryDoc, type UseRecord } from "@tongban/sdk";
-import { startChain, deployLedger, bootstrap, devWallet, rpc, type Chain } from "../helpers/chain.js";
-import { DataCatalogue__factory } from "../../../sdk/src/contracts/types/index.js";
+import { catalogueCode, hashCatalogueText, type UseRecord } from "@tongban/sdk";
+import { startChain, devWallet, rpc, type Chain } from "../helpers/chain.js";
+import { deployCatalogue, licenceEntry } from "../helpers/catalogue.js";
 import { CatalogueService, openCatalogueDb, catalogueRoutes, DataUseRefusedError, type CatalogueDB } from "../../../node/src/catalogue/index.js";
 import { NodeError } from "../../../node/src/core/errors.js";
 import { sendError } from "../../../node/src/api/errors.js";
@@ -28,20 +28,6 @@ function uscc(body17: string): string {
   for (const ch of body17) { sum += A.indexOf(ch) * w; w = (w * 3) % 31; }
   return body17 + A[(31 - (sum % 31)) % 31];
 }
-
-const licences = (over: Partial<CatalogueEntryDoc> = {}): CatalogueEntryDoc => ({
-  resourceCode: "R310115-0001",
-  title: "企业营业执照信息",
-  description: "浦东新区市场主体登记信息，含统一社会信用代码、名称、住所。",
-  fields: [
-    { name: "uscc", label: "统一社会信用代码", type: "string", length: 18, required: true, dataItem: "DE0001" },
-    { name: "name", label: "名称", type: "string", length: 200, required: true },
-  ],
-  standard: { text: "GB/T 38664.1-2020", version: 2020 },
-  grade: "GENERAL", level: 2, sharing: "UNCONDITIONAL", open: "NOT_OPEN", updateCycle: "DAILY",
-  duty: "D-MKT-01", system: "SYS-PD-LICENCE", uri: "https://catalogue.sh.gov.cn/r/1", dataItems: ["DE0001"],
-  ...over,
-});
 
 describe("catalogue service (hardhat node)", function () {
   this.timeout(180_000);
@@ -73,21 +59,11 @@ describe("catalogue service (hardhat node)", function () {
 
   before(async () => {
     chain = await startChain();
-    const { ledger } = await deployLedger(chain);
-    await bootstrap(ledger, {
-      jurisdictions: [[310000, 0], [310104, 310000], [310115, 310000]],
-      types: [],
-      members: [
-        { uscc: PUDONG, jurisdiction: 310115, accounts: [w.pudong.address] },
-        { uscc: XUHUI, jurisdiction: 310104, accounts: [w.xuhui.address] },
-        { uscc: cityCode, jurisdiction: 310000, accounts: [w.city.address], roles: [2] },
-      ],
-    });
-    const admin = new Wallet(devWallet(0).privateKey, chain.provider);
-    const cat = await new DataCatalogue__factory(admin).deploy(await ledger.getAddress());
-    await cat.waitForDeployment();
-    address = await cat.getAddress();
-    startBlock = (await chain.provider.getTransactionReceipt(cat.deploymentTransaction()!.hash))!.blockNumber;
+    ({ address, startBlock } = await deployCatalogue(chain, [
+      { uscc: PUDONG, jurisdiction: 310115, accounts: [w.pudong.address] },
+      { uscc: XUHUI, jurisdiction: 310104, accounts: [w.xuhui.address] },
+      { uscc: cityCode, jurisdiction: 310000, accounts: [w.city.address], roles: [2] },
+    ]));
     pudong = (await service(w.pudong, PUDONG, true)).svc;
     xuhui = (await service(w.xuhui, XUHUI)).svc;
     city = (await service(w.city, cityCode)).svc;
@@ -103,7 +79,7 @@ describe("catalogue service (hardhat node)", function () {
   it("publishes an entry: texts in LevelDB, hashes on chain, indexed from events", async () => {
     await pudong.registerDuty("D-MKT-01", "市场主体登记管理");
     await pudong.registerSystem("SYS-PD-LICENCE", "浦东新区证照库");
-    const r = await pudong.publish(licences());
+    const r = await pudong.publish(licenceEntry());
     expect(r.version).to.equal(1);
     expect(r.resourceCode).to.equal(catalogueCode("R310115-0001"));
     await pudong.sync();
@@ -129,7 +105,7 @@ describe("catalogue service (hardhat node)", function () {
     await xuhui.registerDuty("D-HOUSE-01", "房屋管理");
     await xuhui.registerSystem("SYS-XH-HOUSING", "徐汇房屋系统");
     try {
-      await xuhui.publish(licences({ resourceCode: "R310104-0001", duty: "D-HOUSE-01", system: "SYS-XH-HOUSING" }));
+      await xuhui.publish(licenceEntry({ resourceCode: "R310104-0001", duty: "D-HOUSE-01", system: "SYS-XH-HOUSING" }));
       expect.fail("should have been refused");
     } catch (e) {
       expect(e).to.be.instanceOf(NodeError);
@@ -138,7 +114,7 @@ describe("catalogue service (hardhat node)", function () {
       expect((e as NodeError).details.args).to.deep.include({ itemCode: catalogueCode("DE0001"), resourceCode: catalogueCode("R310115-0001"), provider: id(PUDONG) });
     }
     try {
-      await xuhui.publish(licences({ duty: "D-HOUSE-01", system: "SYS-XH-HOUSING", dataItems: [] }));
+      await xuhui.publish(licenceEntry({ duty: "D-HOUSE-01", system: "SYS-XH-HOUSING", dataItems: [] }));
       expect.fail("should have been refused");
     } catch (e) {
       expect((e as NodeError).code).to.equal("CONFLICT");
@@ -148,9 +124,9 @@ describe("catalogue service (hardhat node)", function () {
 
   it("updates add versions; search by provider, grade, sharing, open, duty, system, status and text", async () => {
     await pudong.registerDuty("D-FOOD-01", "食品经营许可");
-    await pudong.publish(licences({ resourceCode: "R310115-0002", title: "食品经营许可证信息", description: "Food permits of Pudong", sharing: "CONDITIONAL", duty: "D-FOOD-01", dataItems: ["DE0009"] }));
-    await xuhui.publish(licences({ resourceCode: "R310104-0001", title: "房屋租赁备案", description: "徐汇区住房租赁合同备案", grade: "IMPORTANT", level: 3, sharing: "CONDITIONAL", duty: "D-HOUSE-01", system: "SYS-XH-HOUSING", dataItems: [] }));
-    const v2 = await pudong.publish(licences({ description: "浦东新区市场主体登记信息（含经营范围）。", updateCycle: "REAL_TIME" }));
+    await pudong.publish(licenceEntry({ resourceCode: "R310115-0002", title: "食品经营许可证信息", description: "Food permits of Pudong", sharing: "CONDITIONAL", duty: "D-FOOD-01", dataItems: ["DE0009"] }));
+    await xuhui.publish(licenceEntry({ resourceCode: "R310104-0001", title: "房屋租赁备案", description: "徐汇区住房租赁合同备案", grade: "IMPORTANT", level: 3, sharing: "CONDITIONAL", duty: "D-HOUSE-01", system: "SYS-XH-HOUSING", dataItems: [] }));
+    const v2 = await pudong.publish(licenceEntry({ description: "浦东新区市场主体登记信息（含经营范围）。", updateCycle: "REAL_TIME" }));
     expect(v2.version).to.equal(2);
     expect((await pudong.publishedDoc("R310115-0001"))!.updateCycle).to.equal("REAL_TIME");
     expect((await pudong.publishedDoc("R310115-0001", 1))!.updateCycle).to.equal("DAILY");
@@ -274,7 +250,7 @@ describe("catalogue service (hardhat node)", function () {
     expect(one.json().title).to.equal("企业营业执照信息");
     const bad = await app.inject({ method: "GET", url: "/v1/catalogue/entries?grade=SECRET" });
     expect(bad.statusCode).to.equal(400);
-    const badBody = await app.inject({ method: "POST", url: "/v1/catalogue/entries", payload: { ...licences(), level: 9 } });
+    const badBody = await app.inject({ method: "POST", url: "/v1/catalogue/entries", payload: { ...licenceEntry(), level: 9 } });
     expect(badBody.statusCode).to.equal(400);
     const can = await app.inject({ method: "GET", url: "/v1/catalogue/scenarios/SCN-OPEN-SHOP/resources/R310115-0001/can-use" });
     expect(can.json()).to.deep.equal({ ok: true, reason: "OK", code: 0 });

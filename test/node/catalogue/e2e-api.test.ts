@@ -10,20 +10,19 @@
  * not-shared resource, a use before approval, an expired approval, a use by a member that is neither party.
  */
 import { expect } from "chai";
-import { spawn, execFile, type ChildProcess } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { randomBytes } from "node:crypto";
 import { Contract, Wallet, encodeBytes32String, keccak256, toUtf8Bytes } from "ethers";
 import { CATALOGUE_HTTP_ROUTES, CatalogueClient, bytesToHex, catalogueCode, contracts, logLeafHash, verifyInclusion, type CatalogueEntryDoc } from "@tongban/sdk";
-import { REPO_ROOT, devWallet, fund, freePort, rpc, startChain, type Chain } from "../helpers/chain.js";
-import { createKeystore, LIGHT_SCRYPT } from "../../../node/src/core/keystore.js";
-import { newToken } from "../../../node/src/api/auth.js";
+import { REPO_ROOT, devWallet, freePort, rpc, startChain, type Chain } from "../helpers/chain.js";
+import { apiCall, memberConfig, prepareMemberKeys, startMemberProcess } from "../helpers/members.js";
+import { stopNodeProcesses, type NodeProcess } from "../helpers/node-process.js";
+import { licenceEntry } from "../helpers/catalogue.js";
 import { deployConsortium } from "../../../node/src/consortium/deploy.js";
 import type { ConsortiumSpec } from "../../../node/src/consortium/spec.js";
 
-const MAIN = join(REPO_ROOT, "node/src/main.ts");
 const CLI = join(REPO_ROOT, "node/src/cli/main.ts");
 const USCC = { P: "11310115002418321F", C: "11310104002418330F", K: "11310000002418210Q" } as const;
 const id32 = (u: string) => encodeBytes32String(u).toLowerCase();
@@ -39,21 +38,10 @@ const SPEC: ConsortiumSpec = {
   governance: { threshold: 1 },
 };
 
-const entry = (over: Partial<CatalogueEntryDoc> = {}): CatalogueEntryDoc => ({
-  resourceCode: "R310115-0001",
-  title: "企业营业执照信息",
-  description: "浦东新区市场主体登记信息，含统一社会信用代码、名称、住所。",
-  fields: [
-    { name: "uscc", label: "统一社会信用代码", type: "string", length: 18, required: true, dataItem: "DE0001" },
-    { name: "name", label: "名称", type: "string", length: 200, required: true },
-  ],
-  standard: { text: "GB/T 38664.1-2020", version: 2020 },
-  grade: "GENERAL", level: 2, sharing: "CONDITIONAL", open: "NOT_OPEN", updateCycle: "DAILY",
-  duty: "D-MKT-01", system: "SYS-PD-LICENCE", uri: "https://catalogue.sh.gov.cn/r/1", dataItems: ["DE0001"],
-  ...over,
-});
+/** The sample entry, shared only on conditions (approval per scenario). */
+const entry = (over: Partial<CatalogueEntryDoc> = {}): CatalogueEntryDoc => licenceEntry({ sharing: "CONDITIONAL", ...over });
 
-interface Member { key: "P" | "C"; dir: string; proc: ChildProcess; out: string; url: string; token: string; ops: string }
+interface Member extends NodeProcess { key: "P" | "C"; dir: string; token: string; ops: string }
 
 describe("catalogue end to end through the API of member node processes (hardhat node)", function () {
   this.timeout(300_000);
@@ -64,79 +52,25 @@ describe("catalogue end to end through the API of member node processes (hardhat
   let cataloguer: CatalogueClient;
   let used: { seq: number; leafHash: string; record: Record<string, unknown> };
 
-  const api = async (who: Member, method: string, path: string, body?: unknown) => {
-    const r = await fetch(`${who.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${who.token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await r.text();
-    let parsed: any;
-    try { parsed = JSON.parse(text); } catch { parsed = undefined; }
-    return { status: r.status, body: parsed, text };
-  };
+  const api = (who: Member, method: string, path: string, body?: unknown) => apiCall(who.url, who.token, method, path, body);
   const chainNow = async () => Number((await chain.provider.getBlock("latest"))!.timestamp);
-
-  async function startMember(key: "P" | "C", cfg: Record<string, unknown>): Promise<Member> {
-    const dir = join(root, key);
-    writeFileSync(join(dir, "node.json"), JSON.stringify(cfg));
-    const proc = spawn(process.execPath, ["--import", "tsx", MAIN, "--config", join(dir, "node.json")], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    const who = { key, dir, proc, out: "" } as Member;
-    proc.stdout!.on("data", (d) => (who.out += d));
-    proc.stderr!.on("data", (d) => (who.out += d));
-    who.url = await new Promise<string>((res, rej) => {
-      const t = setTimeout(() => rej(new Error(`node ${key} did not start:\n${who.out.slice(-3000)}`)), 150_000);
-      proc.stdout!.on("data", () => {
-        const x = who.out.match(/"event":"listening","url":"([^"]+)"/);
-        if (x) { clearTimeout(t); res(x[1]!); }
-      });
-      proc.once("exit", () => rej(new Error(`node ${key} exited:\n${who.out.slice(-3000)}`)));
-    });
-    return who;
-  }
 
   before(async () => {
     chain = await startChain();
-    const holderKey = randomBytes(32);
-    const accounts: Record<string, string[]> = {};
-    const prepared: Record<string, { token: string; hash: string; ops: string }> = {};
-    for (const k of ["P", "C"] as const) {
-      const keys = await createKeystore(join(root, k, "keystore.json"), "pw-" + k, { holderKey, scrypt: LIGHT_SCRYPT });
-      await fund(chain, keys.wallet.address, 100n, 1);
-      await fund(chain, keys.ops!.address, 100n, 2);
-      accounts[k.toLowerCase()] = [keys.wallet.address, keys.ops!.address];
-      prepared[k] = { ...newToken(), ops: keys.ops!.address };
-    }
+    const keys = await prepareMemberKeys(chain, root, ["P", "C"] as const);
     const cat = new Wallet(devWallet(7).privateKey, chain.provider);
-    accounts.k = [cat.address];
     const admin = new Wallet(devWallet(0).privateKey, chain.provider);
-    deployed = await deployConsortium(admin, SPEC, { accounts });
+    deployed = await deployConsortium(admin, SPEC, { accounts: { ...keys.accounts, k: [cat.address] } });
     cataloguer = new CatalogueClient(deployed.catalogueAddress, cat);
     await Promise.all((["P", "C"] as const).map(async (k) => {
-      const who = await startMember(k, {
-        dataDir: "./data", rpcUrls: [chain.url], ledgerAddress: deployed.ledgerAddress, memberId: USCC[k], confirmations: 0,
-        batchIntervalMs: 200, keystorePath: "./keystore.json", keystorePassword: "pw-" + k,
-        api: { host: "127.0.0.1", port: await freePort(), tokens: [prepared[k]!.hash] },
-        indexer: { startBlock: deployed.deployBlock },
-        catalogue: { address: deployed.catalogueAddress, startBlock: deployed.deployBlock },
-        authorisations: { address: deployed.authorisationsAddress },
-        audit: { anchorIntervalMs: 500 },
-        logLevel: "info",
-      });
-      Object.assign(who, { token: prepared[k]!.token, ops: prepared[k]!.ops });
-      m[k] = who;
+      const cfg = memberConfig({ chain, deployed, memberId: USCC[k], key: keys[k], port: await freePort() });
+      const proc = await startMemberProcess(root, k, cfg, 150_000);
+      m[k] = Object.assign(proc, { key: k, dir: keys[k].dir, token: keys[k].token, ops: keys[k].ops });
     }));
   });
 
   after(async () => {
-    for (const who of Object.values(m)) {
-      if (!who?.proc || who.proc.exitCode !== null) continue;
-      const gone = new Promise((r) => who.proc.once("exit", r));
-      process.kill(who.proc.pid!, "SIGTERM");
-      const t = setTimeout(() => who.proc.exitCode === null && process.kill(who.proc.pid!, "SIGKILL"), 10_000);
-      await gone;
-      clearTimeout(t);
-    }
+    await stopNodeProcesses(Object.values(m));
     await chain?.stop();
     rmSync(root, { recursive: true, force: true });
   });

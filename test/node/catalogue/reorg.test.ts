@@ -12,8 +12,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { JsonRpcProvider, Wallet, encodeBytes32String } from "ethers";
 import { CatalogueClient, catalogueCode, type CatalogueEntryDoc } from "@tongban/sdk";
-import { startChain, deployLedger, bootstrap, devWallet, rpc, type Chain } from "../helpers/chain.js";
-import { DataCatalogue__factory } from "../../../sdk/src/contracts/types/index.js";
+import { startChain, devWallet, rpc, type Chain } from "../helpers/chain.js";
+import { deployCatalogue } from "../helpers/catalogue.js";
 import { CatalogueService, openCatalogueDb, type CatalogueDB } from "../../../node/src/catalogue/index.js";
 
 const PUDONG = "11310115002418321F";
@@ -59,21 +59,12 @@ describe("catalogue index: chain reorganisations (hardhat node)", function () {
   before(async () => {
     chain = await startChain();
     provider = new JsonRpcProvider(chain.url, undefined, { cacheTimeout: -1 });
-    const { ledger } = await deployLedger(chain);
     const w = { p: devWallet(2), x: devWallet(3), c: devWallet(4) };
-    await bootstrap(ledger, {
-      jurisdictions: [[310000, 0], [310104, 310000], [310115, 310000]],
-      types: [],
-      members: [
-        { uscc: PUDONG, jurisdiction: 310115, accounts: [w.p.address] },
-        { uscc: XUHUI, jurisdiction: 310104, accounts: [w.x.address] },
-        { uscc: CITY, jurisdiction: 310000, accounts: [w.c.address], roles: [2] },
-      ],
-    });
-    const cat = await new DataCatalogue__factory(new Wallet(devWallet(0).privateKey, provider)).deploy(await ledger.getAddress());
-    await cat.waitForDeployment();
-    address = await cat.getAddress();
-    startBlock = (await provider.getTransactionReceipt(cat.deploymentTransaction()!.hash))!.blockNumber;
+    ({ address, startBlock } = await deployCatalogue(chain, [
+      { uscc: PUDONG, jurisdiction: 310115, accounts: [w.p.address] },
+      { uscc: XUHUI, jurisdiction: 310104, accounts: [w.x.address] },
+      { uscc: CITY, jurisdiction: 310000, accounts: [w.c.address], roles: [2] },
+    ], provider));
     pudong = new CatalogueClient(address, new Wallet(w.p.privateKey, provider));
     xuhui = new CatalogueClient(address, new Wallet(w.x.privateKey, provider));
     city = new CatalogueClient(address, new Wallet(w.c.privateKey, provider));

@@ -10,20 +10,18 @@
  *    account and the catalogue publishes through the same ops sender: no nonce error, everything lands.
  */
 import { expect } from "chai";
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { randomBytes } from "node:crypto";
 import { Contract, Wallet, encodeBytes32String, keccak256, toUtf8Bytes } from "ethers";
 import { bytesToHex, contracts, createNodeClient, grantDomain, HOLDER_GRANT_TYPES, logLeafHash, registerMaterials, verifyInclusion, waitForAnchored, type NodeClient } from "@tongban/sdk";
-import { REPO_ROOT, devWallet, fund, freePort, startChain, type Chain } from "../helpers/chain.js";
-import { createKeystore, LIGHT_SCRYPT } from "../../../node/src/core/keystore.js";
-import { newToken } from "../../../node/src/api/auth.js";
+import { REPO_ROOT, devWallet, freePort, startChain, type Chain } from "../helpers/chain.js";
+import { apiCall, memberConfig, prepareMemberKeys, startMemberProcess, type ApiAnswer } from "../helpers/members.js";
+import { stopNodeProcesses, type NodeProcess } from "../helpers/node-process.js";
 import { deployConsortium } from "../../../node/src/consortium/deploy.js";
 import type { ConsortiumSpec } from "../../../node/src/consortium/spec.js";
 
-const MAIN = join(REPO_ROOT, "node/src/main.ts");
 const USCC = { A: "11310104002418330F", B: "11310115002418321F", C: "11310000002418210Q" } as const;
 type Key = keyof typeof USCC;
 const id32 = (u: string) => encodeBytes32String(u).toLowerCase();
@@ -47,12 +45,9 @@ const SPEC: ConsortiumSpec = {
   governance: { threshold: 1 },
 };
 
-interface Member {
+interface Member extends NodeProcess {
   key: Key;
   dir: string;
-  proc: ChildProcess;
-  out: string;
-  url: string;
   token: string;
   client: NodeClient;
   account: string;
@@ -70,81 +65,19 @@ describe("member node process: exchange, grants and audit API wired into main.ts
   let grantId: string;
   let fetched: { requestId: string; servedSeq: number; receivedSeq: number };
 
-  const api = async (who: Member, method: string, path: string, body?: unknown): Promise<{ status: number; body: any; text: string; type: string }> => {
-    const r = await fetch(`${who.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${who.token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await r.text();
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = undefined;
-    }
-    return { status: r.status, body: parsed, text, type: r.headers.get("content-type") ?? "" };
-  };
-
-  async function startMember(key: Key, cfg?: Record<string, unknown>): Promise<Member> {
-    const dir = join(root, key);
-    if (cfg) writeFileSync(join(dir, "node.json"), JSON.stringify(cfg));
-    const proc = spawn(process.execPath, ["--import", "tsx", MAIN, "--config", join(dir, "node.json")], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    const who = { key, dir, proc, out: "" } as Member;
-    proc.stdout!.on("data", (d) => (who.out += d));
-    proc.stderr!.on("data", (d) => (who.out += d));
-    who.url = await new Promise<string>((res, rej) => {
-      const t = setTimeout(() => rej(new Error(`node ${key} did not start:\n${who.out.slice(-3000)}`)), 120_000);
-      const check = () => {
-        const x = who.out.match(/"event":"listening","url":"([^"]+)"/);
-        if (x) {
-          clearTimeout(t);
-          res(x[1]!);
-        }
-      };
-      proc.stdout!.on("data", check);
-      proc.once("exit", () => rej(new Error(`node ${key} exited:\n${who.out.slice(-3000)}`)));
-    });
-    return who;
-  }
+  const api = (who: Member, method: string, path: string, body?: unknown): Promise<ApiAnswer> => apiCall(who.url, who.token, method, path, body);
 
   before(async () => {
     chain = await startChain();
-    const holderKey = randomBytes(32);
-    const accounts: Record<string, string[]> = {};
-    const prepared: Record<string, { token: string; hash: string; account: string; ops: string }> = {};
-    for (const k of ["A", "B", "C"] as Key[]) {
-      const dir = join(root, k);
-      const keys = await createKeystore(join(dir, "keystore.json"), "pw-" + k, { holderKey, scrypt: LIGHT_SCRYPT });
-      await fund(chain, keys.wallet.address, 100n, 1);
-      await fund(chain, keys.ops!.address, 100n, 2);
-      accounts[k.toLowerCase()] = [keys.wallet.address, keys.ops!.address];
-      prepared[k] = { ...newToken(), account: keys.wallet.address, ops: keys.ops!.address };
-    }
+    const keys = await prepareMemberKeys(chain, root, ["A", "B", "C"] as Key[]);
     const admin = new Wallet(devWallet(0).privateKey, chain.provider);
-    deployed = await deployConsortium(admin, SPEC, { accounts });
+    deployed = await deployConsortium(admin, SPEC, { accounts: keys.accounts });
     await Promise.all(
       (["A", "B", "C"] as Key[]).map(async (k) => {
-        const port = await freePort();
-        const who = await startMember(k, {
-          dataDir: "./data",
-          rpcUrls: [chain.url],
-          ledgerAddress: deployed.ledgerAddress,
-          memberId: USCC[k],
-          confirmations: 0,
-          batchIntervalMs: 200,
-          keystorePath: "./keystore.json",
-          keystorePassword: "pw-" + k,
-          api: { host: "127.0.0.1", port, tokens: [prepared[k]!.hash] },
-          indexer: { startBlock: deployed.deployBlock },
-          catalogue: { address: deployed.catalogueAddress, startBlock: deployed.deployBlock },
-          authorisations: { address: deployed.authorisationsAddress },
-          p2p: { listen: ["/ip4/127.0.0.1/tcp/0"], directoryRefreshMs: 500 },
-          audit: { anchorIntervalMs: 500 },
-          logLevel: "info",
-        });
-        Object.assign(who, { token: prepared[k]!.token, client: createNodeClient({ url: who.url, token: prepared[k]!.token }), account: prepared[k]!.account, ops: prepared[k]!.ops });
-        m[k] = who;
+        const cfg = memberConfig({ chain, deployed, memberId: USCC[k], key: keys[k], port: await freePort(), extra: { p2p: { listen: ["/ip4/127.0.0.1/tcp/0"], directoryRefreshMs: 500 } } });
+        const proc = await startMemberProcess(root, k, cfg);
+        const client = createNodeClient({ url: proc.url, token: keys[k].token });
+        m[k] = Object.assign(proc, { key: k, dir: keys[k].dir, token: keys[k].token, client, account: keys[k].account, ops: keys[k].ops });
       }),
     );
     // A registers three licences of the holder through its API; anchored by its signing account
@@ -157,14 +90,7 @@ describe("member node process: exchange, grants and audit API wired into main.ts
   });
 
   after(async () => {
-    for (const who of Object.values(m)) {
-      if (!who?.proc || who.proc.exitCode !== null) continue;
-      const gone = new Promise((r) => who.proc.once("exit", r));
-      process.kill(who.proc.pid!, "SIGTERM");
-      const t = setTimeout(() => who.proc.exitCode === null && process.kill(who.proc.pid!, "SIGKILL"), 10_000);
-      await gone;
-      clearTimeout(t);
-    }
+    await stopNodeProcesses(Object.values(m));
     await chain?.stop();
     rmSync(root, { recursive: true, force: true });
   });
@@ -401,16 +327,13 @@ describe("member node process: exchange, grants and audit API wired into main.ts
     const peerBefore = (await ledger.getMember(id32(USCC.B))).peerIds[0];
     const histBefore = (await api(m.B, "GET", `/v1/audit/history/member/${USCC.A}`)).body.records.length;
     const old = m.B;
-    const code = await new Promise<number | null>((res) => {
-      old.proc.once("exit", (c) => res(c));
-      process.kill(old.proc.pid!, "SIGTERM");
-    });
+    process.kill(old.pid, "SIGTERM");
+    const code = await old.exited;
     expect(code, old.out.slice(-2000)).to.equal(0);
     expect(old.out).to.contain('"event":"stopped"');
     expect(old.out.split("\n").filter((l) => /"level":(50|60)/.test(l)), "errors while stopping").to.deep.equal([]);
-    const again = await startMember("B");
-    Object.assign(again, { token: old.token, client: old.client, account: old.account, ops: old.ops });
-    m.B = again;
+    const again = await startMemberProcess(root, "B");
+    m.B = Object.assign(again, { key: old.key, dir: old.dir, token: old.token, client: old.client, account: old.account, ops: old.ops });
     const info = await ledger.getMember(id32(USCC.B));
     expect(info.peerIds[0]).to.equal(peerBefore);
     const f = await api(m.B, "POST", "/v1/exchange/fetch", { custodian: USCC.A, grantId, materialId: leaves[0], matter: MATTER });
