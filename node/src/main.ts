@@ -40,7 +40,7 @@ import { ClassicLevel } from "classic-level";
 import { keystorePassword } from "./core/config.js";
 import { loadKeystore } from "./core/keystore.js";
 import { ErrorCode, NodeError, ValidationError } from "./core/errors.js";
-import { SerialSigner } from "./core/ops-signer.js";
+import { SerialSigner, createOpsSender } from "./core/ops-signer.js";
 import { UseLog } from "./audit/use-log.js";
 import { auditRoutes } from "./audit/routes.js";
 import { exchangeRoutes, grantRoutes } from "./api/exchange-routes.js";
@@ -177,8 +177,10 @@ export async function startNode(config: NodeConfig, opts: { env?: NodeJS.Process
   const logger = core.logger;
   const memberId32 = core.memberId.toLowerCase();
   // the ops account's one sender (head anchors, setPeers, grants, catalogue publishing)
-  const opsProvider = keys.ops ? new JsonRpcProvider(config.rpcUrls[0], undefined, { cacheTimeout: -1, staticNetwork: true, polling: true, pollingInterval: 100 }) : undefined;
-  const opsSigner = keys.ops ? new SerialSigner(keys.ops, opsProvider!) : undefined;
+  // on every chain.rpcUrls URL with the anchorer's failover (core/chain.ts FailoverProvider)
+  const opsSender = keys.ops ? await createOpsSender(keys.ops, config.rpcUrls, { metrics: core.metrics, log: forComponent(logger, "ops-rpc") }) : undefined;
+  const opsProvider = opsSender?.provider;
+  const opsSigner: SerialSigner | undefined = opsSender?.signer;
   const ic = indexerConfig(config, env);
   const rpc = new FailoverRpc(config.rpcUrls);
   const indexer = new Indexer({

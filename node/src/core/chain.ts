@@ -3,12 +3,25 @@
  *
  *  - {@link RpcClient}: a minimal JSON-RPC client over several URLs with failover (a URL that fails at the
  *    network level is skipped until the others fail too); JSON-RPC error answers are not failed over.
+ *  - {@link FailoverProvider}: an ethers provider over the same {@link RpcClient}, for the ethers-based senders
+ *    (the ops account's SerialSigner, ops-signer.ts): the same failover as the anchorer, not a copy of it.
  *  - {@link LedgerClient}: typed views (entitlement, material state, anchor logs) and a transaction sender
  *    with its OWN nonce management and fee settings: the anchorer signs locally, records the signed
  *    transaction durably, then broadcasts it (so a crash between the two is recoverable). About 3 round trips
  *    per transaction (estimate, fee, send) plus receipt polling, instead of ethers' ~8.
  */
-import { Transaction, Wallet, type FunctionFragment, type Interface, type TransactionLike } from "ethers";
+import {
+  JsonRpcApiProvider,
+  Transaction,
+  Wallet,
+  type FunctionFragment,
+  type Interface,
+  type JsonRpcError,
+  type JsonRpcPayload,
+  type JsonRpcResult,
+  type Networkish,
+  type TransactionLike,
+} from "ethers";
 import { contracts } from "@tongban/sdk";
 import { UnavailableError, NodeError, ErrorCode } from "./errors.js";
 import type { CoreMetrics } from "./metrics.js";
@@ -51,7 +64,10 @@ export class RpcError extends NodeError {
     readonly data?: unknown,
   ) {
     super(ErrorCode.INTERNAL, `${method}: ${message}`.slice(0, 500), { method, rpcCode });
+    this.rpcMessage = message;
   }
+  /** the endpoint's own error message (without the method prefix) */
+  readonly rpcMessage: string;
 }
 
 /** A call or transaction reverted with a decoded ledger error (e.g. NotEntitled, RootAlreadyAnchored). */
@@ -133,6 +149,56 @@ export class RpcClient {
     this.up = false;
     throw new ChainUnavailableError(`chain unreachable on ${this.urls.length} RPC URL(s) (${method})`, { method }, { cause: lastErr });
   }
+}
+
+const KNOWN_TX = /already known|known transaction|already imported/i;
+
+/**
+ * An ethers provider whose every JSON-RPC request goes through an {@link RpcClient}: the URLs of
+ * `chain.rpcUrls` with the anchorer's failover (a URL failing at the network level is skipped until the others
+ * fail too; JSON-RPC error answers are returned to ethers as they are, so reverts decode as usual). One request
+ * per call (no JSON-RPC batches: an endpoint is chosen per request). A raw transaction that the endpoint answers
+ * "already known" (sent before a failover, or a retry) resolves to its hash, as a first send would.
+ * Build with {@link connectFailoverProvider} (reads the chain id once; the network is then static).
+ */
+export class FailoverProvider extends JsonRpcApiProvider {
+  constructor(
+    readonly rpc: RpcClient,
+    network?: Networkish,
+    opts: { pollingIntervalMs?: number } = {},
+  ) {
+    super(network, { staticNetwork: network !== undefined, batchMaxCount: 1, cacheTimeout: -1, polling: true, pollingInterval: opts.pollingIntervalMs ?? 100 });
+  }
+
+  override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<(JsonRpcResult | JsonRpcError)[]> {
+    const list = Array.isArray(payload) ? payload : [payload];
+    return Promise.all(
+      list.map(async (p): Promise<JsonRpcResult | JsonRpcError> => {
+        const params = (Array.isArray(p.params) ? p.params : p.params === undefined ? [] : [p.params]) as unknown[];
+        try {
+          return { id: p.id, result: await this.rpc.call(p.method, params) };
+        } catch (e) {
+          if (!(e instanceof RpcError)) throw e; // ChainUnavailableError: no endpoint answered
+          if (p.method === "eth_sendRawTransaction" && KNOWN_TX.test(e.rpcMessage) && typeof params[0] === "string") {
+            return { id: p.id, result: Transaction.from(params[0]).hash };
+          }
+          return { id: p.id, error: { code: e.rpcCode, message: e.rpcMessage, ...(e.data !== undefined ? { data: e.data } : {}) } };
+        }
+      }),
+    );
+  }
+}
+
+/** A {@link FailoverProvider} with its network fixed from one `eth_chainId` (through the failover). */
+export async function connectFailoverProvider(rpc: RpcClient, opts: { pollingIntervalMs?: number } = {}): Promise<FailoverProvider> {
+  let chainId: bigint;
+  try {
+    chainId = BigInt(await rpc.call<string>("eth_chainId"));
+  } catch (e) {
+    if (!(e instanceof ChainUnavailableError)) throw e;
+    return new FailoverProvider(rpc, undefined, opts); // chain down at start: ethers detects the network per request
+  }
+  return new FailoverProvider(rpc, chainId, opts);
 }
 
 export interface MaterialStateView {

@@ -10,6 +10,11 @@
  * same account heals on the next send. Waiting for receipts happens outside the lock: sends pipeline.
  * (An ethers NonceManager shared by two callers leaves a nonce gap when a populate fails: it increments
  * before estimating gas.)
+ *
+ * FAILOVER. {@link createOpsSender} connects it to every URL of `chain.rpcUrls` through the anchorer's own
+ * RpcClient (chain.ts, {@link FailoverProvider}): a URL that fails at the network level is skipped for the next
+ * one, for sends, estimates, nonces and receipt polling alike (so `tx.wait()` keeps working when the first URL
+ * goes down). A raw transaction resent to the next URL after a lost answer resolves to its hash ("already known").
  */
 import {
   AbstractSigner,
@@ -20,6 +25,7 @@ import {
   type TypedDataDomain,
   type TypedDataField,
 } from "ethers";
+import { RpcClient, connectFailoverProvider, type FailoverProvider, type RpcOptions } from "./chain.js";
 
 export class SerialSigner extends AbstractSigner {
   readonly #wallet: Wallet;
@@ -83,4 +89,15 @@ export class SerialSigner extends AbstractSigner {
   reset(): void {
     this.#next = undefined;
   }
+}
+
+/**
+ * The ops account's sender on every RPC URL with failover (see the module comment): `provider` is also the
+ * one to hand to code that reads through the sender (contracts connected to `signer`); destroy it on stop.
+ * @example const { signer, provider } = await createOpsSender(keys.ops, config.rpcUrls, { metrics, log });
+ */
+export async function createOpsSender(wallet: Wallet, urls: string[], opts: RpcOptions = {}): Promise<{ signer: SerialSigner; provider: FailoverProvider; rpc: RpcClient }> {
+  const rpc = new RpcClient(urls, opts);
+  const provider = await connectFailoverProvider(rpc);
+  return { signer: new SerialSigner(wallet, provider), provider, rpc };
 }
