@@ -241,3 +241,36 @@ export async function e2eBench(d: Deployed, opts: { plan: E2EPlanRow[]; repeats:
     rmSync(ksDir, { recursive: true, force: true });
   }
 }
+
+/**
+ * Standalone: `npx tsx bench/e2e.ts` runs only the two B = 10,000 cells of the full plan (content, then hash
+ * only) on a fresh hardhat node, 3 runs each, and prints them. Knobs: E2E_MODES (content,hash), E2E_N_CONTENT
+ * (24,000), E2E_N_HASH (60,000), E2E_BULK (2,000), E2E_REPEATS (3), BENCH_NODE_ARGS (extra node flags, e.g.
+ * "--cpu-prof --cpu-prof-dir=/tmp/prof"). Needs `npm run build` (the node runs from node/dist).
+ */
+if (process.argv[1] && import.meta.url === (await import("node:url")).pathToFileURL(process.argv[1]).href) {
+  const { deployAll } = await import("./lib/contracts.js");
+  const { rpc } = await import("../test/node/helpers/chain.js");
+  const { loadavg } = await import("node:os");
+  const env = (k: string, d: number) => (process.env[k] ? Number(process.env[k]) : d);
+  const modes = (process.env.E2E_MODES ?? "content,hash").split(",").map((s) => s.trim()) as E2EMode[];
+  const bulk = env("E2E_BULK", 2_000);
+  const plan: E2EPlanRow[] = modes.map((mode) => ({ batchSize: 10_000, n: mode === "hash" ? env("E2E_N_HASH", 60_000) : env("E2E_N_CONTENT", 24_000), bulk, mode }));
+  const d = await deployAll();
+  await rpc(d.chain.url, "hardhat_setLoggingEnabled", [false]);
+  let code = 0;
+  try {
+    log(`load ${loadavg().map((x) => x.toFixed(2)).join(" / ")}`);
+    const rows = await e2eBench(d, { plan, repeats: env("E2E_REPEATS", 3) });
+    for (const r of rows) {
+      log(`${r.mode} B=${r.batchSize} n=${r.n} bulk=${r.bulk}: ${r.perSecond.median.toFixed(0)}/s anchored (${r.perSecond.min.toFixed(0)}-${r.perSecond.max.toFixed(0)}), p99 ${r.p99Ms.median.toFixed(0)} ms (${r.p99Ms.min.toFixed(0)}-${r.p99Ms.max.toFixed(0)}), node ${r.nodeCpuUsPerMaterial.median.toFixed(0)} us CPU/material (${r.nodeCpuUsPerMaterial.min.toFixed(0)}-${r.nodeCpuUsPerMaterial.max.toFixed(0)}), load at run ends ${r.runs.map((x) => x.load1.toFixed(1)).join(" ")}`);
+    }
+  } catch (e) {
+    console.error(e);
+    code = 1;
+  } finally {
+    await stopCurrentNode();
+    await d.chain.stop();
+  }
+  process.exit(code);
+}

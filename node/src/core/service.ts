@@ -28,7 +28,7 @@ import type { ContentStore } from "./store.js";
 import type { LedgerClient } from "./chain.js";
 import type { CoreMetrics } from "./metrics.js";
 import type { Logger } from "./log.js";
-import { decodeHeader, hex, parseHex, keccakBuf } from "./header.js";
+import { decodeHeader, hex, parseHex, keccakBuf, HEADER_BYTES } from "./header.js";
 import type { LeafHasher, IntakeCrypto } from "./hasher.js";
 import { errInfo } from "./log.js";
 import {
@@ -102,7 +102,7 @@ export interface MaterialService extends Startable {
    * Optional in the interface only so that test doubles written before it keep compiling; the core has it.
    * @throws NotFoundError | ValidationError
    */
-  getBatch?(root: string, opts?: { headers?: boolean }): Promise<BatchInfo>;
+  getBatch?(root: string, opts?: { headers?: boolean; headerBytes?: boolean }): Promise<BatchInfo>;
 
   /** A status operation by id. @throws NotFoundError */
   getOp(opId: string): Promise<StatusOp>;
@@ -194,7 +194,8 @@ function typeName(typeCode: Uint8Array): string {
   }
 }
 
-function headerJson(enc: Buffer): HeaderJson {
+/** A 320-byte ABI header as the API and the indexer show it (hex fields, times as decimal strings). */
+export function headerJson(enc: Buffer): HeaderJson {
   const h = decodeHeader(enc);
   return {
     typeCode: hex(h.typeCode),
@@ -735,7 +736,7 @@ export class CoreMaterialService implements MaterialService {
     });
   }
 
-  async getBatch(root: string, opts: { headers?: boolean } = {}): Promise<BatchInfo> {
+  async getBatch(root: string, opts: { headers?: boolean; headerBytes?: boolean } = {}): Promise<BatchInfo> {
     const rb = this.#leaf(root);
     const { db, anchorer } = this.#c;
     const bkey = await db.get(K.root(rb));
@@ -757,9 +758,11 @@ export class CoreMaterialService implements MaterialService {
     if (rec.txHash) info.txHash = rec.txHash;
     if (rec.confirmedAt !== undefined) info.confirmedAt = rec.confirmedAt;
     if (rec.error) info.error = rec.error;
-    if (opts.headers) {
+    if (opts.headers || opts.headerBytes) {
       const rows = await db.getMany(leaves.map((l) => K.material(l)));
-      info.headers = rows.map((r) => headerJson(decodeMaterial(r!).header));
+      if (opts.headers) info.headers = rows.map((r) => headerJson(decodeMaterial(r!).header));
+      // the header is the first HEADER_BYTES of a material record (db.ts fillMaterial)
+      if (opts.headerBytes) info.headerBytes = rows.map((r) => r!.subarray(0, HEADER_BYTES));
     }
     return info;
   }

@@ -1,8 +1,12 @@
 /**
  * Public data types of the node core: what a department submits, what the node acknowledges, and the record
  * it keeps per material. All values are JSON-safe (hex strings, numbers, no bigint) so the HTTP layer can
- * return them as they are.
+ * return them as they are. Types the SDK's node client already declares for the same JSON (header, holder,
+ * material status, status operation) are the SDK's, imported here, not declared twice.
  */
+import type { HolderId, MaterialHeaderJson, NodeMaterialStatus, NodeStatusOp } from "@tongban/sdk";
+
+export type { HolderId };
 
 /** Lifecycle of a registration on this node. */
 export type MaterialState =
@@ -16,20 +20,13 @@ export type MaterialState =
   | "failed";
 
 /** On-chain status of an anchored material, as far as this node has written it. */
-export type MaterialStatus = "active" | "suspended" | "revoked";
+export type MaterialStatus = NodeMaterialStatus;
 
-/** Status operations that go through the durable queue. */
-export type StatusOpKind = "revoke" | "suspend" | "reinstate" | "supersede";
+/** Status operations that go through the durable queue: revoke, suspend, reinstate, supersede. */
+export type StatusOpKind = NodeStatusOp["kind"];
 
-/** Lifecycle of a status operation. */
-export type OpState = "pending" | "sent" | "done" | "failed";
-
-/** A holder given in clear: the node turns it into a holderRef with the consortium key and forgets it. */
-export interface HolderId {
-  /** ID type, e.g. "RESIDENT_ID" (GB 11643) or "USCC" (GB 32100); validated by the SDK */
-  idType: string;
-  idNumber: string;
-}
+/** Lifecycle of a status operation: pending, sent, done, failed. */
+export type OpState = NodeStatusOp["state"];
 
 /**
  * One material to register. Give either `content` (the node hashes it and keeps it encrypted) or
@@ -61,19 +58,8 @@ export interface RegisterRequest {
   supersedes?: string;
 }
 
-/** The header the leaf commits to, JSON-safe (uint64 fields as decimal strings). */
-export interface HeaderJson {
-  typeCode: string; // bytes32 hex
-  issuer: string; // bytes32 hex
-  holderRef: string;
-  contentHash: string;
-  hashAlg: number;
-  issuedAt: string;
-  validFrom: string;
-  validUntil: string;
-  version: number;
-  supersedes: string;
-}
+/** The header the leaf commits to, JSON-safe (uint64 fields as decimal strings, bytes32 as hex). */
+export type HeaderJson = MaterialHeaderJson;
 
 /** Answer to one registration, given once the request is durably persisted. */
 export interface RegisterAck {
@@ -127,20 +113,11 @@ export interface MaterialRecord {
   error?: { code: string; message: string };
 }
 
-/** A durable status operation (revoke / suspend / reinstate / supersede). */
-export interface StatusOp {
-  opId: string;
-  kind: StatusOpKind;
-  leaf: string;
-  reason: number;
-  /** for supersede: the successor leaf */
-  newLeaf?: string;
-  state: OpState;
-  createdAt: number;
-  txHash?: string;
-  blockNumber?: number;
-  error?: { code: string; message: string };
-}
+/**
+ * A durable status operation (revoke / suspend / reinstate / supersede): `newLeaf` is the successor leaf of a
+ * supersede; `txHash`/`blockNumber` once sent, `error` once failed.
+ */
+export type StatusOp = NodeStatusOp;
 
 /** A state change, as pushed to subscribers (server-sent events). */
 export type ChangeEvent =
@@ -181,4 +158,9 @@ export interface BatchInfo {
   leaves: string[];
   /** headers of the leaves, same order (when asked for) */
   headers?: HeaderJson[];
+  /**
+   * the leaves' 320-byte ABI headers (`encodeHeader`), same order, when asked for with `headerBytes`: what the
+   * indexer's header feed reads (no hex/JSON per field)
+   */
+  headerBytes?: Uint8Array[];
 }

@@ -1,6 +1,6 @@
 /**
  * Feeds the indexer with the headers of this node's own materials. Chain events carry roots, not headers;
- * the core knows the headers of its batches (`getBatch(root, { headers: true })`).
+ * the core knows the headers of its batches (`getBatch(root, { headerBytes: true })`, 320-byte ABI headers).
  *
  * Triggers: the core's `batch confirmed` event, and the indexer's `Anchored` event for a root of this member.
  * Each root is fetched once (the indexer marks it done in the same step as its headers). At start, roots of this
@@ -90,10 +90,16 @@ export class HeaderFeed {
       const root = this.roots.shift()!;
       try {
         if (await this.indexer.batchHeadersDone(root)) continue;
-        const b = await this.service.getBatch!(root, { headers: true });
+        // headerBytes: the 320-byte ABI headers (no hex fields or JSON per material); a core that only
+        // answers `headers` (test doubles, older cores) is indexed from those
+        const b = await this.service.getBatch!(root, { headers: false, headerBytes: true });
         if (b.state !== "confirmed") continue; // its confirmed event will queue it again
-        const headers = b.headers ?? [];
-        await this.indexer.addBatchHeaders(root, b.leaves.map((leaf, i) => ({ leaf, header: headers[i] })));
+        if (b.headerBytes) await this.indexer.addBatchHeaderBytes(root, b.leaves, b.headerBytes);
+        else {
+          if (!b.headers) b.headers = (await this.service.getBatch!(root, { headers: true })).headers ?? [];
+          const headers = b.headers;
+          await this.indexer.addBatchHeaders(root, b.leaves.map((leaf, i) => ({ leaf, header: headers[i] })));
+        }
       } catch (e) {
         const code = (e as { code?: string }).code;
         if (code === "NOT_FOUND") {

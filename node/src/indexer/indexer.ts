@@ -69,6 +69,28 @@ const ZERO32 = "0x" + "00".repeat(32);
 /** key of a header-index entry: issuedAt padded so that lexicographic = numeric order */
 const tkey = (t: string | number) => String(t).padStart(20, "0");
 
+/**
+ * The stored `H!` record of a header given as its 320-byte ABI encoding (slots: typeCode, issuer, holderRef,
+ * contentHash, hashAlg, issuedAt, validFrom, validUntil, version, supersedes): exactly
+ * `JSON.stringify({ header: <HeaderJson>, root })` (the core's `headerJson` field order, lowercase hex, times as
+ * decimal strings), plus the fields the query keys need. One hex conversion of the whole header.
+ */
+export function headerRecord(enc: Uint8Array, root: string | null): { json: string; typeCode: string; issuer: string; holderRef: string; issuedAt: string } {
+  if (enc.length !== 320) throw new Error(`header must be 320 bytes, got ${enc.length}`);
+  const b = Buffer.isBuffer(enc) ? enc : Buffer.from(enc.buffer, enc.byteOffset, enc.byteLength);
+  const x = b.toString("hex");
+  const u64 = (slot: number) => String(b.readUInt32BE(slot * 32 + 24) * 2 ** 32 + b.readUInt32BE(slot * 32 + 28));
+  const typeCode = "0x" + x.slice(0, 64);
+  const issuer = "0x" + x.slice(64, 128);
+  const holderRef = "0x" + x.slice(128, 192);
+  const issuedAt = u64(5);
+  const json =
+    `{"header":{"typeCode":"${typeCode}","issuer":"${issuer}","holderRef":"${holderRef}","contentHash":"0x${x.slice(192, 256)}",` +
+    `"hashAlg":${b[159]},"issuedAt":"${issuedAt}","validFrom":"${u64(6)}","validUntil":"${u64(7)}","version":${b.readUInt32BE(284)},` +
+    `"supersedes":"0x${x.slice(576, 640)}"},"root":${root === null ? "null" : `"${root}"`}}`;
+  return { json, typeCode, issuer, holderRef, issuedAt };
+}
+
 interface Cursor {
   block: number;
   hash: string | null;
@@ -475,6 +497,31 @@ export class Indexer implements IndexerView {
   async addBatchHeaders(root: string, items: readonly { leaf: string; header: HeaderJson }[], missing = false): Promise<void> {
     const r = root.toLowerCase();
     await this.#writeHeaders(items.map((i) => ({ leaf: i.leaf, header: i.header, root: r })), { key: `hd!${r}`, value: missing ? "missing" : String(items.length) });
+  }
+
+  /**
+   * {@link addBatchHeaders} from the leaves' 320-byte ABI headers (`BatchInfo.headerBytes`, what the header feed
+   * reads from the core): the same records and query keys, byte for byte (`headerRecordJson`, pinned against
+   * `JSON.stringify({ header, root })` by test/node/indexer/header-record.test.ts), built from one hex string per
+   * header instead of ten hex fields, an object and `JSON.stringify`. `leaves` are lowercase 0x-hex (the core's).
+   */
+  async addBatchHeaderBytes(root: string, leaves: readonly string[], headers: readonly Uint8Array[]): Promise<void> {
+    if (leaves.length !== headers.length) throw new Error(`addBatchHeaderBytes: ${leaves.length} leaves but ${headers.length} headers`);
+    await this.open();
+    const r = root.toLowerCase();
+    const batch = this.db.batch();
+    for (let i = 0; i < leaves.length; i++) {
+      const leaf = leaves[i]!.toLowerCase();
+      const h = headerRecord(headers[i]!, r);
+      const t = tkey(h.issuedAt);
+      batch.put(`H!${leaf}`, h.json);
+      batch.put(`qh!${h.holderRef}!${t}!${leaf}`, "");
+      batch.put(`qi!${h.issuer}!${t}!${leaf}`, "");
+      batch.put(`qt!${h.typeCode}!${t}!${leaf}`, "");
+      batch.put(`qa!${t}!${leaf}`, "");
+    }
+    batch.put(`hd!${r}`, String(leaves.length));
+    await batch.write();
   }
 
   /**

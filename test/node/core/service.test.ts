@@ -4,6 +4,8 @@ import { verifyProof, computeLeaf, computeHolderRef, verify, loadBundle, type Ma
 import { startCoreFixture, waitFor, TYPE, OTHER_TYPE, JUR, JUR2, MEMBER_USCC, type CoreFixture } from "../helpers/core.js";
 import type { RegisterRequest } from "../../../node/src/core/types.js";
 import { NodeError } from "../../../node/src/core/errors.js";
+import { headerJson } from "../../../node/src/core/service.js";
+import { hex, keccakBuf } from "../../../node/src/core/header.js";
 
 const NOW = Math.floor(Date.now() / 1000);
 
@@ -234,6 +236,15 @@ describe("node core: MaterialService on a real chain", function () {
     expect(b.leaves).to.have.length(b.count);
     const i = b.leaves.indexOf(acks[29]!.id);
     expect(b.headers![i]).to.deep.equal(rec.header);
+    // the header feed's form: the 320-byte ABI headers, same order, the leaf is their keccak
+    const raw = await core.service.getBatch(rec.batchId!, { headerBytes: true });
+    expect(raw.headers).to.equal(undefined);
+    expect(raw.headerBytes).to.have.length(b.count);
+    raw.headerBytes!.forEach((h, k) => {
+      expect(h.length).to.equal(320);
+      expect(hex(keccakBuf(Buffer.from(h)))).to.equal(b.leaves[k]);
+      expect(headerJson(Buffer.from(h))).to.deep.equal(b.headers![k]);
+    });
     expect((await core.service.getMaterial(acks[0]!.id, { bundle: false })).bundle).to.equal(undefined);
     await expectCode(core.service.getBatch("0x" + "cd".repeat(32)), "NOT_FOUND");
   });
