@@ -15,27 +15,22 @@
  * no material, so no holder reference.
  */
 import { encodeUseRecord as sdkEncode, decodeUseRecord as sdkDecode, USE_RECORD_BYTES, USE_RECORD_VERSION } from "@tongban/sdk";
+import type { UseDirectionName, UseBasisName, UseRecord as SdkUseRecord } from "@tongban/sdk";
 
-export type Direction = "SERVED" | "RECEIVED";
-export type Basis = "GRANT" | "SCENARIO";
+export type Direction = UseDirectionName;
+/** The SDK's bases without its deprecated input alias SHARING_APPROVAL. */
+export type Basis = Exclude<UseBasisName, "SHARING_APPROVAL">;
 
-export interface UseRecordInput {
-  direction: Direction;
+/**
+ * A record to append: the SDK's `UseRecord` fields (bytes32 0x-hex: `requestId` = the requester's nonce of the
+ * signed request, `matter` = matter (事项) code, `requester`/`custodian` = member ids, `typeCode` and `leaf` of
+ * the material) with a JSON-safe `time`, an optional `basis` and the index-only `holderRef`.
+ */
+export interface UseRecordInput extends Omit<SdkUseRecord, "time" | "basis"> {
   /** default GRANT */
   basis?: Basis;
   /** unix seconds: the time the custodian judged the request at (the requester logs the same value) */
   time: number;
-  /** bytes32 hex: the requester's nonce of the signed request */
-  requestId: string;
-  grantId: string;
-  /** matter (事项) code */
-  matter: string;
-  /** member ids */
-  requester: string;
-  custodian: string;
-  /** material type code and leaf */
-  typeCode: string;
-  leaf: string;
   /** index-only: holder reference of the material (from its header); not part of the encoding. Required for
    *  GRANT records, absent for SCENARIO records */
   holderRef?: string;

@@ -1,19 +1,14 @@
 /**
  * What the indexer answers. All values are JSON-safe (hex strings, numbers) so the API returns them as they are.
  */
+import type { NodeChainState, NodeHistoryEvent } from "@tongban/sdk";
 import type { HeaderJson } from "../core/types.js";
 
-/** One ledger event as indexed (decoded arguments; bytes32 as hex, integers as numbers). */
-export interface IndexedEvent {
-  event: string;
-  blockNumber: number;
-  blockHash: string;
-  logIndex: number;
-  txHash: string;
-  /** block timestamp, unix seconds */
-  timestamp: number;
-  args: Record<string, string | number | string[]>;
-}
+/**
+ * One ledger event as indexed (decoded arguments; bytes32 as hex, integers as numbers; `timestamp` = block
+ * timestamp, unix seconds): the SDK node client's `NodeHistoryEvent`.
+ */
+export type IndexedEvent = NodeHistoryEvent;
 
 /** An anchored batch root, from its Anchored event. */
 export interface RootInfo {
@@ -39,25 +34,12 @@ export interface LeafStatus {
   supersedes: string | null;
 }
 
-/** The chain view of one material, joining its header (if known), its root's anchor and its status. */
-export interface ChainMaterialState {
-  leaf: string;
-  anchored: boolean;
-  root: string | null;
-  anchoredBlock: number | null;
-  anchoredAt: number | null;
-  issuer: string | null;
-  typeCode: string | null;
-  jurisdiction: number | null;
-  status: "active" | "suspended" | "revoked";
-  reason: number;
-  statusBy: string | null;
-  statusBlock: number | null;
-  supersededBy: string | null;
-  supersedes: string | null;
-  /** whether the indexer knows the header (this node issued or received the material) */
-  headerKnown: boolean;
-}
+/**
+ * The chain view of one material, joining its header (if known), its root's anchor and its status;
+ * `headerKnown` = whether the indexer knows the header (this node issued or received the material). The SDK
+ * node client's `NodeChainState`.
+ */
+export type ChainMaterialState = NodeChainState;
 
 export interface MaterialQuery {
   /** bytes32 keyed holder reference */
