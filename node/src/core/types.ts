@@ -2,9 +2,9 @@
  * Public data types of the node core: what a department submits, what the node acknowledges, and the record
  * it keeps per material. All values are JSON-safe (hex strings, numbers, no bigint) so the HTTP layer can
  * return them as they are. Types the SDK's node client already declares for the same JSON (header, holder,
- * material status, status operation) are the SDK's, imported here, not declared twice.
+ * material status, status operation, registration input) are the SDK's, imported here, not declared twice.
  */
-import type { HolderId, MaterialHeaderJson, NodeMaterialStatus, NodeStatusOp } from "@tongban/sdk";
+import type { HolderId, MaterialHeaderJson, NodeMaterialInput, NodeMaterialStatus, NodeStatusOp } from "@tongban/sdk";
 
 export type { HolderId };
 
@@ -29,33 +29,17 @@ export type StatusOpKind = NodeStatusOp["kind"];
 export type OpState = NodeStatusOp["state"];
 
 /**
- * One material to register. Give either `content` (the node hashes it and keeps it encrypted) or
- * `contentHash` (+ `hashAlg`); either `holder` (in clear, turned into a holderRef) or `holderRef`.
+ * One material to register: the SDK node client's `NodeMaterialInput`, with the content as bytes (the HTTP
+ * layer decodes the base64). Give either `content` (document bytes: the node hashes it and keeps it encrypted,
+ * content-addressed) or `contentHash` (0x 32 bytes, + `hashAlg`: 1 = SHA-256 default, 2 = SM3); either `holder`
+ * (in clear, turned into a holderRef) or `holderRef` (0x 32-byte keyed reference). `typeCode`: catalogue code
+ * (<= 31 ASCII chars, e.g. "BIZ_LICENCE"); `jurisdiction`: GB/T 2260 division code (e.g. 310104); times in
+ * unix seconds: `issuedAt` default now (give it to make re-submission of the same header idempotent by leaf),
+ * `validFrom`, `validUntil` (0 or absent = no end); `version` default 1, or the predecessor's + 1 when
+ * `supersedes` (the leaf this one replaces; the node also records the supersession on chain) is set.
  */
-export interface RegisterRequest {
-  /** catalogue code of the material type (<= 31 ASCII chars), e.g. "BIZ_LICENCE" */
-  typeCode: string;
-  /** GB/T 2260 administrative division code the material is issued in, e.g. 310104 */
-  jurisdiction: number;
-  /** document bytes; stored encrypted, content-addressed */
+export interface RegisterRequest extends Omit<NodeMaterialInput, "content"> {
   content?: Uint8Array;
-  /** 0x-prefixed 32-byte hash of the content, when the node does not receive the content */
-  contentHash?: string;
-  /** 1 = SHA-256 (default), 2 = SM3 */
-  hashAlg?: number;
-  holder?: HolderId;
-  /** 0x-prefixed 32-byte keyed holder reference */
-  holderRef?: string;
-  /** unix seconds; default: now. Give it to make re-submission of the same header idempotent by leaf. */
-  issuedAt?: number;
-  /** unix seconds */
-  validFrom: number;
-  /** unix seconds, 0 or absent = no end */
-  validUntil?: number;
-  /** default 1, or predecessor's version + 1 when `supersedes` is set */
-  version?: number;
-  /** leaf of the material this one replaces (the node also records the supersession on chain) */
-  supersedes?: string;
 }
 
 /** The header the leaf commits to, JSON-safe (uint64 fields as decimal strings, bytes32 as hex). */
