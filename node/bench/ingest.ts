@@ -7,24 +7,13 @@
  *
  * Environment: BENCH_SECONDS, BENCH_CLIENTS, BENCH_CHUNK, BENCH_RATE (target materials/s, 0 = as fast as
  * possible), BENCH_SYNC (1 = fsync each intake write, default), BENCH_HASH_WORKER (1 = hash leaves of large
- * calls in a worker thread, default), BENCH_BATCH_SIZE (default 10,000),
- * BENCH_INTERVAL_MS (default 1,000), BENCH_RPC (use an existing chain instead of spawning hardhat node:
- * then BENCH_LEDGER and a funded, entitled BENCH_KEYSTORE/BENCH_PASSWORD are needed).
+ * calls in a worker thread, default), BENCH_BATCH_SIZE (default 10,000), BENCH_INTERVAL_MS (default 1,000).
+ * Chain, member and core come from setup.ts (shared with http.ts).
  */
-import "../src/polyfill.js";
-import { mkdtempSync, rmSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { randomBytes } from "node:crypto";
-import { Wallet } from "ethers";
-import { startChain, deployLedger, bootstrap, fund } from "../../test/node/helpers/chain.js";
-import { createNodeCore } from "../src/core/node.js";
-import { createKeystore, LIGHT_SCRYPT } from "../src/core/keystore.js";
-import { DEFAULTS, validateConfig, type NodeConfig } from "../src/core/config.js";
-import { createLogger } from "../src/core/log.js";
+import { env, procCpu, startBenchCore, drained, ackToAnchored } from "./setup.js";
 import type { RegisterRequest } from "../src/core/types.js";
 
-const env = (k: string, d: number) => (process.env[k] ? Number(process.env[k]) : d);
 const SECONDS = env("BENCH_SECONDS", 20);
 const CLIENTS = env("BENCH_CLIENTS", 4);
 const CHUNK = env("BENCH_CHUNK", 1000);
@@ -37,47 +26,10 @@ const USCC = "11310115002418321F";
 const TYPE = "BIZ_LICENCE";
 const JURS = [310104, 310115];
 
-/** CPU seconds (user + system) used so far by process `pid` (Linux /proc; 0 elsewhere). */
-function procCpu(pid: number): number {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const parts = f.slice(f.lastIndexOf(")") + 2).split(" ");
-    return (Number(parts[11]) + Number(parts[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-  } catch {
-    return 0;
-  }
-}
-
-const dir = mkdtempSync(join(tmpdir(), "tongban-bench-"));
-const chain = await startChain();
+const bench = await startBenchCore({ uscc: USCC, type: TYPE, jurisdictions: [310115, 310104], batchSize: BATCH, batchIntervalMs: INTERVAL, syncWrites: SYNC, hashWorker: HASH_WORKER });
+const { core, chain } = bench;
 let code = 0;
 try {
-  const { ledger, address } = await deployLedger(chain);
-  const password = "bench";
-  const keys = await createKeystore(join(dir, "ks.json"), password, { scrypt: LIGHT_SCRYPT });
-  await fund(chain, keys.wallet.address);
-  await bootstrap(ledger, {
-    jurisdictions: [[310000, 0], ...JURS.map((j) => [j, 310000] as [number, number])],
-    types: [TYPE],
-    members: [{ uscc: USCC, jurisdiction: 310115, accounts: [keys.wallet.address], entitlements: JURS.map((j) => [TYPE, j] as [string, number]) }],
-  });
-  const cfg: NodeConfig = validateConfig({
-    ...DEFAULTS,
-    dataDir: join(dir, "data"),
-    rpcUrls: [chain.url],
-    ledgerAddress: address,
-    memberId: USCC,
-    keystorePath: join(dir, "ks.json"),
-    batchIntervalMs: INTERVAL,
-    batchSize: BATCH,
-    pollMs: 100,
-    syncWrites: SYNC,
-    hashWorker: HASH_WORKER,
-    logLevel: "warn",
-  } as NodeConfig);
-  const core = await createNodeCore(cfg, { keys, logger: createLogger({ level: "warn" }) });
-  await core.start();
-
   // requests: unique content hashes from a counter (cheap), holder refs from a small pool
   const prefix = randomBytes(24).toString("hex");
   const holders = Array.from({ length: 1024 }, () => "0x" + randomBytes(32).toString("hex"));
@@ -130,18 +82,13 @@ try {
   };
   await Promise.all(Array.from({ length: CLIENTS }, client));
   const tAck = performance.now();
-  for (;;) {
-    const s = core.service.stats();
-    if (s.pending === 0 && s.anchoring === 0) break;
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await drained(core);
   const tAll = performance.now();
   const cpu = process.cpuUsage(cpu0);
   const chainCpu = procCpu(chain.pid) - chainCpu0;
   clearInterval(ticker);
   const s = core.service.stats();
-  const q = await core.metrics.ackToAnchoredQuantiles.get();
-  const quant = (p: number) => q.values.find((v) => v.labels.quantile === p)?.value ?? NaN;
+  const quant = (p: number) => ackToAnchored(core, p);
   const batches = await core.metrics.batchSize.get();
   const nBatches = batches.values.find((v) => v.metricName?.endsWith("_count"))?.value ?? 0;
   const ingest = acked / ((tAck - t0) / 1000);
@@ -155,20 +102,17 @@ try {
       `hardhat node CPU: ${chainCpu.toFixed(2)} s (${((chainCpu * 1e6) / s.anchored).toFixed(2)} us per material)`,
       `CPU-bound ceiling of the node process (materials per CPU-second, main thread + LevelDB threads): ~${Math.round(s.anchored / ((cpu.user + cpu.system) / 1e6)).toLocaleString("en")}/s`,
       `machine load average (1 min) at end: ${(await import("node:os")).loadavg()[0]!.toFixed(1)} on ${(await import("node:os")).cpus().length} cores`,
-      `ack->anchored latency: p50 ${(quant(0.5) * 1000).toFixed(0)} ms, p90 ${(quant(0.9) * 1000).toFixed(0)} ms, p99 ${(quant(0.99) * 1000).toFixed(0)} ms`,
+      `ack->anchored latency: p50 ${((await quant(0.5)) * 1000).toFixed(0)} ms, p90 ${((await quant(0.9)) * 1000).toFixed(0)} ms, p99 ${((await quant(0.99)) * 1000).toFixed(0)} ms`,
     ].join("\n") + "\n",
   );
   if (s.anchored !== acked) {
     process.stdout.write(`ERROR: ${acked - s.anchored} acknowledged materials not anchored\n`);
     code = 1;
   }
-  await core.stop();
 } catch (e) {
   console.error(e);
   code = 1;
 } finally {
-  await chain.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await bench.stop();
 }
-void Wallet;
 process.exit(code);
