@@ -5,8 +5,8 @@
  *    `deployConsortium` (node/src/consortium) from a small spec; the member's signing key is one of the
  *    network's funded keys, imported into a fresh node keystore.
  *  - `startMemberNode(...)`: the full member node (`tongban node start --config node.json`: core, indexer,
- *    HTTP API) AS A SEPARATE PROCESS, with `rpcUrls` listing several validators (failover) and
- *    `confirmations: 2`. `kill()` stops it by pid.
+ *    HTTP API) AS A SEPARATE PROCESS (test/node/helpers/node-process.ts), with `rpcUrls` listing several
+ *    validators (failover) and `confirmations: 2`. `kill()` stops it by pid.
  *  - `BulkRegistrar`: registers deterministic materials over HTTP (`POST /v1/materials/bulk`) and keeps the
  *    acknowledged ids (an id counts only once the node answered 202).
  *  - `anchorAudit(...)`: counts anchors per leaf from the chain's `Anchored` events and the node's proofs.
@@ -20,7 +20,6 @@
  *   const audit = await anchorAudit(c, node, reg.acked);
  *   await node.kill();
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -33,6 +32,7 @@ import { createKeystore, LIGHT_SCRYPT } from "../../../node/src/core/keystore.js
 import { LEDGER_ABI } from "../../../node/src/core/chain.js";
 import { hashToken } from "../../../node/src/api/auth.js";
 import { freePorts, rpc, type CliqueNetwork } from "../../infra/clique.js";
+import { startNodeProcess } from "../../node/helpers/node-process.js";
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 export const MEMBER_USCC = "11310115002418321F";
@@ -160,30 +160,8 @@ export async function startMemberNode(c: CliqueConsortium, opts: { rpcUrls: stri
   };
   const file = join(c.dir, `node-${opts.name ?? "node"}.json`);
   writeFileSync(file, JSON.stringify(cfg, null, 2), { mode: 0o600 });
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", join(REPO_ROOT, "node/src/cli/main.ts"), "node", "start", "--config", file], {
-    cwd: REPO_ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  const keep = (d: Buffer) => {
-    out += d.toString();
-    if (out.length > 4_000_000) out = out.slice(-2_000_000);
-  };
-  child.stdout!.on("data", keep);
-  child.stderr!.on("data", keep);
-  const exited = new Promise<void>((r) => child.once("exit", () => r()));
-  const onExit = () => { try { child.kill("SIGKILL"); } catch { /* gone */ } };
-  process.on("exit", onExit);
-  try {
-    await waitFor(async () => {
-      if (child.exitCode !== null) throw new Error(`node exited ${child.exitCode}:\n${out.slice(-3000)}`);
-      return out.includes('"event":"listening"');
-    }, 120_000, "the member node to listen");
-  } catch (e) {
-    child.kill("SIGKILL");
-    throw new Error(`${String(e)}\n${out.slice(-3000)}`);
-  }
-  const url = JSON.parse(out.split("\n").find((l) => l.includes('"event":"listening"'))!).url as string;
+  const proc = await startNodeProcess({ configFile: file, entry: "cli", name: opts.name ?? "node", timeoutMs: 120_000, maxOutput: 4_000_000 });
+  const url = proc.url;
   const client = createNodeClient({ url, token: TOKEN, timeoutMs: 120_000 });
   const readiness = async (): Promise<Readiness> => {
     const r = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(10_000) });
@@ -191,9 +169,9 @@ export async function startMemberNode(c: CliqueConsortium, opts: { rpcUrls: stri
   };
   return {
     url,
-    pid: child.pid!,
+    pid: proc.pid,
     client,
-    output: () => out,
+    output: () => proc.out,
     readiness,
     waitDrained: (timeoutMs) =>
       waitFor(async () => {
@@ -201,13 +179,7 @@ export async function startMemberNode(c: CliqueConsortium, opts: { rpcUrls: stri
         return r.service.pending === 0 && r.service.anchoring === 0 ? r : undefined;
       }, timeoutMs, "the node's queue to drain", 250),
     async kill() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill("SIGTERM");
-        const t = setTimeout(() => child.kill("SIGKILL"), 15_000);
-        await exited;
-        clearTimeout(t);
-      }
-      process.off("exit", onExit);
+      await proc.stop(15_000);
     },
   };
 }
