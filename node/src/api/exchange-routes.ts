@@ -14,14 +14,20 @@
  *                             deadline, by a key bound to the holder): any active member, usually the grantee
  *   POST /v1/grants/holder-keys   as IDENTITY_PROVIDER: bind a holder's signing key after verifying identity
  *   GET  /v1/grants/holder-nonce/:holderRef   the nonce the holder's next signature must carry
- *   POST /v1/grants/:id/revoke  revoke as the grantor, or as identity provider with `evidenceHash`
+ *   POST /v1/grants/:id/delegate  as the grant's grantee (e.g. an agent, 代办人): delegate part of it to another
+ *                             member (delegateGrant: same holder and matter, scope/window/uses within the parent's,
+ *                             depth <= 2), sent by this node's ops account; idempotent (a retry answers the same
+ *                             child grant, 200 instead of 201)
+ *   POST /v1/grants/:id/revoke  revoke as the grantor, as identity provider with `evidenceHash`, or relay the
+ *                             holder's EIP-712 HolderRevoke signature (`holderSignature`); idempotent (a retry of
+ *                             an applied revocation answers the same final state with `alreadyRevoked: true`)
  *   GET  /v1/grants/:id       the grant and its status on chain
  *
  * Grant writes go through the node's ops sender (core/ops-signer.ts): never the anchorer's account.
  */
 import type { FastifyPluginAsync } from "fastify";
-import { Contract, encodeBytes32String, hexlify, randomBytes, type JsonRpcProvider, type Signer } from "ethers";
-import { contracts, decodeAuthorisationsError, readGrant } from "@tongban/sdk";
+import { AbiCoder, Contract, encodeBytes32String, hexlify, isError, keccak256, randomBytes, type ContractRunner, type Signer } from "ethers";
+import { contracts, decodeAuthorisationsError, hashGrantTerms, readGrant, type GrantInfo } from "@tongban/sdk";
 import { ApiError } from "./errors.js";
 import { HEX32 } from "./schemas.js";
 import type { P2PNode } from "../p2p/node.js";
@@ -198,7 +204,8 @@ export const exchangeRoutes: FastifyPluginAsync<ExchangeRoutesOptions> = async (
 export interface GrantRoutesOptions {
   /** the ops sender; absent = read-only */
   signer?: Signer;
-  provider?: JsonRpcProvider;
+  /** reads (the ops sender's failover provider); default: the signer */
+  provider?: ContractRunner;
   /** Authorisations contract */
   address: string;
   memberId: string;
@@ -266,12 +273,106 @@ type GrantBodyT = {
   salt?: string;
 };
 
-/** A contract revert as an API error: FORBIDDEN 403, NOT_FOUND 404, CONFLICT 409, INVALID 400. */
-function chainError(e: unknown, details: Record<string, unknown>): unknown {
-  const d = decodeAuthorisationsError(e) ?? decodeAuthorisationsError((e as { info?: { error?: { data?: string } } })?.info?.error?.data);
-  if (!d) return e;
-  const status = { FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409, INVALID: 400, INTERNAL: 500 }[d.details.kind];
-  return new ApiError(status, d.details.error, d.message, { ...details, kind: d.details.kind, args: JSON.parse(JSON.stringify(d.details.args, (_, v) => (typeof v === "bigint" ? v.toString() : v))) });
+const GrantIdParams = { type: "object", required: ["grantId"], additionalProperties: false, properties: { grantId: { type: "string", pattern: HEX32, description: "grant id (0x + 32 bytes hex)" } } } as const;
+
+const DelegateBody = {
+  type: "object",
+  required: ["grantee", "maxUses"],
+  additionalProperties: false,
+  properties: {
+    grantee: { ...memberField, description: "the member the grant is delegated to (a department): USCC or bytes32 member id; not this member" },
+    typeCodes: { type: "array", maxItems: 16, items: codeField("material type"), description: "a subset of the parent's types (default: the parent's scope when neither list is given)" },
+    materialIds: { type: "array", maxItems: 16, items: { type: "string", pattern: HEX32 }, description: "a subset of the parent's materials (leaves)" },
+    notBefore: { type: "integer", minimum: 0, description: "unix seconds, >= the parent's (default: the parent's)" },
+    notAfter: { type: "integer", minimum: 1, description: "unix seconds, <= the parent's (default: the parent's)" },
+    maxUses: { type: "integer", minimum: 1, maximum: 4294967295, description: "<= the parent's uses left" },
+    salt: { type: "string", pattern: HEX32, description: "default: derived from the parent and the terms (a retry names the same child)" },
+  },
+} as const;
+
+type DelegateBodyT = { grantee: string; typeCodes?: string[]; materialIds?: string[]; notBefore?: number; notAfter?: number; maxUses: number; salt?: string };
+
+const DelegateReply = {
+  type: "object",
+  required: ["grantId", "parentId", "holderRef", "grantee", "depth", "status", "salt", "created"],
+  additionalProperties: false,
+  properties: {
+    grantId: { type: "string", description: "the child grant" },
+    parentId: { type: "string" },
+    holderRef: { type: "string" },
+    grantee: { type: "string", description: "bytes32 member id" },
+    depth: { type: "integer", description: "1 under a root grant, at most 2" },
+    status: { type: "string", description: "the child's status on chain (ACTIVE, ...)" },
+    salt: { type: "string" },
+    created: { type: "boolean", description: "false: the child already existed (a retry); no transaction was sent" },
+    txHash: { type: "string" },
+    blockNumber: { type: "integer" },
+  },
+} as const;
+
+const RevokeBody = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    evidenceHash: { type: "string", pattern: HEX32, description: "revoke as identity provider on the holder's behalf (hash of the request at the identity platform)" },
+    holderSignature: {
+      type: "object",
+      required: ["nonce", "deadline", "signer", "signature"],
+      additionalProperties: false,
+      description: "the holder's EIP-712 HolderRevoke{grantId, nonce, deadline} in the domain {TongbanAuthorisations, 1, chainId, Authorisations address}",
+      properties: {
+        nonce: { type: "string", pattern: "^[0-9]{1,78}$", description: "decimal uint256: GET /v1/grants/holder-nonce/:holderRef" },
+        deadline: { type: "integer", minimum: 1, description: "unix seconds" },
+        signer: { type: "string", pattern: "^0x[0-9a-fA-F]{40}$", description: "a key bound to the holder" },
+        signature: { type: "string", pattern: "^0x[0-9a-fA-F]{130}$" },
+      },
+    },
+  },
+} as const;
+
+type RevokeBodyT = { evidenceHash?: string; holderSignature?: { nonce: string; deadline: number; signer: string; signature: string } };
+
+const RevokeReply = {
+  type: "object",
+  required: ["grantId", "status", "revokedAt", "revokedBy", "alreadyRevoked"],
+  additionalProperties: false,
+  properties: {
+    grantId: { type: "string" },
+    status: { type: "string", description: "the grant's status on chain after the revocation (REVOKED)" },
+    revokedAt: { type: "integer", description: "unix seconds (block time of the revocation)" },
+    revokedBy: { type: "string", enum: ["GRANTOR", "HOLDER_SIGNATURE", "IDENTITY_PROVIDER"] },
+    alreadyRevoked: { type: "boolean", description: "true: it was revoked before this request (a retry); no transaction was sent" },
+    txHash: { type: "string" },
+    blockNumber: { type: "integer" },
+  },
+} as const;
+
+/** The decoded Authorisations revert in an ethers error, if it is one. */
+function decodeRevert(e: unknown) {
+  return decodeAuthorisationsError(e) ?? decodeAuthorisationsError((e as { info?: { error?: { data?: string } } })?.info?.error?.data);
+}
+
+/**
+ * A contract revert as an API error: FORBIDDEN 403, NOT_FOUND 404, CONFLICT 409, INVALID 400 (the Solidity error
+ * name as `code`; `what` prefixes the message, e.g. "grant 0x…"). A revert that does not decode (a mined
+ * transaction that reverted: no data in the receipt) is 409 CHAIN_REVERTED; other errors pass unchanged (a
+ * chain that cannot be reached is 503 UNAVAILABLE from the core's error mapping).
+ */
+function chainError(e: unknown, details: Record<string, unknown>, what?: string): unknown {
+  const d = decodeRevert(e);
+  if (!d) {
+    if (isError(e, "CALL_EXCEPTION")) {
+      return new ApiError(409, "CHAIN_REVERTED", `${what ? what + ": " : ""}the transaction reverted on chain (${e.shortMessage})`, { ...details, txHash: e.receipt?.hash ?? null });
+    }
+    return e;
+  }
+  const status = { FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409, INVALID: 400, INTERNAL: 400 }[d.details.kind];
+  return new ApiError(status, d.details.error, `${what ? what + ": " : ""}${d.message}`, { ...details, kind: d.details.kind, args: JSON.parse(JSON.stringify(d.details.args, (_, v) => (typeof v === "bigint" ? v.toString() : v))) });
+}
+
+/** A grant's decoded view as JSON (bigints as numbers). */
+function grantToJson(g: GrantInfo): Record<string, any> {
+  return JSON.parse(JSON.stringify(g, (_, v) => (typeof v === "bigint" ? Number(v) : v)));
 }
 
 export const grantRoutes: FastifyPluginAsync<GrantRoutesOptions> = async (app, opts) => {
@@ -280,9 +381,18 @@ export const grantRoutes: FastifyPluginAsync<GrantRoutesOptions> = async (app, o
     if (!opts.signer) throw new ApiError(503, "UNAVAILABLE", "this node has no ops account to send transactions", {});
     return new Contract(opts.address, contracts.Authorisations__factory.abi, opts.signer);
   };
-  const grantJson = async (grantId: string) => {
-    const g = await readGrant({ runner: opts.provider ?? opts.signer!, address: opts.address, grantId });
-    return JSON.parse(JSON.stringify(g, (_, v) => (typeof v === "bigint" ? Number(v) : v)));
+  const grantInfo = (grantId: string) => readGrant({ runner: opts.provider ?? opts.signer!, address: opts.address, grantId });
+  const grantJson = async (grantId: string) => grantToJson(await grantInfo(grantId));
+  /** the grant, or 404 NOT_FOUND naming it */
+  const existing = async (grantId: string): Promise<GrantInfo> => {
+    let g: GrantInfo;
+    try {
+      g = await grantInfo(grantId);
+    } catch (e) {
+      throw chainError(e, { grantId }, `grant ${grantId}`);
+    }
+    if (g.origin === "NONE" || g.status.name === "UNKNOWN") throw new ApiError(404, "NOT_FOUND", `grant ${grantId} does not exist`, { grantId });
+    return g;
   };
 
   app.post<{ Body: GrantBodyT }>(
@@ -430,30 +540,136 @@ export const grantRoutes: FastifyPluginAsync<GrantRoutesOptions> = async (app, o
     },
   );
 
-  app.post<{ Params: { grantId: string }; Body: { evidenceHash?: string } }>(
+  app.post<{ Params: { grantId: string }; Body: DelegateBodyT }>(
+    "/:grantId/delegate",
+    {
+      schema: {
+        ...secured,
+        tags,
+        summary: "As the grant's grantee (e.g. an agent, 代办人): delegate part of it to another member (delegateGrant, multi-level)",
+        description:
+          "The child keeps the parent's holder and matter; its scope (typeCodes / materialIds, default: the parent's), window (default: the " +
+          "parent's) and maxUses must lie within the parent's (uses left), and the depth is at most 2. Sent by this node's ops account, so this " +
+          "member must be the parent's grantee. Revoking the parent voids the child at once (a fetch under it is refused with ANCESTOR_REVOKED). " +
+          "Idempotent: without `salt` the salt is derived from the parent and the terms, so a retry of the same request answers the same " +
+          "child grant (200, `created: false`); give a `salt` to create a second child with identical terms.",
+        params: GrantIdParams,
+        body: DelegateBody,
+        response: { 201: DelegateReply, 200: DelegateReply, ...errors(400, 401, 403, 404, 409, 503) },
+      },
+    },
+    async (req, reply) => {
+      const parentId = req.params.grantId.toLowerCase();
+      const b = req.body;
+      const what = `grant ${parentId}`;
+      const parent = await existing(parentId);
+      const grantee = member32(b.grantee, "grantee");
+      const given = b.typeCodes !== undefined || b.materialIds !== undefined;
+      const terms = {
+        holderRef: parent.terms.holderRef.toLowerCase(),
+        grantee,
+        matter: parent.terms.matter.toLowerCase(),
+        typeCodes: given ? (b.typeCodes ?? []).map((t, i) => code32(t, `typeCodes/${i}`)) : parent.terms.typeCodes.map((t) => t.toLowerCase()),
+        leaves: given ? (b.materialIds ?? []).map((l) => l.toLowerCase()) : parent.terms.leaves.map((l) => l.toLowerCase()),
+        notBefore: BigInt(b.notBefore ?? parent.terms.notBefore),
+        notAfter: BigInt(b.notAfter ?? parent.terms.notAfter),
+        maxUses: b.maxUses,
+      };
+      // the default salt is a function of the request: a retry names the same child grant
+      const salt = b.salt?.toLowerCase() ?? keccak256(AbiCoder.defaultAbiCoder().encode(["string", "bytes32", "bytes32"], ["tongban/delegate/v1", parentId, hashGrantTerms(terms)]));
+      const details = { grantId: parentId, grantee, salt };
+      const c = write();
+      let childId: string;
+      try {
+        childId = String(await c.getFunction("grantIdOf")(parentId, 3 /* Origin.Delegation */, terms, salt)).toLowerCase();
+      } catch (e) {
+        throw chainError(e, details, what);
+      }
+      const answer = (g: GrantInfo, extra: Record<string, unknown>) => ({
+        grantId: childId,
+        parentId,
+        holderRef: terms.holderRef,
+        grantee,
+        depth: g.depth,
+        status: g.status.name,
+        salt,
+        ...extra,
+      });
+      const already = async (): Promise<GrantInfo | undefined> => {
+        const g = await grantInfo(childId);
+        return g.origin === "NONE" ? undefined : g;
+      };
+      const before = await already();
+      if (before) return reply.code(200).send(answer(before, { created: false }));
+      let rc;
+      try {
+        rc = await (await c.getFunction("delegateGrant")(parentId, terms, salt)).wait();
+      } catch (e) {
+        if (decodeRevert(e)?.details.error === "GrantAlreadyExists" || isError(e, "CALL_EXCEPTION")) {
+          const now = await already(); // a concurrent retry created it first
+          if (now) return reply.code(200).send(answer(now, { created: false }));
+        }
+        throw chainError(e, details, what);
+      }
+      const g = (await already())!;
+      return reply.code(201).send(answer(g, { created: true, txHash: rc.hash, blockNumber: rc.blockNumber }));
+    },
+  );
+
+  app.post<{ Params: { grantId: string }; Body: RevokeBodyT }>(
     "/:grantId/revoke",
     {
       schema: {
         ...secured,
         tags,
-        summary: "Revoke a grant (and everything delegated below it): as its grantor, or as identity provider with evidenceHash",
-        params: { type: "object", required: ["grantId"], properties: { grantId: { type: "string", pattern: HEX32 } } },
-        body: { type: "object", additionalProperties: false, properties: { evidenceHash: { type: "string", pattern: HEX32 } } },
-        response: { 200: { type: "object", properties: { grantId: { type: "string" }, txHash: { type: "string" }, blockNumber: { type: "integer" } } }, ...errors(400, 401, 403, 404, 409, 503) },
+        summary: "Revoke a grant (and everything delegated below it): as its grantor, as identity provider with evidenceHash, or by the holder's signature",
+        description:
+          "Body `{}`: this member revokes as the grant's grantor (revokeGrant). `{evidenceHash}`: as identity provider on the holder's behalf. " +
+          "`{holderSignature: {nonce, deadline, signer, signature}}`: relay the holder's EIP-712 HolderRevoke{grantId, nonce, deadline} signed by " +
+          "a key bound to the holder (nonce = GET /v1/grants/holder-nonce/:holderRef). Idempotent: when the grant is already revoked (a retry, " +
+          "or a holder signature whose nonce the first attempt consumed) the answer is 200 with the same final state and `alreadyRevoked: true`. " +
+          "Contract refusals are 4xx with the Solidity error's name as `code` (e.g. 403 NotGrantor, 404 NOT_FOUND, 403 InvalidHolderSignature).",
+        params: GrantIdParams,
+        body: RevokeBody,
+        response: { 200: RevokeReply, ...errors(400, 401, 403, 404, 409, 503) },
       },
     },
     async (req) => {
       const grantId = req.params.grantId.toLowerCase();
+      const b = req.body ?? {};
+      const what = `grant ${grantId}`;
+      if (b.evidenceHash && b.holderSignature) throw new ApiError(400, "VALIDATION", `${what}: give at most one of evidenceHash or holderSignature`, { grantId, field: "holderSignature" });
+      const by = b.holderSignature ? "holder-signature" : b.evidenceHash ? "identity-provider" : "grantor";
+      const details = { grantId, by };
+      const final = (g: GrantInfo, extra: Record<string, unknown>) => ({
+        grantId,
+        status: g.status.name,
+        revokedAt: Number(g.revokedAt),
+        revokedBy: g.revokedBy,
+        ...extra,
+      });
       const c = write();
+      let rc;
       try {
-        const tx = req.body?.evidenceHash
-          ? await c.getFunction("revokeGrantByIdentityProvider")(grantId, req.body.evidenceHash)
-          : await c.getFunction("revokeGrant")(grantId);
-        const rc = await tx.wait();
-        return { grantId, txHash: rc.hash, blockNumber: rc.blockNumber };
+        const hs = b.holderSignature;
+        const tx = hs
+          ? await c.getFunction("revokeGrantBySignature")(grantId, BigInt(hs.nonce), hs.deadline, hs.signer, hs.signature)
+          : b.evidenceHash
+            ? await c.getFunction("revokeGrantByIdentityProvider")(grantId, b.evidenceHash)
+            : await c.getFunction("revokeGrant")(grantId);
+        rc = await tx.wait();
       } catch (e) {
-        throw chainError(e, { grantId });
+        const name = decodeRevert(e)?.details.error;
+        // already revoked: a retry of an applied revocation (for a holder signature, its nonce is spent by then)
+        const retry = name === "GrantAlreadyRevoked" || (b.holderSignature && (name === "InvalidHolderNonce" || name === "SignatureExpired")) || (!name && isError(e, "CALL_EXCEPTION"));
+        if (retry) {
+          const g = await grantInfo(grantId).catch(() => undefined);
+          if (g && g.revokedAt > 0n) return final(g, { alreadyRevoked: true });
+        }
+        if (name === "UnknownGrant") throw new ApiError(404, "NOT_FOUND", `grant ${grantId} does not exist`, details);
+        throw chainError(e, details, what);
       }
+      return final(await grantInfo(grantId), { alreadyRevoked: false, txHash: rc.hash, blockNumber: rc.blockNumber });
     },
   );
 

@@ -5,7 +5,10 @@
  *   tongban grant create --holder-type RESIDENT_ID --holder-id <n> | --holder-ref <hex> --grantee <uscc>
  *                        --matter <code> --type BL [--type ...] | --material <leaf> ... --not-after <date>
  *                        --max-uses <n> --evidence-hash <hex> [--not-before <date>]
- *   tongban grant revoke <grantId> [--evidence-hash <hex>]   |   tongban grant show <grantId>
+ *   tongban grant delegate <parentGrantId> --grantee <member> --max-uses <n> [--type T ...] [--material L ...]
+ *                          [--not-before d] [--not-after d] [--salt hex]      (as the parent's grantee, e.g. an agent)
+ *   tongban grant revoke <grantId> [--evidence-hash <hex> | --holder-signature <hex> --signer <addr> --nonce <n>
+ *                        --deadline <d>]   |   tongban grant show <grantId>
  *   tongban audit history --holder-type T --holder-id N | --holder-ref H | --material L | --member M |
  *                         --matter X | --grant G  [--from d] [--to d] [--limit n] [--csv] [--json] [--out f]
  *   tongban audit heads   |   tongban audit check [--peer-url u --peer-token-file f]
@@ -17,7 +20,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
-import { bytesToHex, logLeafHash, verifyInclusion, type NodeClient } from "@tongban/sdk";
+import { bytesToHex, delegateGrant, getGrant, logLeafHash, revokeGrant, verifyInclusion, type NodeClient } from "@tongban/sdk";
 
 export interface CliHelpers {
   withConn(c: Command): Command;
@@ -102,7 +105,7 @@ export function registerAuditCommands(p: Command, h: CliHelpers): void {
   );
 
   // ---------------------------------------------------------------------------------------------- grants
-  const gr = p.command("grant").description("grants (授权): record a holder's consent as identity provider, revoke, show");
+  const gr = p.command("grant").description("grants (授权): record a holder's consent as identity provider, delegate, revoke, show");
   h.withConn(
     gr
       .command("create")
@@ -136,13 +139,55 @@ export function registerAuditCommands(p: Command, h: CliHelpers): void {
       h.out(r.body);
     }),
   );
-  h.withConn(gr.command("revoke <grantId>").description("revoke as grantor, or as identity provider with --evidence-hash").option("--evidence-hash <hex>", "identity-provider revocation on the holder's behalf")).action(
-    h.action(async (grantId: string, o: ConnOpts & { evidenceHash?: string }) => {
-      h.out((await call(h.client(o), "POST", `/v1/grants/${grantId}/revoke`, o.evidenceHash ? { evidenceHash: o.evidenceHash } : {})).body);
+  h.withConn(
+    gr
+      .command("delegate <parentGrantId>")
+      .description("as the parent grant's grantee (e.g. an agent, 代办人): delegate part of it to another member (a department); idempotent")
+      .requiredOption("--grantee <member>", "the member the grant is delegated to: USCC or bytes32 id")
+      .requiredOption("--max-uses <n>", "number of uses (<= the parent's uses left)", (v) => Number(v))
+      .option("--type <code>", "material type in scope, a subset of the parent's (repeatable; default: the parent's scope)", collect)
+      .option("--material <leaf>", "material in scope, a subset of the parent's (repeatable)", collect)
+      .option("--not-before <date>", "unix seconds or ISO date (default: the parent's)")
+      .option("--not-after <date>", "unix seconds or ISO date (default: the parent's)")
+      .option("--salt <hex>", "bytes32; default derived from the parent and the terms (a re-run names the same child)"),
+  ).action(
+    h.action(async (parent: string, o: ConnOpts & { grantee: string; maxUses: number; type?: string[]; material?: string[]; notBefore?: string; notAfter?: string; salt?: string }) => {
+      if (!Number.isInteger(o.maxUses) || o.maxUses < 1) throw usage("--max-uses must be an integer >= 1", "max-uses");
+      h.out(
+        await delegateGrant(h.client(o), {
+          grantId: parent,
+          grantee: o.grantee,
+          maxUses: o.maxUses,
+          ...(o.type?.length ? { typeCodes: o.type } : {}),
+          ...(o.material?.length ? { materialIds: o.material } : {}),
+          ...(o.notBefore ? { notBefore: unix(o.notBefore, "not-before") } : {}),
+          ...(o.notAfter ? { notAfter: unix(o.notAfter, "not-after") } : {}),
+          ...(o.salt ? { salt: o.salt } : {}),
+        }),
+      );
+    }),
+  );
+  h.withConn(
+    gr
+      .command("revoke <grantId>")
+      .description("revoke (and everything delegated below it) as grantor, as identity provider with --evidence-hash, or relay the holder's signature; idempotent")
+      .option("--evidence-hash <hex>", "identity-provider revocation on the holder's behalf")
+      .option("--holder-signature <hex>", "the holder's EIP-712 HolderRevoke signature (SDK signGrantRevocation)")
+      .option("--signer <address>", "the holder's bound key that signed (with --holder-signature)")
+      .option("--nonce <n>", "the holder nonce signed (with --holder-signature)")
+      .option("--deadline <date>", "the deadline signed, unix seconds or ISO date (with --holder-signature)"),
+  ).action(
+    h.action(async (grantId: string, o: ConnOpts & { evidenceHash?: string; holderSignature?: string; signer?: string; nonce?: string; deadline?: string }) => {
+      if (o.holderSignature) {
+        if (o.evidenceHash) throw usage("give --evidence-hash or --holder-signature, not both", "holder-signature");
+        for (const [k, v] of [["signer", o.signer], ["nonce", o.nonce], ["deadline", o.deadline]] as const) if (!v) throw usage(`--${k} is required with --holder-signature`, k);
+        h.out(await revokeGrant(h.client(o), { grantId, holderSignature: { nonce: o.nonce!, deadline: unix(o.deadline!, "deadline"), signer: o.signer!, signature: o.holderSignature } }));
+      } else if (o.evidenceHash) h.out(await revokeGrant(h.client(o), { grantId, evidenceHash: o.evidenceHash }));
+      else h.out(await revokeGrant(h.client(o), { grantId }));
     }),
   );
   h.withConn(gr.command("show <grantId>").description("a grant and its status on chain")).action(
-    h.action(async (grantId: string, o: ConnOpts) => h.out((await call(h.client(o), "GET", `/v1/grants/${grantId}`)).body)),
+    h.action(async (grantId: string, o: ConnOpts) => h.out(await getGrant(h.client(o), { grantId }))),
   );
 
   // ----------------------------------------------------------------------------------------------- audit

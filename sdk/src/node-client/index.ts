@@ -378,3 +378,118 @@ export async function waitForAnchored(client: NodeClient, params: { id: string; 
 export function isNotAnchored(e: unknown): e is NodeApiError {
   return e instanceof NodeNotAnchoredError;
 }
+
+// ------------------------------------------------------------------------------------------------- grants
+// (routes of a node with an `authorisations` section; writes are sent by the node's ops account)
+
+/** The grant routes this client calls: [method, OpenAPI path] (a node with `authorisations` serves them). */
+export const NODE_CLIENT_GRANT_ROUTES = [
+  ["get", "/v1/grants/{grantId}"],
+  ["post", "/v1/grants/{grantId}/delegate"],
+  ["post", "/v1/grants/{grantId}/revoke"],
+  ["get", "/v1/grants/holder-nonce/{holderRef}"],
+] as const;
+
+/** A grant as the node reads it from the chain (the SDK's `GrantInfo` with numbers for the times). */
+export interface NodeGrant {
+  grantId: string;
+  status: { code: number; name: string; usable: boolean };
+  terms: { holderRef: string; grantee: string; matter: string; typeCodes: string[]; leaves: string[]; notBefore: number; notAfter: number; maxUses: number };
+  parentId: string;
+  rootId: string;
+  grantor: string;
+  origin: string;
+  depth: number;
+  createdAt: number;
+  revokedAt: number;
+  revokedBy: string;
+  used: number;
+  usesLeft: number;
+}
+
+export interface DelegateGrantParameters {
+  /** the parent grant (this node's member must be its grantee) */
+  grantId: string;
+  /** the member the grant is delegated to: USCC or bytes32 member id */
+  grantee: string;
+  /** a subset of the parent's scope; both absent = the parent's scope */
+  typeCodes?: string[];
+  materialIds?: string[];
+  /** unix seconds within the parent's window (default: the parent's) */
+  notBefore?: number;
+  notAfter?: number;
+  /** at most the parent's uses left */
+  maxUses: number;
+  /** default: derived by the node from the parent and the terms, so a retry names the same child */
+  salt?: string;
+}
+
+export interface NodeDelegatedGrant {
+  grantId: string;
+  parentId: string;
+  holderRef: string;
+  grantee: string;
+  depth: number;
+  status: string;
+  salt: string;
+  /** false: the child already existed (a retry), no transaction was sent */
+  created: boolean;
+  txHash?: string;
+  blockNumber?: number;
+}
+
+/** The holder's EIP-712 HolderRevoke signature (SDK `signGrantRevocation`), relayed by the node. */
+export interface HolderRevocation {
+  /** decimal uint256: {@link getHolderNonce} */
+  nonce: string;
+  deadline: number;
+  signer: string;
+  signature: string;
+}
+
+export type RevokeGrantParameters =
+  | { grantId: string; evidenceHash?: undefined; holderSignature?: undefined }
+  | { grantId: string; evidenceHash: string; holderSignature?: undefined }
+  | { grantId: string; holderSignature: HolderRevocation; evidenceHash?: undefined };
+
+export interface NodeGrantRevocation {
+  grantId: string;
+  status: string;
+  revokedAt: number;
+  revokedBy: "GRANTOR" | "HOLDER_SIGNATURE" | "IDENTITY_PROVIDER";
+  /** true: it was revoked before this request (a retry), no transaction was sent */
+  alreadyRevoked: boolean;
+  txHash?: string;
+  blockNumber?: number;
+}
+
+/** A grant and its status on chain. @example (await getGrant(client, { grantId })).status.name // => "ACTIVE" */
+export async function getGrant(client: NodeClient, params: { grantId: string }): Promise<NodeGrant> {
+  return call<NodeGrant>(client, { method: "GET", path: `/v1/grants/${enc(params.grantId)}` });
+}
+
+/**
+ * Delegate part of a grant this node's member holds as grantee (multi-level: depth <= 2). Idempotent: a retry
+ * answers the same child with `created: false`.
+ * @example const child = await delegateGrant(agentNode, { grantId: parent, grantee: "11310000002418210Q", maxUses: 1 })
+ */
+export async function delegateGrant(client: NodeClient, params: DelegateGrantParameters): Promise<NodeDelegatedGrant> {
+  const { grantId, ...body } = params;
+  return call<NodeDelegatedGrant>(client, { method: "POST", path: `/v1/grants/${enc(grantId)}/delegate`, body });
+}
+
+/**
+ * Revoke a grant (and all delegated below it): as its grantor (no other field), as identity provider
+ * (`evidenceHash`), or by relaying the holder's signature (`holderSignature`). Idempotent: an already revoked
+ * grant answers its final state with `alreadyRevoked: true`.
+ * @example await revokeGrant(client, { grantId, holderSignature: { nonce, deadline, signer, signature } })
+ */
+export async function revokeGrant(client: NodeClient, params: RevokeGrantParameters): Promise<NodeGrantRevocation> {
+  const body = params.holderSignature ? { holderSignature: params.holderSignature } : params.evidenceHash ? { evidenceHash: params.evidenceHash } : {};
+  return call<NodeGrantRevocation>(client, { method: "POST", path: `/v1/grants/${enc(params.grantId)}/revoke`, body });
+}
+
+/** The nonce the holder's next EIP-712 signature must carry (decimal). @example const { nonce } = await getHolderNonce(client, { holderRef }) */
+export async function getHolderNonce(client: NodeClient, params: { holderRef: string }): Promise<{ holderRef: string; nonce: string }> {
+  return call(client, { method: "GET", path: `/v1/grants/holder-nonce/${enc(params.holderRef)}` });
+}

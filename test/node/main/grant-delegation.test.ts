@@ -1,0 +1,275 @@
+/**
+ * Multi-level grants and revocation over the node's HTTP API, the SDK node client and the CLI: three member
+ * node processes (node/src/main.ts) on loopback, libp2p between them, a `hardhat node` process.
+ *  - the identity provider C records the holder's grant to the agent B; B delegates part of it to C's
+ *    department (POST /v1/grants/:id/delegate, B's ops account); C fetches A's material under the child;
+ *  - the parent is revoked over HTTP by its grantor: a fetch under the child is refused ANCESTOR_REVOKED;
+ *  - a holder's signed revocation (EIP-712 HolderRevoke) relayed by a node; retries of every revocation and
+ *    delegation answer the same final state; contract refusals are 4xx naming the grant;
+ *  - the CLI verbs `grant delegate` / `grant revoke` over the SDK client; the routes in /openapi.json.
+ */
+import { expect } from "chai";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Wallet, encodeBytes32String, hexlify, keccak256, randomBytes, toUtf8Bytes } from "ethers";
+import {
+  NODE_CLIENT_GRANT_ROUTES,
+  NodeApiError,
+  createNodeClient,
+  delegateGrant,
+  getGrant,
+  getHolderNonce,
+  grantDomain,
+  registerMaterials,
+  revokeGrant,
+  signGrantRevocation,
+  waitForAnchored,
+  type NodeClient,
+} from "@tongban/sdk";
+import { REPO_ROOT, devWallet, freePort, startChain, type Chain } from "../helpers/chain.js";
+import { apiCall, memberConfig, prepareMemberKeys, startMemberProcess, type MemberKeys } from "../helpers/members.js";
+import type { NodeProcess } from "../helpers/node-process.js";
+import { deployConsortium, type ConsortiumSpec } from "../../../node/src/consortium/index.js";
+
+const USCC = { A: "11310104002418330F", B: "11310115002418321F", C: "11310000002418210Q" } as const;
+type Key = keyof typeof USCC;
+const KEYS: Key[] = ["A", "B", "C"];
+const id32 = (u: string) => encodeBytes32String(u).toLowerCase();
+const MATTER = "ENTERPRISE_CHANGE_REG";
+const SPEC: ConsortiumSpec = {
+  jurisdictions: [{ code: 310000, parent: 0 }, { code: 310104, parent: 310000 }, { code: 310115, parent: 310000 }],
+  materialTypes: [{ code: "BL" }, { code: "HC" }],
+  members: [
+    { key: "a", uscc: USCC.A, jurisdiction: 310104, roles: ["GOVERNOR"], entitlements: [{ type: "BL", jurisdiction: 310104 }] },
+    { key: "b", uscc: USCC.B, jurisdiction: 310115, roles: ["GOVERNOR"] },
+    { key: "c", uscc: USCC.C, jurisdiction: 310000, roles: ["GOVERNOR", "IDENTITY_PROVIDER"] },
+  ],
+  governance: { threshold: 1 },
+};
+
+/** The API error a node-client call failed with. */
+async function refusal(p: Promise<unknown>): Promise<NodeApiError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof NodeApiError) return e;
+    throw e;
+  }
+  throw new Error("expected the call to be refused");
+}
+
+describe("member node process: multi-level grants and revocation (HTTP, SDK node client, CLI)", function () {
+  this.timeout(300_000);
+  let chain: Chain;
+  let deployed: Awaited<ReturnType<typeof deployConsortium>>;
+  const root = mkdtempSync(join(tmpdir(), "tongban-delegation-"));
+  const node = {} as Record<Key, NodeProcess>;
+  const client = {} as Record<Key, NodeClient>;
+  let keys: Record<Key, MemberKeys>;
+  const holder = { idType: "USCC", idNumber: "91310104MA1K000018" };
+  let leaves: string[] = [];
+  let parentId: string;
+  let childId: string;
+  const now = () => Math.floor(Date.now() / 1000);
+  const api = (k: Key, method: string, path: string, body?: unknown) => apiCall(node[k].url, keys[k].token, method, path, body);
+  const grantByIdp = async (grantee: string, maxUses = 10) => {
+    const g = await api("C", "POST", "/v1/grants", {
+      holder, grantee, matter: MATTER, typeCodes: ["BL"], notAfter: now() + 3600, maxUses, evidenceHash: keccak256(toUtf8Bytes(`consent ${Math.random()}`)),
+    });
+    expect(g.status, g.text).to.equal(201);
+    return g.body as { grantId: string; holderRef: string };
+  };
+  const fetchAs = (k: Key, grantId: string, leaf: string) => api(k, "POST", "/v1/exchange/fetch", { custodian: USCC.A, grantId, materialId: leaf, matter: MATTER });
+
+  before(async () => {
+    chain = await startChain();
+    const prepared = await prepareMemberKeys(chain, root, KEYS);
+    keys = prepared;
+    deployed = await deployConsortium(new Wallet(devWallet(0).privateKey, chain.provider), SPEC, { accounts: prepared.accounts });
+    await Promise.all(
+      KEYS.map(async (k) => {
+        const cfg = memberConfig({ chain, deployed, memberId: USCC[k], key: keys[k], port: await freePort(), extra: { p2p: { listen: ["/ip4/127.0.0.1/tcp/0"], directoryRefreshMs: 500 } } });
+        node[k] = await startMemberProcess(root, k, cfg);
+        client[k] = createNodeClient({ url: node[k].url, token: keys[k].token });
+      }),
+    );
+    const acks = await registerMaterials(client.A, {
+      materials: [0, 1].map((i) => ({ typeCode: "BL", jurisdiction: 310104, content: Buffer.from(`licence ${i} of the company`).toString("base64"), holder, validFrom: now() - 60, issuedAt: now() - 60 })),
+    });
+    for (const a of acks) await waitForAnchored(client.A, { id: a.id, timeoutMs: 60_000 });
+    leaves = acks.map((a) => a.id);
+  });
+
+  after(async () => {
+    for (const k of KEYS) await node[k]?.stop().catch(() => undefined);
+    await chain?.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it("the agent B delegates the holder's grant to C's department over HTTP; C fetches A's material under the child; a retry names the same child", async () => {
+    ({ grantId: parentId } = await grantByIdp(USCC.B));
+    const child = await delegateGrant(client.B, { grantId: parentId, grantee: USCC.C, maxUses: 3 });
+    expect(child.created).to.equal(true);
+    expect(child.parentId).to.equal(parentId);
+    expect(child.depth).to.equal(1);
+    expect(child.status).to.equal("ACTIVE");
+    expect(child.grantee).to.equal(id32(USCC.C));
+    expect(child.txHash).to.match(/^0x[0-9a-f]{64}$/);
+    childId = child.grantId;
+    const again = await delegateGrant(client.B, { grantId: parentId, grantee: USCC.C, maxUses: 3 });
+    expect(again).to.include({ grantId: childId, created: false, status: "ACTIVE" });
+    expect(again.txHash).to.equal(undefined);
+    const info = await getGrant(client.C, { grantId: childId });
+    expect(info.origin).to.equal("DELEGATION");
+    expect(info.parentId).to.equal(parentId);
+    expect(info.grantor).to.equal(id32(USCC.B));
+    expect(info.terms.typeCodes).to.deep.equal([encodeBytes32String("BL")]); // the parent's scope by default
+
+    const f = await fetchAs("C", childId, leaves[0]!);
+    expect(f.status, f.text).to.equal(200);
+    expect(Buffer.from(f.body.content, "base64").toString()).to.equal("licence 0 of the company");
+    expect(f.body.verification.ok).to.equal(true);
+    // the parent does not name C: under it C is refused
+    const wrong = await fetchAs("C", parentId, leaves[0]!);
+    expect(wrong.status, wrong.text).to.equal(403);
+    expect(wrong.body.code).to.equal("WRONG_GRANTEE");
+  });
+
+  it("delegations outside the parent are 4xx with the contract's reason, naming the grant; never 500", async () => {
+    const notGrantee = await refusal(delegateGrant(client.C, { grantId: parentId, grantee: USCC.A, maxUses: 1 }));
+    expect([notGrantee.status, notGrantee.code]).to.deep.equal([403, "NotGrantee"]);
+    expect(notGrantee.message).to.contain(parentId);
+    expect(notGrantee.details.details.grantId).to.equal(parentId);
+    const tooMany = await refusal(delegateGrant(client.B, { grantId: parentId, grantee: USCC.C, maxUses: 1000 }));
+    expect([tooMany.status, tooMany.code]).to.deep.equal([400, "DelegationUsesExceeded"]);
+    const scope = await refusal(delegateGrant(client.B, { grantId: parentId, grantee: USCC.C, maxUses: 1, typeCodes: ["HC"] }));
+    expect([scope.status, scope.code]).to.deep.equal([400, "DelegationOutOfScope"]);
+    const window = await refusal(delegateGrant(client.B, { grantId: parentId, grantee: USCC.C, maxUses: 1, notAfter: now() + 10 * 86400 }));
+    expect([window.status, window.code]).to.deep.equal([400, "DelegationWindowExceeded"]);
+    const tooDeep1 = await delegateGrant(client.C, { grantId: childId, grantee: USCC.A, maxUses: 1 }); // depth 2: allowed
+    expect(tooDeep1.depth).to.equal(2);
+    const tooDeep = await refusal(delegateGrant(client.A, { grantId: tooDeep1.grantId, grantee: USCC.B, maxUses: 1 }));
+    expect([tooDeep.status, tooDeep.code]).to.deep.equal([400, "DelegationTooDeep"]);
+    const unknown = "0x" + "ab".repeat(32);
+    const missing = await refusal(delegateGrant(client.B, { grantId: unknown, grantee: USCC.C, maxUses: 1 }));
+    expect([missing.status, missing.code]).to.deep.equal([404, "NOT_FOUND"]);
+    expect(missing.message).to.contain(unknown);
+    const strict = await api("B", "POST", `/v1/grants/${parentId}/delegate`, { grantee: USCC.C, maxUses: 1, holderRef: "0x" + "00".repeat(32) });
+    expect([strict.status, strict.body.code]).to.deep.equal([400, "VALIDATION"]);
+    const badId = await api("B", "POST", "/v1/grants/0x1234/delegate", { grantee: USCC.C, maxUses: 1 });
+    expect([badId.status, badId.body.code]).to.deep.equal([400, "VALIDATION"]);
+    const both = await api("C", "POST", `/v1/grants/${parentId}/revoke`, {
+      evidenceHash: keccak256(toUtf8Bytes("x")), holderSignature: { nonce: "0", deadline: now() + 60, signer: Wallet.createRandom().address, signature: "0x" + "11".repeat(65) },
+    });
+    expect([both.status, both.body.code]).to.deep.equal([400, "VALIDATION"]);
+    expect(both.body.message).to.contain(parentId);
+  });
+
+  it("the parent revoked over HTTP by its grantor: a fetch under the child is refused ANCESTOR_REVOKED; a second revoke answers the same final state", async () => {
+    const notGrantor = await refusal(revokeGrant(client.B, { grantId: parentId }));
+    expect([notGrantor.status, notGrantor.code]).to.deep.equal([403, "NotGrantor"]);
+    const r = await revokeGrant(client.C, { grantId: parentId });
+    expect(r).to.include({ grantId: parentId, status: "REVOKED", revokedBy: "GRANTOR", alreadyRevoked: false });
+    expect(r.revokedAt).to.be.greaterThan(0);
+    expect(r.txHash).to.match(/^0x[0-9a-f]{64}$/);
+    const again = await revokeGrant(client.C, { grantId: parentId });
+    expect(again).to.deep.equal({ grantId: parentId, status: "REVOKED", revokedAt: r.revokedAt, revokedBy: "GRANTOR", alreadyRevoked: true });
+    const raw = await api("C", "POST", `/v1/grants/${parentId}/revoke`, {});
+    expect(raw.status, raw.text).to.equal(200);
+
+    const f = await fetchAs("C", childId, leaves[1]!);
+    expect(f.status, f.text).to.equal(403);
+    expect(f.body.code).to.equal("ANCESTOR_REVOKED");
+    expect((await getGrant(client.C, { grantId: childId })).status.name).to.equal("ANCESTOR_REVOKED");
+    // a retry of the delegation after the parent's revocation still names the child it created
+    expect(await delegateGrant(client.B, { grantId: parentId, grantee: USCC.C, maxUses: 3 })).to.include({ grantId: childId, created: false, status: "ANCESTOR_REVOKED" });
+  });
+
+  it("a holder's signed revocation, relayed by a node: a forged one is 403, the real one revokes, its retry answers the same final state", async () => {
+    const holderKey = Wallet.createRandom();
+    const bind = await api("C", "POST", "/v1/grants/holder-keys", { holder, key: holderKey.address, evidenceHash: keccak256(toUtf8Bytes("identity verified")) });
+    expect(bind.status, bind.text).to.equal(201);
+    const g = await grantByIdp(USCC.B);
+    const ok = await fetchAs("B", g.grantId, leaves[1]!);
+    expect(ok.status, ok.text).to.equal(200);
+    const { nonce } = await getHolderNonce(client.B, { holderRef: g.holderRef });
+    const { chainId } = await chain.provider.getNetwork();
+    const domain = grantDomain(chainId, deployed.authorisationsAddress);
+    const deadline = now() + 600;
+    const stranger = Wallet.createRandom();
+    const forgedSig = await signGrantRevocation(stranger.privateKey, domain, g.grantId, BigInt(nonce), BigInt(deadline));
+    const forged = await refusal(revokeGrant(client.B, { grantId: g.grantId, holderSignature: { nonce, deadline, signer: stranger.address, signature: forgedSig } }));
+    expect([forged.status, forged.code]).to.deep.equal([403, "HolderKeyNotBound"]);
+    expect(forged.message).to.contain(g.grantId);
+    const wrongSig = await signGrantRevocation(stranger.privateKey, domain, g.grantId, BigInt(nonce), BigInt(deadline));
+    const bad = await refusal(revokeGrant(client.B, { grantId: g.grantId, holderSignature: { nonce, deadline, signer: holderKey.address, signature: wrongSig } }));
+    expect([bad.status, bad.code]).to.deep.equal([403, "InvalidHolderSignature"]);
+
+    const signature = await signGrantRevocation(holderKey.privateKey, domain, g.grantId, BigInt(nonce), BigInt(deadline));
+    const holderSignature = { nonce, deadline, signer: holderKey.address, signature };
+    const r = await revokeGrant(client.B, { grantId: g.grantId, holderSignature });
+    expect(r).to.include({ grantId: g.grantId, status: "REVOKED", revokedBy: "HOLDER_SIGNATURE", alreadyRevoked: false });
+    const again = await revokeGrant(client.A, { grantId: g.grantId, holderSignature }); // any member may relay; the nonce is spent
+    expect(again).to.deep.equal({ grantId: g.grantId, status: "REVOKED", revokedAt: r.revokedAt, revokedBy: "HOLDER_SIGNATURE", alreadyRevoked: true });
+    expect((await getHolderNonce(client.B, { holderRef: g.holderRef })).nonce).to.equal(String(BigInt(nonce) + 1n));
+    const f = await fetchAs("B", g.grantId, leaves[1]!);
+    expect(f.status, f.text).to.equal(403);
+    expect(f.body.code).to.equal("GRANT_REVOKED");
+    const unknown = "0x" + "cd".repeat(32);
+    const missing = await refusal(revokeGrant(client.C, { grantId: unknown }));
+    expect([missing.status, missing.code]).to.deep.equal([404, "NOT_FOUND"]);
+  });
+
+  it("the CLI: grant delegate and grant revoke (through the SDK node client), refusals on stderr with exit 1", async () => {
+    const cli = (args: string[]) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((res) => {
+        const c = spawn(process.execPath, ["--import", "tsx", join(REPO_ROOT, "node/src/cli/main.ts"), ...args], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, TONGBAN_TOKEN: "" } });
+        let stdout = "";
+        let stderr = "";
+        c.stdout!.on("data", (d) => (stdout += d));
+        c.stderr!.on("data", (d) => (stderr += d));
+        c.once("exit", (code) => res({ code, stdout, stderr }));
+      });
+    for (const k of KEYS) writeFileSync(join(keys[k].dir, "api-token"), keys[k].token + "\n", { mode: 0o600 });
+    const conn = (k: Key) => ["--url", node[k].url, "--token-file", join(keys[k].dir, "api-token")];
+    const g = await grantByIdp(USCC.B);
+    const salt = hexlify(randomBytes(32));
+    const d = await cli(["grant", "delegate", g.grantId, ...conn("B"), "--grantee", USCC.C, "--max-uses", "2", "--type", "BL", "--salt", salt]);
+    expect(d.code, d.stderr).to.equal(0);
+    const child = JSON.parse(d.stdout);
+    expect(child).to.include({ parentId: g.grantId, created: true, salt, depth: 1 });
+    const f = await fetchAs("C", child.grantId, leaves[0]!);
+    expect(f.status, f.text).to.equal(200);
+    const refused = await cli(["grant", "delegate", g.grantId, ...conn("C"), "--grantee", USCC.A, "--max-uses", "1"]);
+    expect(refused.code).to.equal(1);
+    expect(JSON.parse(refused.stderr).code).to.equal("NotGrantee");
+    const rv = await cli(["grant", "revoke", g.grantId, ...conn("C")]);
+    expect(rv.code, rv.stderr).to.equal(0);
+    expect(JSON.parse(rv.stdout)).to.include({ status: "REVOKED", alreadyRevoked: false });
+    const rv2 = await cli(["grant", "revoke", g.grantId, ...conn("C")]);
+    expect(rv2.code, rv2.stderr).to.equal(0);
+    expect(JSON.parse(rv2.stdout)).to.include({ status: "REVOKED", alreadyRevoked: true });
+    const usage = await cli(["grant", "revoke", g.grantId, ...conn("C"), "--holder-signature", "0x" + "11".repeat(65)]);
+    expect(usage.code).to.not.equal(0);
+    expect(JSON.parse(usage.stderr).code).to.equal("USAGE");
+    const after = await fetchAs("C", child.grantId, leaves[0]!);
+    expect(after.body.code).to.equal("ANCESTOR_REVOKED");
+  });
+
+  it("the routes are in /openapi.json with strict request schemas", async () => {
+    const r = await fetch(`${node.B.url}/openapi.json`);
+    const doc = (await r.json()) as { paths: Record<string, Record<string, any>> };
+    for (const [method, path] of NODE_CLIENT_GRANT_ROUTES) expect(doc.paths[path]?.[method], `${method} ${path}`).to.be.an("object");
+    const del = doc.paths["/v1/grants/{grantId}/delegate"]!.post;
+    const rev = doc.paths["/v1/grants/{grantId}/revoke"]!.post;
+    for (const op of [del, rev]) {
+      const schema = op.requestBody.content["application/json"].schema;
+      expect(schema.additionalProperties).to.equal(false);
+      for (const s of ["400", "403", "404", "409"]) expect(op.responses[s], s).to.be.an("object");
+    }
+    expect(rev.requestBody.content["application/json"].schema.properties.holderSignature.additionalProperties).to.equal(false);
+    expect(del.responses["201"].content["application/json"].schema.properties).to.have.property("created");
+  });
+});
