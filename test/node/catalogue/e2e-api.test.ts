@@ -10,21 +10,20 @@
  * not-shared resource, a use before approval, an expired approval, a use by a member that is neither party.
  */
 import { expect } from "chai";
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Contract, Wallet, encodeBytes32String, keccak256, toUtf8Bytes } from "ethers";
 import { CATALOGUE_HTTP_ROUTES, CatalogueClient, catalogueCode, contracts, type CatalogueEntryDoc } from "@tongban/sdk";
-import { REPO_ROOT, devWallet, freePort, rpc, startChain, type Chain } from "../helpers/chain.js";
+import { devWallet, freePort, rpc, startChain, type Chain } from "../helpers/chain.js";
 import { apiCall, memberConfig, prepareMemberKeys, startMemberProcess } from "../helpers/members.js";
 import { stopNodeProcesses, type NodeProcess } from "../helpers/node-process.js";
 import { licenceEntry } from "../helpers/catalogue.js";
 import { expectProvenOnChain } from "../helpers/history.js";
+import { runCli } from "../helpers/cli.js";
 import { deployConsortium } from "../../../node/src/consortium/deploy.js";
 import type { ConsortiumSpec } from "../../../node/src/consortium/spec.js";
 
-const CLI = join(REPO_ROOT, "node/src/cli/main.ts");
 const USCC = { P: "11310115002418321F", C: "11310104002418330F", K: "11310000002418210Q" } as const;
 const id32 = (u: string) => encodeBytes32String(u).toLowerCase();
 
@@ -217,13 +216,12 @@ describe("catalogue end to end through the API of member node processes (hardhat
     expect(gone.body.code).to.equal("RESOURCE_WITHDRAWN");
   });
   it("CLI verbs over the HTTP API: system/duty register, publish, search, show, scenario register, can-use, use, uses, approve, reject", async () => {
-    const cli = (who: Member, ...args: string[]) => new Promise<{ code: number; json: any; stderr: string }>((res) => {
-      execFile(process.execPath, ["--import", "tsx", CLI, ...args], { cwd: REPO_ROOT, env: { ...process.env, TONGBAN_URL: who.url, TONGBAN_TOKEN: who.token } }, (err, stdout, stderr) => {
-        let json: any;
-        try { json = JSON.parse(stdout || stderr); } catch { json = undefined; }
-        res({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, json, stderr });
-      });
-    });
+    const cli = async (who: Member, ...args: string[]): Promise<{ code: number; json: any; stderr: string }> => {
+      const r = await runCli(args, { TONGBAN_URL: who.url, TONGBAN_TOKEN: who.token });
+      let json: any;
+      try { json = JSON.parse(r.stdout || r.stderr); } catch { json = undefined; }
+      return { code: r.code ?? 1, json, stderr: r.stderr };
+    };
     const docFile = join(root, "entry-3.json");
     writeFileSync(docFile, JSON.stringify(entry({ resourceCode: "R310115-0003", title: "食品经营许可信息", dataItems: ["DE0003"], sharing: "UNCONDITIONAL", system: "SYS-PD-FOOD",
       fields: [{ name: "licence", label: "许可证号", type: "string", required: true, dataItem: "DE0003" }] })));

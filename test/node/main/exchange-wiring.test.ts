@@ -10,16 +10,16 @@
  *    account and the catalogue publishes through the same ops sender: no nonce error, everything lands.
  */
 import { expect } from "chai";
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Contract, Wallet, encodeBytes32String, keccak256, toUtf8Bytes } from "ethers";
 import { contracts, createNodeClient, grantDomain, HOLDER_GRANT_TYPES, registerMaterials, waitForAnchored, type NodeClient } from "@tongban/sdk";
-import { REPO_ROOT, devWallet, freePort, startChain, type Chain } from "../helpers/chain.js";
+import { devWallet, freePort, startChain, type Chain } from "../helpers/chain.js";
 import { apiCall, memberConfig, prepareMemberKeys, startMemberProcess, type ApiAnswer } from "../helpers/members.js";
 import { stopNodeProcesses, type NodeProcess } from "../helpers/node-process.js";
 import { expectProvenOnChain } from "../helpers/history.js";
+import { runCli } from "../helpers/cli.js";
 import { deployConsortium } from "../../../node/src/consortium/deploy.js";
 import type { ConsortiumSpec } from "../../../node/src/consortium/spec.js";
 
@@ -275,15 +275,7 @@ describe("member node process: exchange, grants and audit API wired into main.ts
   });
 
   it("the CLI: exchange fetch, grant show, audit history (proofs checked by the CLI), audit check with reconciliation", async () => {
-    const cli = (args: string[]) =>
-      new Promise<{ code: number | null; stdout: string; stderr: string }>((res) => {
-        const c = spawn(process.execPath, ["--import", "tsx", join(REPO_ROOT, "node/src/cli/main.ts"), ...args], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, TONGBAN_TOKEN: "" } });
-        let stdout = "";
-        let stderr = "";
-        c.stdout!.on("data", (d) => (stdout += d));
-        c.stderr!.on("data", (d) => (stderr += d));
-        c.once("exit", (code) => res({ code, stdout, stderr }));
-      });
+    const cli = (args: string[]) => runCli(args, { TONGBAN_TOKEN: "" });
     for (const who of [m.A, m.B]) writeFileSync(join(who.dir, "api-token"), who.token + "\n", { mode: 0o600 });
     const conn = (who: Member) => ["--url", who.url, "--token-file", join(who.dir, "api-token")];
     const outFile = join(m.B.dir, "fetched.bin");
