@@ -224,6 +224,16 @@ export interface CoalescerOptions {
   maxInFlight?: number;
 }
 
+/** Options of a {@link Coalescer} over queries that may repeat. */
+export interface CoalescerInit<Q> extends CoalescerOptions {
+  /**
+   * Identical queries (same key) within ONE batch are asked once and all get that answer (DataLoader's per-batch
+   * de-duplication): they are answered by the same read, made after each of them was asked. Nothing is kept
+   * across batches.
+   */
+  key?: (q: Q) => string;
+}
+
 /**
  * Coalesces concurrent queries into batches, DataLoader-style, without a timer: a query sent while fewer than
  * `maxInFlight` batches are out leaves at the end of the current event-loop turn (with the others of that
@@ -237,14 +247,16 @@ export class Coalescer<Q, R> {
   readonly #queue: { q: Q; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
   readonly #maxBatch: number;
   readonly #maxInFlight: number;
+  readonly #key: ((q: Q) => string) | undefined;
   #inFlight = 0;
   #scheduled = false;
-  /** batches sent and queries carried (metrics, benchmarks) */
-  readonly stats = { batches: 0, queries: 0, largest: 0 };
+  /** batches sent, queries carried, distinct queries asked (= queries without `key`), largest batch (metrics, benchmarks) */
+  readonly stats = { batches: 0, queries: 0, asked: 0, largest: 0 };
 
-  constructor(readonly run: (qs: Q[]) => Promise<readonly R[]>, options: CoalescerOptions = {}) {
+  constructor(readonly run: (qs: Q[]) => Promise<readonly R[]>, options: CoalescerInit<Q> = {}) {
     this.#maxBatch = Math.max(1, options.maxBatch ?? 256);
     this.#maxInFlight = Math.max(1, options.maxInFlight ?? 1);
+    this.#key = options.key;
   }
 
   load(q: Q): Promise<R> {
@@ -269,9 +281,27 @@ export class Coalescer<Q, R> {
     this.stats.batches++;
     this.stats.queries += batch.length;
     if (batch.length > this.stats.largest) this.stats.largest = batch.length;
+    // slot[i]: the position of batch[i]'s query among the distinct queries asked
+    let asked: Q[];
+    let slot: number[] | undefined;
+    if (this.#key) {
+      const seen = new Map<string, number>();
+      asked = [];
+      slot = batch.map((b) => {
+        const k = this.#key!(b.q);
+        let j = seen.get(k);
+        if (j === undefined) {
+          j = asked.length;
+          seen.set(k, j);
+          asked.push(b.q);
+        }
+        return j;
+      });
+    } else asked = batch.map((b) => b.q);
+    this.stats.asked += asked.length;
     let p: Promise<readonly R[]>;
     try {
-      p = this.run(batch.map((b) => b.q));
+      p = this.run(asked);
     } catch (e) {
       p = Promise.reject(e);
     }
@@ -279,10 +309,10 @@ export class Coalescer<Q, R> {
     p.then(
       (rs) => {
         this.#inFlight--;
-        if (!Array.isArray(rs) || rs.length !== batch.length) {
-          const e = new ChainReadError(`a batch of ${batch.length} queries was answered with ${Array.isArray(rs) ? rs.length : "no"} results`, { reason: "BAD_RESPONSE", ledger: "" });
+        if (!Array.isArray(rs) || rs.length !== asked.length) {
+          const e = new ChainReadError(`a batch of ${asked.length} queries was answered with ${Array.isArray(rs) ? rs.length : "no"} results`, { reason: "BAD_RESPONSE", ledger: "" });
           for (const b of batch) b.reject(e);
-        } else for (let i = 0; i < batch.length; i++) batch[i]!.resolve(rs[i]!);
+        } else for (let i = 0; i < batch.length; i++) batch[i]!.resolve(rs[slot ? slot[i]! : i]!);
         this.#pump();
       },
       (e: unknown) => {
@@ -299,24 +329,25 @@ export class Coalescer<Q, R> {
  * `materialStates` eth_call (one round trip, one EVM execution; {@link Coalescer}): for a node verifying many
  * materials at once. A read that finds no other in flight is sent alone, as the plain `materialState` call
  * (so `verify` with this reader still makes one round trip per verification, and a ledger without
- * `materialStates` works at low load). Any other call and `getNetwork` pass through. A batch that fails fails
+ * `materialStates` works at low load). The same read twice in one batch is asked once (both answered by that
+ * read, made after both were asked). Any other call and `getNetwork` pass through. A batch that fails fails
  * every verification in it (CHAIN_UNREACHABLE for a transport error or a revert, BAD_CHAIN_RESPONSE for an
  * answer that is not exactly one state per read): never VALID. `inner` must be a reader of one chain.
  * @example
  * const reader = coalescingChainReader(chainReaderFromUrl(rpcUrl));
  * await Promise.all(bundles.map((b, i) => verify({ content: contents[i] }, b, { provider: reader, ledger })));
  */
-export function coalescingChainReader(inner: ChainReader, options: CoalescerOptions = {}): ChainReader & { readonly stats: { batches: number; queries: number; largest: number } } {
+export function coalescingChainReader(inner: ChainReader, options: CoalescerOptions = {}): ChainReader & { readonly stats: { batches: number; queries: number; asked: number; largest: number } } {
   const codec = materialStateCodec();
   const loaders = new Map<string, Coalescer<string, string>>();
-  const stats = { batches: 0, queries: 0, largest: 0 };
+  const stats = { batches: 0, queries: 0, asked: 0, largest: 0 };
   const loaderFor = (to: string): Coalescer<string, string> => {
     const key = to.toLowerCase();
     let l = loaders.get(key);
     if (!l) {
       l = new Coalescer<string, string>(async (calls) => {
         stats.batches++;
-        stats.queries += calls.length;
+        stats.asked += calls.length;
         if (calls.length > stats.largest) stats.largest = calls.length;
         if (calls.length === 1) return [await inner.call({ to, data: calls[0]! })];
         const raw = await inner.call({ to, data: batchCalldata(codec, calls) });
@@ -325,7 +356,7 @@ export function coalescingChainReader(inner: ChainReader, options: CoalescerOpti
         } catch (e) {
           throw new ChainReadError(`undecodable materialStates answer from ${to}`, { reason: "BAD_RESPONSE", ledger: to }, { cause: e });
         }
-      }, options);
+      }, { ...options, key: (data) => data.toLowerCase() }); // the same read twice in one batch: asked once
       loaders.set(key, l);
     }
     return l;
@@ -335,7 +366,10 @@ export function coalescingChainReader(inner: ChainReader, options: CoalescerOpti
     stats,
     call(tx) {
       const data = tx.data;
-      if (typeof data === "string" && data.length === 2 + CALL_HEX && data.slice(0, 10).toLowerCase() === prefix) return loaderFor(tx.to).load(data);
+      if (typeof data === "string" && data.length === 2 + CALL_HEX && data.slice(0, 10).toLowerCase() === prefix) {
+        stats.queries++;
+        return loaderFor(tx.to).load(data);
+      }
       return inner.call(tx);
     },
     getNetwork: () => inner.getNetwork(),

@@ -57,7 +57,7 @@ describe("sdk/chain: Coalescer", () => {
     const rest = [11, 12, 13, 14].map((q) => c.load(q)); // first is in flight: these queue
     expect(await Promise.all([first, ...rest])).to.deep.equal([20, 22, 24, 26, 28]);
     expect(batches).to.deep.equal([[10], [11, 12, 13, 14]]);
-    expect(c.stats).to.deep.include({ batches: 4, queries: 7, largest: 4 });
+    expect(c.stats).to.deep.include({ batches: 4, queries: 7, asked: 7, largest: 4 });
   });
 
   it("queries of one turn share a batch; maxBatch splits them; maxInFlight bounds the batches out", async () => {
@@ -75,6 +75,18 @@ describe("sdk/chain: Coalescer", () => {
     expect(all).to.deep.equal([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(sizes).to.deep.equal([4, 4, 2]);
     expect(peak).to.equal(2);
+  });
+
+  it("with `key`, identical queries of one batch are asked once and all get that answer; nothing is kept across batches", async () => {
+    const asked: string[][] = [];
+    const c = new Coalescer(async (qs: string[]) => {
+      asked.push(qs);
+      return qs.map((q) => `${q}:${asked.length}`);
+    }, { key: (q) => q });
+    expect(await Promise.all(["a", "b", "a", "a", "c", "b"].map((q) => c.load(q)))).to.deep.equal(["a:1", "b:1", "a:1", "a:1", "c:1", "b:1"]);
+    expect(await Promise.all(["a", "a"].map((q) => c.load(q)))).to.deep.equal(["a:2", "a:2"]);
+    expect(asked).to.deep.equal([["a", "b", "c"], ["a"]]);
+    expect(c.stats).to.deep.include({ batches: 2, queries: 8, asked: 4, largest: 6 });
   });
 
   it("a failed batch rejects every query in it with its error; a batch answered with another count rejects all (BAD_RESPONSE)", async () => {
@@ -121,13 +133,23 @@ describe("sdk/chain: readMaterialStates and coalescingChainReader", () => {
     expect(rs.map((r) => r.ok)).to.deep.equal([true, true, false, true, false, true]);
     expect(check(rs[2]!, "STATUS")).to.include({ status: "INVALID", reason: "REVOKED" });
     expect(check(rs[4]!, "STATUS")).to.include({ status: "INVALID", reason: "SUSPENDED" });
-    expect(reader.stats).to.deep.include({ batches: 1, queries: n, largest: n });
+    expect(reader.stats).to.deep.include({ batches: 1, queries: n, asked: n, largest: n });
     // and one asked while that batch is out waits for it, then leaves with the others queued meanwhile
     const later = verify({ content: made[0]!.content }, made[0]!.bundle, { provider: reader, ledger: LEDGER, at: AT });
     await tick();
     const more = await Promise.all([later, ...made.slice(1, 4).map(({ bundle, content }) => verify({ content }, bundle, { provider: reader, ledger: LEDGER, at: AT }))]);
     expect(more.map((r) => r.ok)).to.deep.equal([true, true, false, true]);
     expect(chain.log.slice(1)).to.deep.equal([{ fn: "materialState", n: 1 }, { fn: "materialStates", n: 3 }]);
+  });
+
+  it("the same material verified twice in one batch is read once; both get its state", async () => {
+    const chain = new BatchLedger(stateOf);
+    const reader = coalescingChainReader(chain);
+    const twice = [made[0]!, made[1]!, made[0]!, made[2]!, made[0]!];
+    const rs = await Promise.all(twice.map(({ bundle, content }) => verify({ content }, bundle, { provider: reader, ledger: LEDGER, at: AT })));
+    expect(rs.map((r) => r.ok)).to.deep.equal([true, true, true, false, true]);
+    expect(chain.log).to.deep.equal([{ fn: "materialStates", n: 3 }]);
+    expect(reader.stats).to.deep.include({ batches: 1, queries: 5, asked: 3 });
   });
 
   it("a verification alone makes exactly one plain materialState round trip", async () => {
