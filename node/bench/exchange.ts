@@ -7,14 +7,19 @@
  *
  *   npx tsx node/bench/exchange.ts [fetches=2000] [concurrency=64]
  *
- * Scenarios: one multiplexed stream, exact (one checkGrant + one materialState eth_call per fetch); the same
- * with both chain answers cached for 1 s; a new stream per request with the caches.
- * Env: BENCH_SCENARIO=0|1|2 (one scenario), BENCH_SYNC=0 (no fsync), TONGBAN_P2P_RUN=<path of another run.ts>
+ * Scenarios: 0 one multiplexed stream, exact: every fetch's checkGrant and materialState read from the chain
+ * after its request arrived, concurrent reads coalesced into checkGrants / materialStates calls (the default);
+ * 1 the same with both chain answers cached for 1 s; 2 a new stream per request with the caches; 3 exact with
+ * one checkGrant + one materialState eth_call per fetch (no coalescing: the previous default).
+ * Prints fetches/s, latency, CPU per fetch of each node and of the chain node (from /proc), reads per call.
+ * The hardhat node's request logging is turned off (hardhat_setLoggingEnabled false; BENCH_CHAIN_LOG=1 keeps it).
+ * Env: BENCH_MATERIALS=N (fetch N distinct materials in turn, default 1: with N > concurrency no two reads of
+ * one coalesced batch are identical, so none is de-duplicated), BENCH_SCENARIO=0|1|2|3 (one scenario), BENCH_SYNC=0 (no fsync), TONGBAN_P2P_RUN=<path of another run.ts>
  * (compare another version of node/src/p2p in the same conditions), TONGBAN_P2P_EXEC_ARGV="--cpu-prof
  * --cpu-prof-dir=DIR" (profile both node processes). Figures: node/src/p2p/README.md.
  */
 import "../src/polyfill.js";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createHash, randomBytes } from "node:crypto";
@@ -25,7 +30,20 @@ import { startChain, deployLedger, bootstrap, devWallet, rpc } from "../../test/
 import { NodeProcess, deployAuthorisations, runConfig } from "../../test/node/p2p/fixture.js";
 
 const COUNT = Number(process.argv[2] ?? 2000);
+
+/** CPU ms (user + system) a local process has used so far, from /proc (NaN when not readable, e.g. a remote chain). */
+function chainCpuMs(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = f.slice(f.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks (USER_HZ = 100)
+  } catch {
+    return NaN;
+  }
+}
 const CONC = Number(process.argv[3] ?? 64);
+/** distinct materials fetched in turn (BENCH_MATERIALS, default 1: every fetch asks for the same one) */
+const MATERIALS = Math.max(1, Number(process.env.BENCH_MATERIALS ?? 1));
 const uscc = (first17: string) => first17 + usccCheckChar(first17);
 const id = (u: string) => encodeBytes32String(u).toLowerCase();
 
@@ -34,6 +52,8 @@ async function main(): Promise<void> {
   const dirs: string[] = [];
   const nodes: NodeProcess[] = [];
   try {
+    // `hardhat node` prints (and traces for printing) every JSON-RPC request: chain CPU a real chain does not spend
+    if (process.env.BENCH_CHAIN_LOG !== "1") await rpc(chain.url, "hardhat_setLoggingEnabled", [false]).catch(() => undefined);
     const { ledger, address: ledgerAddr, admin } = await deployLedger(chain);
     const auth = await deployAuthorisations(admin, ledgerAddr);
     const authAddr = (await auth.getAddress()).toLowerCase();
@@ -51,9 +71,10 @@ async function main(): Promise<void> {
     const TYPE = encodeBytes32String("BIZ_LICENCE");
     const MATTER = encodeBytes32String("ENTERPRISE_CHANGE_REG");
     const now = Number((await rpc<{ timestamp: string }>(chain.url, "eth_getBlockByNumber", ["latest", false])).timestamp);
-    const content = randomBytes(10 * 1024);
+    // MATERIALS distinct 10 KiB materials of one holder, anchored as one batch; fetch i asks for material i % MATERIALS
+    const contents = Array.from({ length: MATERIALS }, () => randomBytes(10 * 1024));
     const holderRef = "0x" + randomBytes(32).toString("hex");
-    const header: MaterialHeader = {
+    const headers: MaterialHeader[] = contents.map((content) => ({
       typeCode: TYPE,
       issuer: id(U.A),
       holderRef,
@@ -64,10 +85,12 @@ async function main(): Promise<void> {
       validUntil: 0n,
       version: 1,
       supersedes: ZeroHash,
-    };
-    const tree = buildMerkleTree([computeLeaf(header)]);
-    const rc = await (await ledger.connect(new Wallet(w.A.privateKey, chain.provider)).anchor(tree.root, TYPE, 310104, 1)).wait();
-    const bundle = buildBundle({ header, proof: tree.getProof(0), root: tree.root, chainId: Number((await chain.provider.getNetwork()).chainId), contract: ledgerAddr, blockNumber: rc!.blockNumber });
+    }));
+    const tree = buildMerkleTree(headers.map(computeLeaf));
+    const rc = await (await ledger.connect(new Wallet(w.A.privateKey, chain.provider)).anchor(tree.root, TYPE, 310104, MATERIALS)).wait();
+    const chainIdNum = Number((await chain.provider.getNetwork()).chainId);
+    const bundles = headers.map((header, i) => buildBundle({ header, proof: tree.getProof(i), root: tree.root, chainId: chainIdNum, contract: ledgerAddr, blockNumber: rc!.blockNumber }));
+    const bundle = bundles[0]!;
     const asC = auth.connect(new Wallet(w.C.privateKey, chain.provider)) as Contract;
     const grc = await (
       await asC.grantByIdentityProvider(
@@ -79,33 +102,42 @@ async function main(): Promise<void> {
     const grantId = String(grc.logs.map((l: { topics: string[]; data: string }) => auth.interface.parseLog(l)).find((e: { name: string } | null) => e?.name === "GrantCreated")!.args.grantId);
 
     const scenarios = [
-      { label: "multiplexed stream, exact (2 eth_calls per fetch)", mode: "multiplexed", cacheMs: 0 },
-      { label: "multiplexed stream, chain answers cached 1 s", mode: "multiplexed", cacheMs: 1000 },
-      { label: "stream per request, chain answers cached 1 s", mode: "stream-per-request", cacheMs: 1000 },
+      { label: "multiplexed stream, exact, reads coalesced", mode: "multiplexed", cacheMs: 0, coalesce: true },
+      { label: "multiplexed stream, chain answers cached 1 s", mode: "multiplexed", cacheMs: 1000, coalesce: true },
+      { label: "stream per request, chain answers cached 1 s", mode: "stream-per-request", cacheMs: 1000, coalesce: true },
+      { label: "multiplexed stream, exact, 2 eth_calls per fetch", mode: "multiplexed", cacheMs: 0, coalesce: false },
     ] as const;
     const only = process.env.BENCH_SCENARIO ? [Number(process.env.BENCH_SCENARIO)] : scenarios.map((_, i) => i);
-    console.log(`exchange bench: ${COUNT} fetches of 10 KiB per scenario (at most 1,000 for the exact one), ${CONC} in flight, use-log fsync ${process.env.BENCH_SYNC !== "0" ? "on" : "off"}, load average ${loadavg().map((x) => x.toFixed(1)).join(" ")}`);
+    console.log(`exchange bench: ${COUNT} fetches of 10 KiB per scenario, ${MATERIALS} distinct material(s) in turn (at most 1,000 for the uncoalesced exact one), ${CONC} in flight, use-log fsync ${process.env.BENCH_SYNC !== "0" ? "on" : "off"}, load average ${loadavg().map((x) => x.toFixed(1)).join(" ")}`);
     for (const s of scenarios.filter((_, i) => only.includes(i))) {
       const mk = (k: "A" | "B") => {
         const d = mkdtempSync(join(tmpdir(), "xbench-"));
         dirs.push(d);
-        return runConfig(chain, ledgerAddr, authAddr, id(U[k]), w[k].privateKey, d, { grantCacheMs: s.cacheMs, verifyCacheMs: s.cacheMs, syncWrites: process.env.BENCH_SYNC !== "0", directoryRefreshMs: 2000 });
+        return runConfig(chain, ledgerAddr, authAddr, id(U[k]), w[k].privateKey, d, { grantCacheMs: s.cacheMs, verifyCacheMs: s.cacheMs, chainCoalesce: s.coalesce && process.env.BENCH_INFLIGHT ? { maxInFlight: Number(process.env.BENCH_INFLIGHT) } : s.coalesce, syncWrites: process.env.BENCH_SYNC !== "0", directoryRefreshMs: 2000 });
       };
       const [A, B] = await Promise.all([NodeProcess.start(mk("A")), NodeProcess.start(mk("B"))]);
       nodes.push(A, B);
-      await A.call("putMaterial", { bundle, content: content.toString("base64") });
+      for (let i = 0; i < MATERIALS; i++) await A.call("putMaterial", { bundle: bundles[i], content: contents[i]!.toString("base64") });
+      const leaves = bundles.map((b) => b.leaf);
       // both directories must know both peers (each node published its own at start): otherwise A's gater
       // refuses B's connection until A's next refresh and the first fetches fail with TRANSPORT
       await Promise.all([A.call("refresh"), B.call("refresh")]);
       const params = { custodian: id(U.A), leaf: bundle.leaf, grantId, matter: MATTER, mode: s.mode, timeoutMs: 60_000 };
-      const warm = await B.call<{ codes: Record<string, number>; samples: Record<string, string> }>("bench", { params, count: Math.min(200, COUNT), concurrency: CONC }); // warm-up
+      const warm = await B.call<{ codes: Record<string, number>; samples: Record<string, string> }>("bench", { params, count: Math.min(200, COUNT), concurrency: CONC, leaves }); // warm-up
       if (Object.keys(warm.codes).some((c) => c !== "OK")) console.log(`    warm-up codes ${JSON.stringify(warm.codes)} ${JSON.stringify(warm.samples)}`);
-      const a0 = await A.call<{ cpuMs: number }>("info");
-      const n = s.cacheMs === 0 ? Math.min(COUNT, 1000) : COUNT; // the exact scenario is bounded by the hardhat node
-      const r = await B.call<{ perSec: number; ms: number; codes: Record<string, number>; samples: Record<string, string>; p50: number; p95: number; cpuMsPerFetch: number }>("bench", { params, count: n, concurrency: CONC });
-      const a = await A.call<{ grantCalls: number; logSize: number; cpuMs: number }>("info");
+      type Info = { grantCalls: number; logSize: number; cpuMs: number; coalesced: Record<string, { batches: number; queries: number; asked: number; largest: number } | null> };
+      const [a0, b0] = await Promise.all([A.call<Info>("info"), B.call<Info>("info")]);
+      const chain0 = chainCpuMs(chain.pid);
+      const n = s.cacheMs === 0 && !s.coalesce ? Math.min(COUNT, 1000) : COUNT; // bounded by the hardhat node
+      const r = await B.call<{ perSec: number; ms: number; codes: Record<string, number>; samples: Record<string, string>; p50: number; p95: number; cpuMsPerFetch: number }>("bench", { params, count: n, concurrency: CONC, leaves });
+      const chainMs = chainCpuMs(chain.pid) - chain0;
+      const [a, b] = await Promise.all([A.call<Info>("info"), B.call<Info>("info")]);
+      const per = (x: Info, x0: Info, k: string) => {
+        const c = x.coalesced[k], c0 = x0.coalesced[k];
+        return c && c0 && c.batches > c0.batches ? `${((c.queries - c0.queries) / (c.batches - c0.batches)).toFixed(1)} per call, ${((c.asked - c0.asked) / (c.batches - c0.batches)).toFixed(1)} distinct` : "1 per call";
+      };
       console.log(
-        `${s.label.padEnd(52)} ${r.perSec.toFixed(0).padStart(6)} fetches/s  (p50 ${r.p50.toFixed(1)} ms, p95 ${r.p95.toFixed(1)} ms, codes ${JSON.stringify(r.codes)}, custodian checkGrant calls ${a.grantCalls}, custodian log ${a.logSize} records; CPU per fetch: requester ${r.cpuMsPerFetch.toFixed(2)} ms, custodian ${((a.cpuMs - a0.cpuMs) / n).toFixed(2)} ms)`,
+        `${s.label.padEnd(52)} ${r.perSec.toFixed(0).padStart(6)} fetches/s  (p50 ${r.p50.toFixed(1)} ms, p95 ${r.p95.toFixed(1)} ms, codes ${JSON.stringify(r.codes)}, custodian checkGrant calls ${a.grantCalls - a0.grantCalls} (${per(a, a0, "checkGrant")}), materialState reads ${per(b, b0, "materialState")}, custodian log ${a.logSize} records; CPU per fetch: requester ${r.cpuMsPerFetch.toFixed(2)} ms, custodian ${((a.cpuMs - a0.cpuMs) / n).toFixed(2)} ms, chain node ${Number.isFinite(chainMs) ? (chainMs / n).toFixed(2) + " ms" : "n/a"})`,
       );
       const cust = (a.cpuMs - a0.cpuMs) / n;
       if (s.cacheMs > 0) console.log(`    CPU-bound rate with one dedicated core per node: ${(1000 / Math.max(r.cpuMsPerFetch, cust)).toFixed(0)} fetches/s (1000 / the slower side's CPU ms per fetch; load-independent, the chain idle in this scenario)`);

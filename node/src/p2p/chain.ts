@@ -8,9 +8,9 @@
  * never per exchange.
  */
 import { JsonRpcProvider, NonceManager, Wallet, type Signer, type TransactionReceipt } from "ethers";
-import { contracts } from "@tongban/sdk";
+import { contracts, Coalescer, type CoalescerOptions } from "@tongban/sdk";
 import type { GrantUses, HeadAnchorSink } from "../audit/use-log.js";
-import { decodeCheckGrant, encodeCheckGrant } from "./grant-codec.js";
+import { decodeCheckGrant, decodeCheckGrants, encodeCheckGrant } from "./grant-codec.js";
 
 /**
  * The contracts' ABIs come from the typechain interfaces the SDK builds from the compiled contracts (one
@@ -21,6 +21,8 @@ export const consortiumInterface: ReturnType<typeof contracts.TongbanLedger__fac
 export const authorisationsInterface: ReturnType<typeof contracts.Authorisations__factory.createInterface> = contracts.Authorisations__factory.createInterface();
 
 const CHECK_GRANT_SELECTOR = authorisationsInterface.getFunction("checkGrant").selector;
+const CHECK_GRANTS_SELECTOR = authorisationsInterface.getFunction("checkGrants").selector;
+const WORD = (n: number) => n.toString(16).padStart(64, "0");
 
 export class ChainCallError extends Error {
   override name = "ChainCallError";
@@ -190,19 +192,59 @@ export interface GrantCheck {
 }
 
 export class AuthorisationsView {
+  readonly #grants: Coalescer<string, GrantCheck> | undefined;
+
+  /**
+   * `coalesce` (default on): concurrent `checkGrant`s are coalesced (SDK `Coalescer`, no timer): a check that
+   * finds none in flight is sent alone as `checkGrant`; while one is out, the next ones queue and leave as ONE
+   * `checkGrants` eth_call (one EVM execution) when it returns; identical checks in one batch are asked once.
+   * Each is still asked after its request arrived, at "latest": nothing is reused across batches. A batch that fails or does not decode fails every check in it
+   * (ChainCallError: the custodian answers UNAVAILABLE). `false`: one eth_call per check.
+   */
   constructor(
     readonly rpc: ChainRpc,
     readonly address: string,
-  ) {}
+    opts: { coalesce?: boolean | CoalescerOptions } = {},
+  ) {
+    const c = opts.coalesce ?? true;
+    // identical checks of one batch (same grant, requester, matter, type, leaf, at) are asked once
+    if (c !== false) this.#grants = new Coalescer((qs: string[]) => this.#checkMany(qs), { ...(c === true ? {} : c), key: (args) => args });
+  }
 
-  /** One eth_call: may `requester` obtain (typeCode, leaf) for `matter` under `grantId` at `at` (0 = now)? */
+  /** checkGrant batches sent, checks carried, distinct checks asked (metrics, benchmarks); undefined without coalescing */
+  get coalesced(): { batches: number; queries: number; asked: number; largest: number } | undefined {
+    return this.#grants?.stats;
+  }
+
+  /**
+   * May `requester` obtain (typeCode, leaf) for `matter` under `grantId` at `at` (0 = now)? One eth_call, or a
+   * share of one `checkGrants` call under load (see the constructor).
+   */
   async checkGrant(grantId: string, requester: string, matter: string, typeCode: string, leaf: string, at = 0): Promise<GrantCheck> {
-    // fixed-layout codec (grant-codec.ts): ethers' Interface rebuilt its coders on every call, ~1 ms of CPU each
-    const out = await this.rpc.call(this.address, encodeCheckGrant(CHECK_GRANT_SELECTOR, grantId, requester, matter, typeCode, leaf, at));
+    // fixed-layout codec (grant-codec.ts): ethers' Interface rebuilt its coders on every call, ~1 ms of CPU each.
+    // Encoded here, per check: a malformed argument fails its own check only, never a batch it would join.
+    const args = encodeCheckGrant("", grantId, requester, matter, typeCode, leaf, at);
+    if (this.#grants) return this.#grants.load(args);
+    return this.#checkOne(args);
+  }
+
+  async #checkOne(args: string): Promise<GrantCheck> {
+    const out = await this.rpc.call(this.address, CHECK_GRANT_SELECTOR + args);
     try {
       return decodeCheckGrant(out);
     } catch (e) {
       throw new ChainCallError(`checkGrant answered with data that does not decode: ${(e as Error).message}`, "BAD_RESPONSE", { cause: e });
+    }
+  }
+
+  async #checkMany(args: string[]): Promise<GrantCheck[]> {
+    if (args.length === 1) return [await this.#checkOne(args[0]!)];
+    // checkGrants(GrantQuery[]): a GrantQuery is static, its six words are checkGrant's arguments
+    const out = await this.rpc.call(this.address, CHECK_GRANTS_SELECTOR + WORD(32) + WORD(args.length) + args.join(""));
+    try {
+      return decodeCheckGrants(out, args.length);
+    } catch (e) {
+      throw new ChainCallError(`checkGrants (${args.length} checks) answered with data that does not decode: ${(e as Error).message}`, "BAD_RESPONSE", { cause: e });
     }
   }
 

@@ -41,56 +41,96 @@ export function encodeCheckGrant(selector: string, grantId: string, requester: s
   );
 }
 
+/** One checkGrant question (the arguments of `checkGrant`; `IAuthorisations.GrantQuery`). */
+export interface GrantQuery {
+  grantId: string;
+  requester: string;
+  matter: string;
+  typeCode: string;
+  leaf: string;
+  at: number;
+}
+
+/** calldata of checkGrants(queries): GrantQuery is a static tuple, so each is its six words inline. */
+export function encodeCheckGrants(selector: string, queries: readonly GrantQuery[]): string {
+  let out = selector + (32).toString(16).padStart(64, "0") + queries.length.toString(16).padStart(64, "0");
+  for (const q of queries) out += encodeCheckGrant("", q.grantId, q.requester, q.matter, q.typeCode, q.leaf, q.at);
+  return out;
+}
+
 /** Decode checkGrant's return data; throws GrantCodecError when it is not the expected layout. */
 export function decodeCheckGrant(data: string): GrantCheck {
-  if (typeof data !== "string" || !data.startsWith("0x") || (data.length - 2) % 64 !== 0) {
-    throw new GrantCodecError(`checkGrant: return data is not a whole number of ABI words (${typeof data === "string" ? data.length : typeof data})`);
+  const r = reader(data, "checkGrant");
+  return r.check(0);
+}
+
+/**
+ * Decode checkGrants' return data for `n` queries (`GrantCheck[]`: offset of the array, its length, one offset
+ * per element relative to the first, each element laid out as checkGrant's answer); throws GrantCodecError
+ * unless it holds exactly `n` well-formed answers.
+ */
+export function decodeCheckGrants(data: string, n: number): GrantCheck[] {
+  const r = reader(data, "checkGrants");
+  if (r.num(0, 32) !== 32) throw new GrantCodecError("checkGrants: the array does not start at word 1");
+  if (r.num(1, 32) !== n) throw new GrantCodecError(`checkGrants: ${r.num(1, 32)} answers for ${n} queries`);
+  const out = new Array<GrantCheck>(n);
+  for (let i = 0; i < n; i++) out[i] = r.check(r.offset(2 + i, 2));
+  return out;
+}
+
+function reader(data: string, fn: string) {
+  if (typeof data !== "string" || !/^0x[0-9a-fA-F]*$/.test(data) || (data.length - 2) % 64 !== 0) {
+    throw new GrantCodecError(`${fn}: return data is not a whole number of ABI words (${typeof data === "string" ? data.length : typeof data})`);
   }
   const hex = data.slice(2).toLowerCase();
   const words = hex.length / 64;
   const at = (i: number): string => {
-    if (!Number.isInteger(i) || i < 0 || i >= words) throw new GrantCodecError(`checkGrant: return data too short (word ${i} of ${words})`);
+    if (!Number.isInteger(i) || i < 0 || i >= words) throw new GrantCodecError(`${fn}: return data too short (word ${i} of ${words})`);
     return hex.slice(i * 64, i * 64 + 64);
   };
   const b32 = (i: number) => "0x" + at(i);
   const num = (i: number, bits: number): number => {
     const w = at(i);
     const digits = bits / 4;
-    if (!/^0*$/.test(w.slice(0, 64 - digits))) throw new GrantCodecError(`checkGrant: word ${i} exceeds uint${bits}`);
+    if (!/^0*$/.test(w.slice(0, 64 - digits))) throw new GrantCodecError(`${fn}: word ${i} exceeds uint${bits}`);
     // uint64 times may exceed 2^53 (an open-ended window): converted as ethers' bigint -> Number would be
     return bits > 48 ? Number(BigInt("0x" + w)) : Number.parseInt(w.slice(64 - digits), 16);
   };
   const offset = (i: number, base: number): number => {
     const o = num(i, 32);
-    if (o % 32 !== 0) throw new GrantCodecError(`checkGrant: misaligned offset in word ${i}`);
+    if (o % 32 !== 0) throw new GrantCodecError(`${fn}: misaligned offset in word ${i}`);
     return base + o / 32;
   };
   const array = (start: number): string[] => {
     const n = num(start, 32);
-    if (start + n >= words) throw new GrantCodecError(`checkGrant: array at word ${start} runs past the data`);
+    if (start + n >= words) throw new GrantCodecError(`${fn}: array at word ${start} runs past the data`);
     const out = new Array<string>(n);
     for (let k = 0; k < n; k++) out[k] = b32(start + 1 + k);
     return out;
   };
-  const verdict = num(0, 8);
-  const g = offset(1, 0);
-  const t = offset(g + 2, g);
-  return {
-    verdict,
-    grant: {
-      grantId: b32(g),
-      status: num(g + 1, 8),
-      parentId: b32(g + 3),
-      rootId: b32(g + 4),
-      grantee: b32(t + 1),
-      holderRef: b32(t),
-      typeCodes: array(offset(t + 3, t)),
-      leaves: array(offset(t + 4, t)),
-      notBefore: num(t + 5, 64),
-      notAfter: num(t + 6, 64),
-      maxUses: num(t + 7, 32),
-      used: num(g + 11, 32),
-      usesLeft: num(g + 12, 32),
-    },
+  /** checkGrant's answer laid out from word `base`: (verdict, offset of GrantView relative to base) */
+  const check = (base: number): GrantCheck => {
+    const verdict = num(base, 8);
+    const g = offset(base + 1, base);
+    const t = offset(g + 2, g);
+    return {
+      verdict,
+      grant: {
+        grantId: b32(g),
+        status: num(g + 1, 8),
+        parentId: b32(g + 3),
+        rootId: b32(g + 4),
+        grantee: b32(t + 1),
+        holderRef: b32(t),
+        typeCodes: array(offset(t + 3, t)),
+        leaves: array(offset(t + 4, t)),
+        notBefore: num(t + 5, 64),
+        notAfter: num(t + 6, 64),
+        maxUses: num(t + 7, 32),
+        used: num(g + 11, 32),
+        usesLeft: num(g + 12, 32),
+      },
+    };
   };
+  return { check, num, offset };
 }

@@ -37,6 +37,8 @@ export interface RunConfig {
   publish?: boolean;
   grantCacheMs?: number;
   verifyCacheMs?: number;
+  /** coalesce concurrent checkGrant / materialState reads into checkGrants / materialStates calls (default true) */
+  chainCoalesce?: boolean | { maxBatch?: number; maxInFlight?: number };
   anchorIntervalMs?: number;
   anchorEvery?: number;
   syncWrites?: boolean;
@@ -51,7 +53,7 @@ type Cmd =
   | { cmd: "fetch"; args: FetchParams }
   | { cmd: "crafted"; args: { params: FetchParams; overrides?: Partial<RequestFields>; wrongKey?: boolean; sendTwice?: boolean } }
   | { cmd: "resend"; args: { custodian: string; nonce: string } }
-  | { cmd: "bench"; args: { params: FetchParams; count: number; concurrency: number } }
+  | { cmd: "bench"; args: { params: FetchParams; count: number; concurrency: number; leaves?: string[] } }
   | { cmd: "anchor" }
   | { cmd: "history"; args: HistoryQuery & { csv?: boolean } }
   | { cmd: "refresh" }
@@ -72,7 +74,8 @@ async function main(): Promise<void> {
   const rpc = new ChainRpc(cfg.rpcUrl);
   const chainId = await rpc.chainId();
   const consortium = new ConsortiumView(rpc, cfg.ledger);
-  const authorisations = new AuthorisationsView(rpc, cfg.authorisations);
+  const authorisations = new AuthorisationsView(rpc, cfg.authorisations, { coalesce: cfg.chainCoalesce ?? true });
+  const verifier = onlineVerifier(rpc, cfg.ledger, { cacheMs: cfg.verifyCacheMs ?? 0, coalesce: cfg.chainCoalesce ?? true });
   const storageKey = Buffer.from(cfg.storageKey.replace(/^0x/, ""), "hex");
   const logDb = new ClassicLevel<Buffer, Buffer>(join(cfg.dataDir, "uselog"), { keyEncoding: "buffer", valueEncoding: "buffer" });
   const shelfDb = new ClassicLevel<Buffer, Buffer>(join(cfg.dataDir, "shelf"), { keyEncoding: "buffer", valueEncoding: "buffer" });
@@ -97,7 +100,7 @@ async function main(): Promise<void> {
       writer: cfg.publish === false ? undefined : writer,
       materials: cfg.materialCache === false ? shelf : cachedMaterialSource(shelf),
       useLog,
-      verify: onlineVerifier(rpc, cfg.ledger, { cacheMs: cfg.verifyCacheMs ?? 0 }),
+      verify: verifier,
     },
     { grantCacheMs: cfg.grantCacheMs ?? 0, directory: { refreshMs: cfg.directoryRefreshMs ?? 1000 } },
   );
@@ -115,7 +118,7 @@ async function main(): Promise<void> {
   const handle = async (m: Cmd): Promise<unknown> => {
     switch (m.cmd) {
       case "info":
-        return { peerId: node.peerId, multiaddrs: node.multiaddrs(), memberId: cfg.memberId, logSize: useLog.size, cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000, refusedPeers: node.refusedPeers, grantCalls: node.gate.calls, served: Object.fromEntries(node.server.counts) };
+        return { peerId: node.peerId, multiaddrs: node.multiaddrs(), memberId: cfg.memberId, logSize: useLog.size, cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000, refusedPeers: node.refusedPeers, grantCalls: node.gate.calls, served: Object.fromEntries(node.server.counts), coalesced: { checkGrant: authorisations.coalesced ?? null, materialState: verifier.coalesced ?? null } };
       case "putMaterial":
         await shelf.put(m.args.bundle, Buffer.from(m.args.content, "base64"));
         return true;
@@ -137,7 +140,7 @@ async function main(): Promise<void> {
         return slim(await node.client.send(m.args.custodian, signed));
       }
       case "bench": {
-        const { params, count, concurrency } = m.args;
+        const { params, count, concurrency, leaves } = m.args;
         let next = 0;
         const cpu0 = process.cpuUsage();
         const codes: Record<string, number> = {};
@@ -147,9 +150,10 @@ async function main(): Promise<void> {
         await Promise.all(
           Array.from({ length: concurrency }, async () => {
             while (next < count) {
-              next++;
+              const i = next++;
               const s = performance.now();
-              const r = await node.fetch(params);
+              // fetch i asks for leaves[i % n] when several materials are given (distinct chain reads)
+              const r = await node.fetch(leaves?.length ? { ...params, leaf: leaves[i % leaves.length]! } : params);
               lat.push(performance.now() - s);
               codes[r.code] = (codes[r.code] ?? 0) + 1;
               if (r.code !== "OK" && !samples[r.code]) samples[r.code] = r.message ?? "";

@@ -3,25 +3,42 @@
  * vs header, header vs leaf, Merkle proof vs root, and one `materialState` eth_call: anchored, issuer
  * entitled, status, hash algorithm; plus the validity window), against the ledger this node trusts.
  *
+ * Concurrent verifications are coalesced by default (SDK `coalescingChainReader`): one alone makes its own
+ * `materialState` call; while one is in flight the next ones queue and leave as ONE `materialStates` eth_call.
+ * Every verification still reads the chain after its content arrived; a failed batch fails each of them (ERROR,
+ * never VALID). `coalesce: false`: one eth_call per verification.
+ *
  * With `cacheMs` > 0 the `materialState` answer for the same (root, leaf) is reused that long, and so is the
  * whole result for the same bundle and the same content bytes (SHA-256 compared): a revocation or suspension
  * of the material is then noticed up to `cacheMs` late by this requester (benchmarks; default 0).
  */
-import { verify, type ChainReader, type ProofBundle, type VerificationResult } from "@tongban/sdk";
+import { verify, coalescingChainReader, type ChainReader, type CoalescerOptions, type ProofBundle, type VerificationResult } from "@tongban/sdk";
 import { createHash } from "node:crypto";
 import type { ChainRpc } from "./chain.js";
 
-export function onlineVerifier(rpc: ChainRpc, ledger: string, opts: { cacheMs?: number } = {}): (content: Uint8Array, bundle: ProofBundle) => Promise<VerificationResult> {
+/** The verifier; `coalesced`: materialState batches sent and reads carried (undefined without coalescing). */
+export type OnlineVerifier = ((content: Uint8Array, bundle: ProofBundle) => Promise<VerificationResult>) & {
+  coalesced?: { batches: number; queries: number; asked: number; largest: number };
+};
+
+export function onlineVerifier(
+  rpc: ChainRpc,
+  ledger: string,
+  opts: { cacheMs?: number; coalesce?: boolean | CoalescerOptions } = {},
+): OnlineVerifier {
   const cacheMs = opts.cacheMs ?? 0;
   const cache = new Map<string, { at: number; p: Promise<string> }>();
+  const direct: ChainReader = { call: ({ to, data }) => rpc.call(to, data), getNetwork: async () => ({ chainId: BigInt(await rpc.chainId()) }) };
+  // concurrent verifications share one materialStates eth_call (each still read after its content arrived)
+  const chain = opts.coalesce === false ? direct : coalescingChainReader(direct, opts.coalesce === true ? {} : opts.coalesce);
   const reader: ChainReader = {
     call: ({ to, data }) => {
-      if (cacheMs <= 0) return rpc.call(to, data);
+      if (cacheMs <= 0) return chain.call({ to, data });
       const k = `${to}|${data}`;
       const hit = cache.get(k);
       const now = Date.now();
       if (hit && now - hit.at < cacheMs) return hit.p;
-      const p = rpc.call(to, data);
+      const p = chain.call({ to, data });
       if (cache.size > 10_000) cache.clear();
       cache.set(k, { at: now, p });
       p.catch(() => cache.delete(k));
@@ -29,9 +46,11 @@ export function onlineVerifier(rpc: ChainRpc, ledger: string, opts: { cacheMs?: 
     },
     getNetwork: async () => ({ chainId: BigInt(await rpc.chainId()) }),
   };
-  if (cacheMs <= 0) return (content, bundle) => verify({ content }, bundle, { provider: reader, ledger });
+  const stats = "stats" in chain ? (chain.stats as { batches: number; queries: number; asked: number; largest: number }) : undefined;
+  const withStats = (f: (content: Uint8Array, bundle: ProofBundle) => Promise<VerificationResult>): OnlineVerifier => Object.assign(f, stats ? { coalesced: stats } : {});
+  if (cacheMs <= 0) return withStats((content, bundle) => verify({ content }, bundle, { provider: reader, ledger }));
   const results = new Map<string, { at: number; p: Promise<VerificationResult> }>();
-  return (content, bundle) => {
+  return withStats((content, bundle) => {
     const k = createHash("sha256").update(JSON.stringify(bundle)).update(content).digest("hex");
     const now = Date.now();
     const hit = results.get(k);
@@ -41,5 +60,5 @@ export function onlineVerifier(rpc: ChainRpc, ledger: string, opts: { cacheMs?: 
     results.set(k, { at: now, p });
     p.catch(() => results.delete(k));
     return p;
-  };
+  });
 }

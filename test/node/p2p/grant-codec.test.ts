@@ -4,8 +4,8 @@
  */
 import { expect } from "chai";
 import { randomBytes } from "node:crypto";
-import { authorisationsInterface } from "../../../node/src/p2p/chain.js";
-import { decodeCheckGrant, encodeCheckGrant, GrantCodecError } from "../../../node/src/p2p/grant-codec.js";
+import { authorisationsInterface, AuthorisationsView, ChainCallError, type ChainRpc } from "../../../node/src/p2p/chain.js";
+import { decodeCheckGrant, decodeCheckGrants, encodeCheckGrant, encodeCheckGrants, GrantCodecError } from "../../../node/src/p2p/grant-codec.js";
 
 const w = () => "0x" + randomBytes(32).toString("hex");
 const int = (max: number) => Math.floor(Math.random() * max);
@@ -91,5 +91,98 @@ describe("p2p/grant-codec: checkGrant without ethers' per-call coders", () => {
   it("refuses arguments that are not bytes32 / uint64", () => {
     expect(() => encodeCheckGrant(SELECTOR, "0x12", w(), w(), w(), w(), 0)).to.throw(GrantCodecError, /grantId/);
     expect(() => encodeCheckGrant(SELECTOR, w(), w(), w(), w(), w(), -1)).to.throw(GrantCodecError, /uint64/);
+  });
+
+  it("checkGrants: calldata as ethers encodes it, answers decoded as ethers decodes each one (random batches of 1..12)", () => {
+    const BATCH = authorisationsInterface.getFunction("checkGrants")!.selector;
+    for (let i = 0; i < 60; i++) {
+      const qs = Array.from({ length: 1 + int(12) }, () => ({ grantId: w(), requester: w(), matter: w(), typeCode: w(), leaf: w(), at: [0, int(2 ** 40)][int(2)]! }));
+      expect(encodeCheckGrants(BATCH, qs)).to.equal(authorisationsInterface.encodeFunctionData("checkGrants", [qs]));
+      const answers = qs.map(() => [int(12), randomView()] as const);
+      const out = authorisationsInterface.encodeFunctionResult("checkGrants", [answers.map(([verdict, grant]) => ({ verdict, grant }))]);
+      const one = answers.map(([v, g]) => viaEthers(authorisationsInterface.encodeFunctionResult("checkGrant", [v, g])));
+      expect(decodeCheckGrants(out, qs.length)).to.deep.equal(one);
+    }
+    const two = authorisationsInterface.encodeFunctionResult("checkGrants", [[{ verdict: 1, grant: randomView() }, { verdict: 8, grant: randomView() }]]);
+    expect(() => decodeCheckGrants(two, 3)).to.throw(GrantCodecError, /2 answers for 3/);
+    expect(() => decodeCheckGrants(two.slice(0, two.length - 64), 2)).to.throw(GrantCodecError);
+    expect(() => decodeCheckGrants("0x" + "0".repeat(63) + "1" + two.slice(66), 2)).to.throw(GrantCodecError, /word 1/);
+  });
+});
+
+/** A scripted ChainRpc: answers (or fails) each eth_call with `answer`, recording the calldata. */
+function scriptedRpc(answer: (data: string) => Promise<string>): { rpc: ChainRpc; calls: string[] } {
+  const calls: string[] = [];
+  const rpc = { call: (_to: string, data: string) => (calls.push(data), answer(data)) } as unknown as ChainRpc;
+  return { rpc, calls };
+}
+
+describe("p2p/chain: AuthorisationsView coalesces concurrent checkGrants", () => {
+  const SINGLE = authorisationsInterface.getFunction("checkGrant")!.selector;
+  const BATCH = authorisationsInterface.getFunction("checkGrants")!.selector;
+  const view = randomView();
+  /** answers every query with a verdict derived from its leaf's last byte (so answers cannot be mixed up) */
+  const verdictOf = (leaf: string) => parseInt(leaf.slice(-2), 16) % 11;
+  const chainAnswer = async (data: string): Promise<string> => {
+    await new Promise((r) => setImmediate(r));
+    if (data.startsWith(SINGLE)) {
+      const a = authorisationsInterface.decodeFunctionData("checkGrant", data);
+      return authorisationsInterface.encodeFunctionResult("checkGrant", [verdictOf(a[4]), { ...view, grantId: a[0] }]);
+    }
+    const [qs] = authorisationsInterface.decodeFunctionData("checkGrants", data);
+    return authorisationsInterface.encodeFunctionResult("checkGrants", [(qs as { grantId: string; leaf: string }[]).map((q) => ({ verdict: verdictOf(q.leaf), grant: { ...view, grantId: q.grantId } }))]);
+  };
+
+  it("one alone: a plain checkGrant; many at once: ONE checkGrants, each answer to its own query; identical ones asked once", async () => {
+    const { rpc, calls } = scriptedRpc(chainAnswer);
+    const v = new AuthorisationsView(rpc, "0x" + "11".repeat(20));
+    const g = w(), req = w(), m = w(), t = w();
+    const lone = await v.checkGrant(g, req, m, t, "0x" + "00".repeat(31) + "05");
+    expect(lone.verdict).to.equal(5);
+    expect(calls.map((c) => c.slice(0, 10))).to.deep.equal([SINGLE]);
+    const leaves = Array.from({ length: 20 }, (_, i) => "0x" + randomBytes(31).toString("hex") + i.toString(16).padStart(2, "0"));
+    const asked = [...leaves, leaves[3]!, leaves[3]!];
+    const got = await Promise.all(asked.map((leaf) => v.checkGrant(g, req, m, t, leaf)));
+    expect(got.map((c) => c.verdict)).to.deep.equal(asked.map(verdictOf));
+    expect(got.every((c) => c.grant.grantId === g.toLowerCase())).to.equal(true);
+    expect(calls.slice(1).map((c) => c.slice(0, 10))).to.deep.equal([BATCH]);
+    expect(authorisationsInterface.decodeFunctionData("checkGrants", calls[1]!)[0].length).to.equal(20); // leaves[3] asked once
+    expect(v.coalesced).to.deep.include({ queries: 23, asked: 21 });
+  });
+
+  it("a batch that fails or does not decode fails every check in it with ChainCallError (the custodian's UNAVAILABLE), never an answer", async () => {
+    for (const [label, answer, reason] of [
+      ["transport", async () => { throw new ChainCallError("eth_call: chain unreachable", "UNREACHABLE"); }, "UNREACHABLE"],
+      ["one answer short", async (d: string) => { const out = await chainAnswer(d); return d.startsWith(BATCH) ? out.slice(0, out.length - 64) : out; }, "BAD_RESPONSE"],
+      ["count off", async (d: string) => { const out = await chainAnswer(d); return d.startsWith(BATCH) ? out.slice(0, 66) + (5).toString(16).padStart(64, "0") + out.slice(130) : out; }, "BAD_RESPONSE"],
+    ] as const) {
+      const { rpc } = scriptedRpc(answer as (d: string) => Promise<string>);
+      const v = new AuthorisationsView(rpc, "0x" + "11".repeat(20));
+      const rs = await Promise.allSettled(Array.from({ length: 8 }, () => v.checkGrant(w(), w(), w(), w(), w())));
+      for (const r of rs) {
+        expect(r.status, label).to.equal("rejected");
+        const e = (r as PromiseRejectedResult).reason as ChainCallError;
+        expect(e.name, label).to.equal("ChainCallError");
+        expect(e.reason, label).to.equal(reason);
+      }
+    }
+  });
+
+  it("a malformed argument fails its own check only, not the batch it would have joined", async () => {
+    const { rpc, calls } = scriptedRpc(chainAnswer);
+    const v = new AuthorisationsView(rpc, "0x" + "11".repeat(20));
+    const rs = await Promise.allSettled([w(), "0x12", w()].map((g) => v.checkGrant(g, w(), w(), w(), "0x" + "00".repeat(31) + "01")));
+    expect(rs.map((r) => r.status)).to.deep.equal(["fulfilled", "rejected", "fulfilled"]);
+    expect((rs[1] as PromiseRejectedResult).reason).to.be.instanceOf(GrantCodecError);
+    expect(calls.length).to.equal(1);
+    expect(authorisationsInterface.decodeFunctionData("checkGrants", calls[0]!)[0].length).to.equal(2);
+  });
+
+  it("coalesce: false makes one checkGrant eth_call per check", async () => {
+    const { rpc, calls } = scriptedRpc(chainAnswer);
+    const v = new AuthorisationsView(rpc, "0x" + "11".repeat(20), { coalesce: false });
+    await Promise.all(Array.from({ length: 5 }, () => v.checkGrant(w(), w(), w(), w(), w())));
+    expect(calls.map((c) => c.slice(0, 10))).to.deep.equal([SINGLE, SINGLE, SINGLE, SINGLE, SINGLE]);
+    expect(v.coalesced).to.equal(undefined);
   });
 });
