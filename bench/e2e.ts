@@ -35,6 +35,8 @@ export interface E2ERun {
   leavesPerAnchor: number;
   nodeCpuUsPerMaterial: number;
   chainCpuUsPerMaterial: number;
+  /** CPU of this (client) process: the SDK client serialising and sending the bodies, polling /metrics */
+  clientCpuUsPerMaterial: number;
   load1: number;
 }
 /**
@@ -115,7 +117,9 @@ async function startNode(d: Deployed, ks: { path: string; password: string }, ba
   writeFileSync(join(dir, "node.json"), JSON.stringify(config, null, 2));
   // BENCH_NODE_ARGS: extra node flags for the node process (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, join(REPO_ROOT, "node/dist/main.js"), "--config", join(dir, "node.json")], { cwd: dir, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NODE_OPTIONS: "" } });
+  // E2E_NODE_MAIN: another build of the node (e.g. an older commit's node/dist/main.js, for before/after runs)
+  const main = process.env.E2E_NODE_MAIN || join(REPO_ROOT, "node/dist/main.js");
+  const child = spawn(process.execPath, [...nodeArgs, main, "--config", join(dir, "node.json")], { cwd: dir, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NODE_OPTIONS: "" } });
   const logFile = createWriteStream(join(dir, "node.log"));
   let errBuf = "";
   child.stderr!.on("data", (c: Buffer) => { logFile.write(c); if (errBuf.length < 20_000) errBuf += c; });
@@ -169,6 +173,7 @@ async function oneRun(d: Deployed, ks: { path: string; password: string }, batch
     }));
     const nodeCpu0 = procCpu(node.child.pid!);
     const chainCpu0 = procCpu(d.chain.pid);
+    const clientCpu0 = process.cpuUsage();
     const t0 = performance.now();
     let next = 0;
     const clientLoop = async () => {
@@ -191,6 +196,7 @@ async function oneRun(d: Deployed, ks: { path: string; password: string }, batch
     const tDone = performance.now();
     const nodeCpu = procCpu(node.child.pid!) - nodeCpu0;
     const chainCpu = procCpu(d.chain.pid) - chainCpu0;
+    const clientCpu = process.cpuUsage(clientCpu0);
     const q = (p: string) => (m.get(`tongban_ack_to_anchored_quantile_seconds{quantile="${p}"}`) ?? NaN) * 1000;
     const anchorTxs = m.get("tongban_batch_size_count") ?? 0;
     const seconds = (tDone - t0) / 1000;
@@ -199,9 +205,10 @@ async function oneRun(d: Deployed, ks: { path: string; password: string }, batch
       p50Ms: q("0.5"), p90Ms: q("0.9"), p99Ms: q("0.99"),
       anchorTxs, leavesPerAnchor: (m.get("tongban_batch_size_sum") ?? 0) / Math.max(1, anchorTxs),
       nodeCpuUsPerMaterial: (nodeCpu * 1e6) / n, chainCpuUsPerMaterial: (chainCpu * 1e6) / n,
+      clientCpuUsPerMaterial: (clientCpu.user + clientCpu.system) / n,
       load1: (await import("node:os")).loadavg()[0]!,
     };
-    log(`${mode} B=${batchSize} n=${n}: ${run.perSecond.toFixed(0)}/s anchored (acks ${run.ackPerSecond.toFixed(0)}/s), p50 ${run.p50Ms.toFixed(0)} ms p99 ${run.p99Ms.toFixed(0)} ms, ${anchorTxs} anchors (${run.leavesPerAnchor.toFixed(0)} leaves each), node ${run.nodeCpuUsPerMaterial.toFixed(0)} us CPU/material`);
+    log(`${mode} B=${batchSize} n=${n}: ${run.perSecond.toFixed(0)}/s anchored (acks ${run.ackPerSecond.toFixed(0)}/s), p50 ${run.p50Ms.toFixed(0)} ms p99 ${run.p99Ms.toFixed(0)} ms, ${anchorTxs} anchors (${run.leavesPerAnchor.toFixed(0)} leaves each), node ${run.nodeCpuUsPerMaterial.toFixed(0)} us CPU/material (client ${run.clientCpuUsPerMaterial.toFixed(0)}, chain ${run.chainCpuUsPerMaterial.toFixed(0)})`);
     return run;
   } finally {
     current = undefined;
@@ -246,7 +253,8 @@ export async function e2eBench(d: Deployed, opts: { plan: E2EPlanRow[]; repeats:
  * Standalone: `npx tsx bench/e2e.ts` runs only the two B = 10,000 cells of the full plan (content, then hash
  * only) on a fresh hardhat node, 3 runs each, and prints them. Knobs: E2E_MODES (content,hash), E2E_N_CONTENT
  * (24,000), E2E_N_HASH (60,000), E2E_BULK (2,000), E2E_REPEATS (3), BENCH_NODE_ARGS (extra node flags, e.g.
- * "--cpu-prof --cpu-prof-dir=/tmp/prof"). Needs `npm run build` (the node runs from node/dist).
+ * "--cpu-prof --cpu-prof-dir=/tmp/prof"), E2E_NODE_MAIN (the node's entry, default node/dist/main.js: point it
+ * at another commit's build to compare). Needs `npm run build` (the node runs from node/dist).
  */
 if (process.argv[1] && import.meta.url === (await import("node:url")).pathToFileURL(process.argv[1]).href) {
   const { deployAll } = await import("./lib/contracts.js");

@@ -20,6 +20,7 @@ import { toQuantity } from "ethers";
 import { Counter, Gauge, Registry } from "prom-client";
 import type { Logger } from "pino";
 import type { HeaderJson } from "../core/types.js";
+import { WRITE_BUFFER_BYTES } from "../core/db.js";
 import { ledgerEvents, argsOf, MEMBER_EVENT_NAMES } from "./events.js";
 import type {
   ChainMaterialState,
@@ -174,7 +175,7 @@ export class Indexer implements IndexerView {
       address: opts.address.toLowerCase(),
       ownMemberId: opts.ownMemberId?.toLowerCase(),
     };
-    this.db = new ClassicLevel<string, string>(opts.dbPath, { keyEncoding: "utf8", valueEncoding: "utf8" });
+    this.db = new ClassicLevel<string, string>(opts.dbPath, { keyEncoding: "utf8", valueEncoding: "utf8", writeBufferSize: WRITE_BUFFER_BYTES });
     const registry = opts.registry ?? new Registry();
     const once = <T>(name: string, make: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? make();
     const registers = [registry];
