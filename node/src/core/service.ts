@@ -489,6 +489,9 @@ export class CoreMaterialService implements MaterialService {
     const newOps: OpRecord[] = [];
     const pendingSupersede = new Set<string>();
     for (const j of live) for (const op of jobs[j]!.ops) if (op.newLeaf) pendingSupersede.add(op.newLeaf);
+    // the group entry per (typeCode, jurisdiction) of this commit: typeCode buffers are shared per code
+    // (intake's typeCodeBytes), so one map lookup per material instead of a group key and its hex each time
+    const entryOf = new Map<Buffer, Map<number, { g: ReturnType<Anchorer["group"]>; leaves: Buffer[] }>>();
     let fresh = 0;
     for (let u = 0; u < unique.length; u++) {
       const p = unique[u]!;
@@ -498,9 +501,16 @@ export class CoreMaterialService implements MaterialService {
         firstOf.set(k, await this.#dupAck(p.leaf, decodeMaterial(prior)));
         continue;
       }
-      const g = anchorer.group(p.typeCode, p.jurisdiction, newGroups);
-      let entry = byGroup.get(g.hex);
-      if (!entry) byGroup.set(g.hex, (entry = { g, leaves: [] }));
+      let byJur = entryOf.get(p.typeCode);
+      if (!byJur) entryOf.set(p.typeCode, (byJur = new Map()));
+      let entry = byJur.get(p.jurisdiction);
+      if (!entry) {
+        const g = anchorer.group(p.typeCode, p.jurisdiction, newGroups);
+        entry = byGroup.get(g.hex);
+        if (!entry) byGroup.set(g.hex, (entry = { g, leaves: [] }));
+        byJur.set(p.jurisdiction, entry);
+      }
+      const g = entry.g;
       const seq = g.nextSeq + entry.leaves.length;
       entry.leaves.push(p.leaf);
       let flags = 0;
@@ -509,7 +519,7 @@ export class CoreMaterialService implements MaterialService {
         writes.push(p.sealed && store.putSealedOp ? store.putSealedOp(p.hashAlg, p.contentHash, p.sealed) : store.putOp(p.hashAlg, p.contentHash, p.content));
       }
       writes.push({ type: "put", key: mkeys[u]!, value: fillMaterial(p.record, now, p.jurisdiction, seq, flags) });
-      const id = hex(p.leaf);
+      const id = "0x" + p.leaf.toString("hex");
       if (!p.supersedes.equals(ZERO32) && !pendingSupersede.has(id)) {
         const { op, writes: w } = anchorer.newOp("supersede", hex(p.supersedes), 0, id);
         newOps.push(op);
