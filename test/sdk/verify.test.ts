@@ -3,6 +3,7 @@ import {
   verify, VerificationCode, CHECKS, signLeafEip712, signLeafSm2, generateSm2KeyPair, loadBundle, type VerificationResult,
   type CheckName, HashAlg, BundleValidationError, type ProofBundle, ledgerInterface, InvalidVerifyOptionError,
 } from "../../sdk/src/index.js";
+import { getBytes, keccak256 } from "ethers";
 import { batchBundle, ISSUER_KEY, LEDGER, T0 } from "./helpers/fixture.js";
 import { FakeChain, stateFor } from "./helpers/fake-chain.js";
 
@@ -178,5 +179,20 @@ describe("sdk/verify", () => {
     const r = await verify({ content }, { ...bundle, checkpoints: [{ chainId: "1", contract: LEDGER }] }, { offline: true, at: AT });
     expect(check(r, "CHECKPOINT")).to.include({ status: "ERROR", code: 901 });
     expect(r.ok).to.equal(false);
+  });
+
+  it("keccak256 option: a supplied hash gives the same result; a wrong one fails INTEGRITY (LEAF_MISMATCH), never passes", async () => {
+    const { bundle, content } = batchBundle();
+    const chain = new FakeChain(stateFor(bundle));
+    const plain = await verify({ content }, bundle, { provider: chain, at: AT });
+    let used = 0;
+    const native = (d: Uint8Array) => (used++, getBytes(keccak256(d)));
+    expect(await verify({ content }, bundle, { provider: chain, at: AT, keccak256: native })).to.deep.equal(plain);
+    expect(used).to.equal(1);
+    for (const bad of [(_d: Uint8Array) => new Uint8Array(32), (d: Uint8Array) => getBytes(keccak256(d)).slice(0, 31), () => "nope" as unknown as Uint8Array]) {
+      const r = await verify({ content }, bundle, { provider: chain, at: AT, keccak256: bad });
+      expect(r.ok).to.equal(false);
+      expect(check(r, "INTEGRITY")).to.include({ status: "INVALID", reason: "LEAF_MISMATCH" });
+    }
   });
 });
