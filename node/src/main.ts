@@ -34,13 +34,14 @@ import { HeaderFeed } from "./indexer/headers.js";
 import { buildApi } from "./api/server.js";
 import { CatalogueService, catalogueRoutes, openCatalogueDb } from "./catalogue/index.js";
 import type { DataUseLog } from "./catalogue/service.js";
-import { JsonRpcProvider, encodeBytes32String } from "ethers";
+import { encodeBytes32String } from "ethers";
 import { Gauge } from "prom-client";
 import { ClassicLevel } from "classic-level";
 import { keystorePassword } from "./core/config.js";
 import { loadKeystore } from "./core/keystore.js";
 import { ErrorCode, NodeError, ValidationError } from "./core/errors.js";
 import { SerialSigner, createOpsSender } from "./core/ops-signer.js";
+import { RpcClient, connectFailoverProvider } from "./core/chain.js";
 import { UseLog } from "./audit/use-log.js";
 import { auditRoutes } from "./audit/routes.js";
 import { exchangeRoutes, grantRoutes } from "./api/exchange-routes.js";
@@ -220,7 +221,8 @@ export async function startNode(config: NodeConfig, opts: { env?: NodeJS.Process
   let api: FastifyInstance | undefined;
   const cc = (config as NodeConfig & { catalogue?: CatalogueConfig }).catalogue;
   const catalogueDb = cc?.address ? await openCatalogueDb(join(config.dataDir, "catalogue")) : undefined;
-  const catalogueProvider = cc?.address ? new JsonRpcProvider(config.rpcUrls[0], undefined, { cacheTimeout: -1 }) : undefined;
+  // catalogue views and event following on every chain.rpcUrls URL with the anchorer's failover, like the ops sender
+  const catalogueProvider = cc?.address ? await connectFailoverProvider(new RpcClient(config.rpcUrls, { metrics: core.metrics, log: forComponent(logger, "catalogue-rpc") })) : undefined;
   const catalogue = cc?.address
     ? new CatalogueService(
         {

@@ -34,7 +34,7 @@
  */
 import { ClassicLevel } from "classic-level";
 import { mkdirSync } from "node:fs";
-import { ZeroHash, concat, hexlify, keccak256, randomBytes, toUtf8Bytes, type JsonRpcProvider, type Log, type Signer } from "ethers";
+import { ZeroHash, concat, hexlify, keccak256, randomBytes, toUtf8Bytes, type Log, type Provider, type Signer } from "ethers";
 import {
   CatalogueClient, CatalogueInputError, CatalogueRevertError, UseReason, canonicalFields, canonicalText, catalogueCode,
   catalogueCodeText, catalogueInterface, codeName, dataUseToUseRecord, encodeEntryInput, hashCatalogueText, hashFields,
@@ -82,8 +82,12 @@ export interface DataUseInput {
 }
 
 export interface CatalogueComponents {
-  /** chain access for views and event following */
-  provider: JsonRpcProvider;
+  /**
+   * chain access for views (when there is no `signer`) and event following. The node hands it a
+   * core/chain.ts `FailoverProvider` over every `chain.rpcUrls` URL (the anchorer's and the ops sender's
+   * failover; see node/src/main.ts); any ethers provider works.
+   */
+  provider: Provider;
   /** this member's signing account; without it the service is read-only */
   signer?: Signer;
   /** DataCatalogue address */
