@@ -234,13 +234,19 @@ export interface CoalescerInit<Q> extends CoalescerOptions {
   key?: (q: Q) => string;
 }
 
+/** A per-query failure in the results of a {@link Coalescer}'s `run`: that query is rejected with `cause`. */
+export class BatchItemFailure {
+  constructor(readonly cause: unknown) {}
+}
+
 /**
  * Coalesces concurrent queries into batches, DataLoader-style, without a timer: a query sent while fewer than
  * `maxInFlight` batches are out leaves at the end of the current event-loop turn (with the others of that
  * turn); otherwise it waits for a batch to return and leaves with every query queued meanwhile. At low load
  * each query goes alone and at once; under load one round trip carries many. `run(qs)` must answer one result
- * per query, in order: a batch that rejects, or answers another number of results, rejects every query in it
- * (with that error, or a `ChainReadError` BAD_RESPONSE) and never resolves any of them.
+ * per query, in order (a {@link BatchItemFailure} rejects its query alone): a batch that rejects, or answers
+ * another number of results, rejects every query in it (with that error, or a `ChainReadError` BAD_RESPONSE)
+ * and never resolves any of them.
  * @example const loader = new Coalescer((keys: string[]) => fetchMany(keys)); const v = await loader.load("k");
  */
 export class Coalescer<Q, R> {
@@ -253,7 +259,7 @@ export class Coalescer<Q, R> {
   /** batches sent, queries carried, distinct queries asked (= queries without `key`), largest batch (metrics, benchmarks) */
   readonly stats = { batches: 0, queries: 0, asked: 0, largest: 0 };
 
-  constructor(readonly run: (qs: Q[]) => Promise<readonly R[]>, options: CoalescerInit<Q> = {}) {
+  constructor(readonly run: (qs: Q[]) => Promise<readonly (R | BatchItemFailure)[]>, options: CoalescerInit<Q> = {}) {
     this.#maxBatch = Math.max(1, options.maxBatch ?? 256);
     this.#maxInFlight = Math.max(1, options.maxInFlight ?? 1);
     this.#key = options.key;
@@ -299,7 +305,7 @@ export class Coalescer<Q, R> {
       });
     } else asked = batch.map((b) => b.q);
     this.stats.asked += asked.length;
-    let p: Promise<readonly R[]>;
+    let p: Promise<readonly (R | BatchItemFailure)[]>;
     try {
       p = this.run(asked);
     } catch (e) {
@@ -312,7 +318,13 @@ export class Coalescer<Q, R> {
         if (!Array.isArray(rs) || rs.length !== asked.length) {
           const e = new ChainReadError(`a batch of ${asked.length} queries was answered with ${Array.isArray(rs) ? rs.length : "no"} results`, { reason: "BAD_RESPONSE", ledger: "" });
           for (const b of batch) b.reject(e);
-        } else for (let i = 0; i < batch.length; i++) batch[i]!.resolve(rs[slot ? slot[i]! : i]!);
+        } else {
+          for (let i = 0; i < batch.length; i++) {
+            const r = rs[slot ? slot[i]! : i]!;
+            if (r instanceof BatchItemFailure) batch[i]!.reject(r.cause);
+            else batch[i]!.resolve(r);
+          }
+        }
         this.#pump();
       },
       (e: unknown) => {
@@ -329,10 +341,13 @@ export class Coalescer<Q, R> {
  * `materialStates` eth_call (one round trip, one EVM execution; {@link Coalescer}): for a node verifying many
  * materials at once. A read that finds no other in flight is sent alone, as the plain `materialState` call
  * (so `verify` with this reader still makes one round trip per verification, and a ledger without
- * `materialStates` works at low load). The same read twice in one batch is asked once (both answered by that
- * read, made after both were asked). Any other call and `getNetwork` pass through. A batch that fails fails
- * every verification in it (CHAIN_UNREACHABLE for a transport error or a revert, BAD_CHAIN_RESPONSE for an
- * answer that is not exactly one state per read): never VALID. `inner` must be a reader of one chain.
+ * `materialStates` works at low load). A batch call that fails is retried as single reads, each with its own
+ * outcome (with a ledger deployed without `materialStates` the reader keeps working: reads then go singly for
+ * 60 s at a time). The same read twice in one batch is asked once (both answered by that
+ * read, made after both were asked). Any other call and `getNetwork` pass through. Never VALID without its
+ * own state: a read whose single retry fails too fails its verification (CHAIN_UNREACHABLE), and an answer that
+ * is not exactly one well-formed state per read fails every verification in the batch (BAD_CHAIN_RESPONSE).
+ * `inner` must be a reader of one chain.
  * @example
  * const reader = coalescingChainReader(chainReaderFromUrl(rpcUrl));
  * await Promise.all(bundles.map((b, i) => verify({ content: contents[i] }, b, { provider: reader, ledger })));
@@ -341,6 +356,9 @@ export function coalescingChainReader(inner: ChainReader, options: CoalescerOpti
   const codec = materialStateCodec();
   const loaders = new Map<string, Coalescer<string, string>>();
   const stats = { batches: 0, queries: 0, asked: 0, largest: 0 };
+  /** a failed batch whose reads all succeeded singly: reads go singly until then (ms) */
+  let singlyUntil = 0;
+  const singly = (to: string, calls: string[]) => Promise.all(calls.map((data) => inner.call({ to, data }).catch((e: unknown) => new BatchItemFailure(e))));
   const loaderFor = (to: string): Coalescer<string, string> => {
     const key = to.toLowerCase();
     let l = loaders.get(key);
@@ -350,7 +368,17 @@ export function coalescingChainReader(inner: ChainReader, options: CoalescerOpti
         stats.asked += calls.length;
         if (calls.length > stats.largest) stats.largest = calls.length;
         if (calls.length === 1) return [await inner.call({ to, data: calls[0]! })];
-        const raw = await inner.call({ to, data: batchCalldata(codec, calls) });
+        if (Date.now() < singlyUntil) return singly(to, calls);
+        let raw: string;
+        try {
+          raw = await inner.call({ to, data: batchCalldata(codec, calls) });
+        } catch {
+          // ask each read on its own: each then gets its own outcome (a ledger deployed without materialStates
+          // reverts the batch but answers them; during an outage they fail as the batch did)
+          const each = await singly(to, calls);
+          if (each.every((r) => !(r instanceof BatchItemFailure))) singlyUntil = Date.now() + 60_000;
+          return each;
+        }
         try {
           return splitBatchAnswer(raw, calls.length);
         } catch (e) {

@@ -161,7 +161,7 @@ describe("sdk/chain: readMaterialStates and coalescingChainReader", () => {
     expect(chain.log).to.deep.equal([{ fn: "materialState", n: 1 }, { fn: "materialState", n: 1 }, { fn: "materialState", n: 1 }]);
   });
 
-  it("a batch that fails fails every verification in it (CHAIN_UNREACHABLE), never VALID", async () => {
+  it("a batch that fails, and whose reads fail on their own too, fails every verification in it (CHAIN_UNREACHABLE), never VALID", async () => {
     const chain = new BatchLedger(stateOf);
     chain.fail = new Error("ECONNREFUSED");
     const reader = coalescingChainReader(chain);
@@ -171,6 +171,37 @@ describe("sdk/chain: readMaterialStates and coalescingChainReader", () => {
       expect(check(r, "ANCHORED")).to.include({ status: "ERROR", reason: "CHAIN_UNREACHABLE" });
       expect(check(r, "STATUS").status).to.equal("ERROR");
     }
+  });
+
+  it("a failed batch is retried read by read: a ledger without materialStates still verifies, each with its own verdict", async () => {
+    const chain = new BatchLedger(stateOf);
+    const call = chain.call.bind(chain);
+    let failNth = -1;
+    let singles = 0;
+    let batchTries = 0;
+    chain.call = async (tx) => {
+      if (tx.data.startsWith(ledgerInterface().getFunction("materialStates")!.selector)) { batchTries++; throw new Error("execution reverted"); } // an old ledger
+      if (singles++ === failNth) throw new Error("one read failed");
+      return call(tx);
+    };
+    const reader = coalescingChainReader(chain);
+    failNth = 1; // the second single read fails: only its verification
+    const rs = await Promise.all(made.map(({ bundle, content }) => verify({ content }, bundle, { provider: reader, ledger: LEDGER, at: AT })));
+    expect(rs.map((r) => r.ok)).to.deep.equal([true, false, false, true, false, true]);
+    expect(check(rs[1]!, "ANCHORED")).to.include({ status: "ERROR", reason: "CHAIN_UNREACHABLE" });
+    expect(check(rs[2]!, "STATUS")).to.include({ status: "INVALID", reason: "REVOKED" });
+    // now no batch attempt at all: every read singly
+    failNth = -1;
+    chain.log.length = 0;
+    // one read failed, so the next batch is tried again; its reads all succeed singly: reads then go singly
+    expect(batchTries).to.equal(1);
+    await Promise.all(made.map(({ bundle, content }) => verify({ content }, bundle, { provider: reader, ledger: LEDGER, at: AT })));
+    expect(batchTries).to.equal(2);
+    chain.log.length = 0;
+    const again = await Promise.all(made.map(({ bundle, content }) => verify({ content }, bundle, { provider: reader, ledger: LEDGER, at: AT })));
+    expect(again.map((r) => r.ok)).to.deep.equal([true, true, false, true, false, true]);
+    expect(chain.log.map((l) => l.fn)).to.deep.equal(made.map(() => "materialState"));
+    expect(batchTries).to.equal(2);
   });
 
   it("a batch answer with a state missing, a wrong count or a bad word fails every verification in it (BAD_CHAIN_RESPONSE)", async () => {

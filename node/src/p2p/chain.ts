@@ -8,7 +8,7 @@
  * never per exchange.
  */
 import { JsonRpcProvider, NonceManager, Wallet, type Signer, type TransactionReceipt } from "ethers";
-import { contracts, Coalescer, type CoalescerOptions } from "@tongban/sdk";
+import { contracts, BatchItemFailure, Coalescer, type CoalescerOptions } from "@tongban/sdk";
 import type { GrantUses, HeadAnchorSink } from "../audit/use-log.js";
 import { decodeCheckGrant, decodeCheckGrants, encodeCheckGrant } from "./grant-codec.js";
 
@@ -193,13 +193,18 @@ export interface GrantCheck {
 
 export class AuthorisationsView {
   readonly #grants: Coalescer<string, GrantCheck> | undefined;
+  /** a checkGrants call refused by the node whose checks all succeeded singly: checks go singly until then (ms) */
+  #singlyUntil = 0;
 
   /**
    * `coalesce` (default on): concurrent `checkGrant`s are coalesced (SDK `Coalescer`, no timer): a check that
    * finds none in flight is sent alone as `checkGrant`; while one is out, the next ones queue and leave as ONE
    * `checkGrants` eth_call (one EVM execution) when it returns; identical checks in one batch are asked once.
-   * Each is still asked after its request arrived, at "latest": nothing is reused across batches. A batch that fails or does not decode fails every check in it
-   * (ChainCallError: the custodian answers UNAVAILABLE). `false`: one eth_call per check.
+   * Each is still asked after its request arrived, at "latest": nothing is reused across batches. A batch the
+   * chain node refuses (an RPC error, e.g. a contract without checkGrants) is retried check by check, each with
+   * its own outcome (checks then go singly for 60 s if they all succeeded); a batch that cannot reach the chain
+   * or does not decode fails every check in it (ChainCallError: the custodian answers UNAVAILABLE). `false`: one
+   * eth_call per check.
    */
   constructor(
     readonly rpc: ChainRpc,
@@ -237,10 +242,25 @@ export class AuthorisationsView {
     }
   }
 
-  async #checkMany(args: string[]): Promise<GrantCheck[]> {
+  #singly(args: string[]): Promise<(GrantCheck | BatchItemFailure)[]> {
+    return Promise.all(args.map((a) => this.#checkOne(a).catch((e: unknown) => new BatchItemFailure(e))));
+  }
+
+  async #checkMany(args: string[]): Promise<(GrantCheck | BatchItemFailure)[]> {
     if (args.length === 1) return [await this.#checkOne(args[0]!)];
+    if (Date.now() < this.#singlyUntil) return this.#singly(args);
     // checkGrants(GrantQuery[]): a GrantQuery is static, its six words are checkGrant's arguments
-    const out = await this.rpc.call(this.address, CHECK_GRANTS_SELECTOR + WORD(32) + WORD(args.length) + args.join(""));
+    let out: string;
+    try {
+      out = await this.rpc.call(this.address, CHECK_GRANTS_SELECTOR + WORD(32) + WORD(args.length) + args.join(""));
+    } catch (e) {
+      // the chain node answered with an error (e.g. a contract deployed without checkGrants: a revert): ask each
+      // check on its own, each with its own outcome. Unreachable / bad answers fail the whole batch.
+      if (!(e instanceof ChainCallError) || e.reason !== "RPC_ERROR") throw e;
+      const each = await this.#singly(args);
+      if (each.every((r) => !(r instanceof BatchItemFailure))) this.#singlyUntil = Date.now() + 60_000;
+      return each;
+    }
     try {
       return decodeCheckGrants(out, args.length);
     } catch (e) {

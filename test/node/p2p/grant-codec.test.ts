@@ -168,6 +168,25 @@ describe("p2p/chain: AuthorisationsView coalesces concurrent checkGrants", () =>
     }
   });
 
+  it("a batch the chain node refuses (RPC error, e.g. a contract without checkGrants) is asked check by check, each with its own outcome", async () => {
+    let singles = 0;
+    const { rpc, calls } = scriptedRpc(async (d) => {
+      if (d.startsWith(BATCH)) throw new ChainCallError("eth_call: execution reverted", "RPC_ERROR");
+      if (singles++ === 2) throw new ChainCallError("eth_call: execution reverted", "RPC_ERROR");
+      return chainAnswer(d);
+    });
+    const v = new AuthorisationsView(rpc, "0x" + "11".repeat(20));
+    const leaves = Array.from({ length: 5 }, (_, i) => "0x" + "00".repeat(31) + (i + 1).toString(16).padStart(2, "0"));
+    const rs = await Promise.allSettled(leaves.map((leaf) => v.checkGrant(w(), w(), w(), w(), leaf)));
+    expect(rs.map((r) => (r.status === "fulfilled" ? r.value.verdict : (r.reason as ChainCallError).reason))).to.deep.equal([1, 2, "RPC_ERROR", 4, 5]);
+    expect(calls.map((c) => c.slice(0, 10))).to.deep.equal([BATCH, SINGLE, SINGLE, SINGLE, SINGLE, SINGLE]);
+    // one failed singly, so the next batch is tried again; all succeed singly: then checks go singly for a while
+    await Promise.all(leaves.map((leaf) => v.checkGrant(w(), w(), w(), w(), leaf)));
+    calls.length = 0;
+    expect((await Promise.all(leaves.map((leaf) => v.checkGrant(w(), w(), w(), w(), leaf)))).map((c) => c.verdict)).to.deep.equal([1, 2, 3, 4, 5]);
+    expect(calls.map((c) => c.slice(0, 10))).to.deep.equal(leaves.map(() => SINGLE));
+  });
+
   it("a malformed argument fails its own check only, not the batch it would have joined", async () => {
     const { rpc, calls } = scriptedRpc(chainAnswer);
     const v = new AuthorisationsView(rpc, "0x" + "11".repeat(20));
