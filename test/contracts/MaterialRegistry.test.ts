@@ -186,7 +186,7 @@ describe("MaterialRegistry", () => {
         const one = await c.ledger.materialState(queries[i].root, queries[i].leaf, queries[i].hashAlg);
         expect(batch[i].toArray()).to.deep.equal(one.toArray(), `query ${i}`);
       }
-      expect(batch.map((s) => [s.anchored, s.status])).to.deep.equal([
+      expect(batch.map((s: { anchored: boolean; status: bigint }) => [s.anchored, s.status])).to.deep.equal([
         [true, BigInt(Status.Active)], [true, BigInt(Status.Revoked)], [true, BigInt(Status.Suspended)],
         [true, BigInt(Status.Active)], [false, BigInt(Status.Active)], [true, BigInt(Status.Active)],
       ]);
