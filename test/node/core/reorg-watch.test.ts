@@ -5,28 +5,12 @@
  * exactly once. Real hardhat node process, real LevelDB on disk.
  */
 import { expect } from "chai";
-import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { computeMerkleRoot, verifyProof } from "@tongban/sdk";
-import { startCoreFixture, waitFor, TYPE, JUR, type CoreFixture } from "../helpers/core.js";
+import { useCoreFixture, waitFor, waitForMaterial, warmUp, anchorLogs, newRequests } from "../helpers/core.js";
 import { rpc } from "../helpers/chain.js";
 import { openDb } from "../../../node/src/core/db.js";
 import { watchKey } from "../../../node/src/core/anchorer.js";
-import type { RegisterRequest } from "../../../node/src/core/types.js";
-
-const NOW = Math.floor(Date.now() / 1000);
-const req = (): RegisterRequest => ({
-  typeCode: TYPE,
-  jurisdiction: JUR,
-  contentHash: "0x" + randomBytes(32).toString("hex"),
-  holderRef: "0x" + randomBytes(32).toString("hex"),
-  validFrom: NOW,
-});
-
-async function anchorLogs(fx: CoreFixture, root: string) {
-  const topic = fx.ledger.interface.getEvent("Anchored").topicHash;
-  return fx.chain.provider.getLogs({ address: fx.ledgerAddress, topics: [topic, root], fromBlock: 0 });
-}
 
 async function reorgedCount(core: { metrics: { registry: { metrics(): Promise<string> } } }): Promise<number> {
   const text = await core.metrics.registry.metrics();
@@ -35,27 +19,17 @@ async function reorgedCount(core: { metrics: { registry: { metrics(): Promise<st
 
 describe("node core: the reorg watch list is durable across a restart", function () {
   this.timeout(120_000);
-  let fx: CoreFixture;
-  before(async () => {
-    fx = await startCoreFixture();
-  });
-  after(async () => {
-    await fx?.close();
-  });
+  const fx = useCoreFixture();
 
   it("a batch confirmed just before a stop is re-anchored exactly once by the restarted node after its block leaves the chain", async () => {
     const cfg = { batchIntervalMs: 100, confirmations: 1, retry: { minMs: 100, maxMs: 200 } };
     const core1 = await fx.newCore(cfg);
-    const warm = await core1.service.register([req()]); // learns the entitlement; anchored before the snapshot
-    await waitFor(async () => (await core1.service.getMaterial(warm[0]!.id)).state === "anchored", 20_000, "warm-up anchor");
+    const warm = await warmUp(core1); // learns the entitlement; anchored before the snapshot
 
     const snap = await rpc<string>(fx.chain.url, "evm_snapshot");
-    const acks = await core1.service.register(Array.from({ length: 5 }, req));
+    const acks = await core1.service.register(newRequests(5));
     const root = computeMerkleRoot(acks.map((a) => a.id));
-    const before = await waitFor(async () => {
-      const r = await core1.service.getMaterial(acks[0]!.id);
-      return r.state === "anchored" ? r : undefined;
-    }, 20_000, "anchor before the stop");
+    const before = await waitForMaterial(core1, acks[0]!.id, { what: "anchor before the stop" });
     expect(before.anchor!.root).to.equal(root);
     const oldBlock = before.anchor!.blockNumber;
     expect(await anchorLogs(fx, root)).to.have.length(1);
@@ -76,10 +50,7 @@ describe("node core: the reorg watch list is durable across a restart", function
 
     const core2 = await fx.newCore({ ...cfg, dataDir });
     for (const a of acks) {
-      const rec = await waitFor(async () => {
-        const r = await core2.service.getMaterial(a.id);
-        return r.state === "anchored" && r.anchor!.blockNumber !== oldBlock ? r : undefined;
-      }, 30_000, "re-anchor after the restart");
+      const rec = await waitForMaterial(core2, a.id, { timeoutMs: 30_000, what: "re-anchor after the restart", accept: (r) => r.state === "anchored" && r.anchor!.blockNumber !== oldBlock });
       expect(rec.anchor!.root).to.equal(root);
       expect(verifyProof(a.id, rec.anchor!.proof, root)).to.equal(true);
     }
@@ -90,16 +61,16 @@ describe("node core: the reorg watch list is durable across a restart", function
     await new Promise((r) => setTimeout(r, 1000));
     expect(await anchorLogs(fx, root)).to.have.length(1);
     expect(await reorgedCount(core2)).to.equal(1);
-    expect((await core2.service.getMaterial(warm[0]!.id)).state).to.equal("anchored");
+    expect((await core2.service.getMaterial(warm)).state).to.equal("anchored");
     expect(core2.service.stats().anchored).to.equal(6);
     await core2.stop();
   });
 
   it("watch entries are pruned once their block is reorgWatchBlocks deep", async () => {
     const core = await fx.newCore({ batchIntervalMs: 100, confirmations: 1 });
-    const acks = await core.service.register(Array.from({ length: 3 }, req));
+    const acks = await core.service.register(newRequests(3));
     const root = computeMerkleRoot(acks.map((a) => a.id));
-    await waitFor(async () => (await core.service.getMaterial(acks[0]!.id)).state === "anchored", 20_000, "anchor");
+    await waitForMaterial(core, acks[0]!.id, { what: "anchor" });
     const key = watchKey(Buffer.from(root.slice(2), "hex"));
     expect(await core.db.get(key), "watched while near the head").to.not.equal(undefined);
     await rpc(fx.chain.url, "hardhat_mine", ["0x41"]); // 65 blocks: past the default 64-block window
