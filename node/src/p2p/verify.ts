@@ -5,8 +5,9 @@
  *
  * Concurrent verifications are coalesced by default (SDK `coalescingChainReader`): one alone makes its own
  * `materialState` call; while one is in flight the next ones queue and leave as ONE `materialStates` eth_call.
- * Every verification still reads the chain after its content arrived; a failed batch fails each of them (ERROR,
- * never VALID). `coalesce: false`: one eth_call per verification.
+ * Every verification still reads the chain after its content arrived; a failed batch is retried read by read,
+ * and a read that still fails fails its verification (ERROR, never VALID). `coalesce: false`: one eth_call per
+ * verification. The leaf is hashed with the native keccak (SDK `verify` option `keccak256`).
  *
  * With `cacheMs` > 0 the `materialState` answer for the same (root, leaf) is reused that long, and so is the
  * whole result for the same bundle and the same content bytes (SHA-256 compared): a revocation or suspension
