@@ -1,44 +1,55 @@
 /**
- * CPU of the indexer's header feed for one of this node's batches of 8,000 fresh materials (what the header feed
- * indexes when a batch of B = 10,000 is confirmed), two ways, alternating batch by batch:
- *   json  — the core's `headerJson` per material (hex fields) + `addBatchHeaders` (JSON.stringify per record);
- *   bytes — `addBatchHeaderBytes` from the 320-byte ABI headers (what the feed uses now; same records).
- * 16 batches per way, the first 3 dropped (JIT). Prints process CPU (main thread + LevelDB threads) per material,
- * min and median.
+ * CPU of the indexer's header feed for this node's batches: 12 batches of 8,000 fresh materials (what the
+ * feed indexes when batches of B = 10,000 are confirmed), two ways, each in its own fresh store, alternating
+ * ways over 3 rounds:
+ *   json  — the core's `headerJson` per material (hex fields) + `addBatchHeaders` (JSON `H!` records);
+ *   bytes — `addBatchHeaderBytes` from the 320-byte ABI headers (what the feed uses now: binary `H!` records).
+ * Prints process CPU (main thread + LevelDB's background threads) per material from open to close — close waits
+ * for the compaction in progress, so the LevelDB work the writes cause is counted — and the store's size.
  *
  *   node --import tsx node/bench/indexer-headers.ts
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdtempSync, rmSync, readdirSync, statSync } from "node:fs";
+import { tmpdir, loadavg } from "node:os";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
 import { Indexer } from "../src/indexer/indexer.js";
 import { headerJson } from "../src/core/service.js";
 import { encodeHeaderInto, hex, keccakBuf } from "../src/core/header.js";
 
-const dir = mkdtempSync(join(tmpdir(), "tongban-ix-bench-"));
-const idx = new Indexer({ provider: { send: async () => { throw new Error("no chain in this benchmark"); } }, address: "0x" + "11".repeat(20), dbPath: dir });
-await idx.open();
+const BATCHES = Number(process.env.BATCHES ?? 12);
+const PER = 8000;
 const h32 = (s: string) => createHash("sha256").update(s).digest();
-const per: Record<"json" | "bytes", number[]> = { json: [], bytes: [] };
 let seq = 0;
-for (let b = 0; b < 32; b++) {
-  const way = b % 2 ? "bytes" : "json";
-  const encs: Buffer[] = [];
-  for (let i = 0; i < 8000; i++, seq++) {
-    encs.push(encodeHeaderInto({ typeCode: h32("type"), issuer: h32("issuer"), holderRef: h32(`holder ${seq}`), contentHash: h32(`content ${seq}`), hashAlg: 1, issuedAt: 1_700_000_000 + seq, validFrom: 1_700_000_000, validUntil: 0, version: 1, supersedes: Buffer.alloc(32) }, Buffer.alloc(320)));
-  }
-  const leaves = encs.map((e) => hex(keccakBuf(e)));
-  const root = hex(h32(`root ${b}`));
+
+async function run(way: "json" | "bytes"): Promise<{ us: number; mib: number }> {
+  // inputs prepared before the clock starts
+  const batches = Array.from({ length: BATCHES }, (_, b) => {
+    const encs: Buffer[] = [];
+    for (let i = 0; i < PER; i++, seq++) {
+      encs.push(encodeHeaderInto({ typeCode: h32("type"), issuer: h32("issuer"), holderRef: h32(`holder ${seq}`), contentHash: h32(`content ${seq}`), hashAlg: 1, issuedAt: 1_700_000_000 + seq, validFrom: 1_700_000_000, validUntil: 0, version: 1, supersedes: Buffer.alloc(32) }, Buffer.alloc(320)));
+    }
+    return { root: hex(h32(`root ${way} ${b} ${seq}`)), encs, leaves: encs.map((e) => hex(keccakBuf(e))) };
+  });
+  const dir = mkdtempSync(join(tmpdir(), "tongban-ix-bench-"));
+  const idx = new Indexer({ provider: { send: async () => { throw new Error("no chain in this benchmark"); } }, address: "0x" + "11".repeat(20), dbPath: dir });
   const c0 = process.cpuUsage();
-  if (way === "json") await idx.addBatchHeaders(root, leaves.map((leaf, i) => ({ leaf, header: headerJson(encs[i]!) })));
-  else await idx.addBatchHeaderBytes(root, leaves, encs);
+  await idx.open();
+  for (const { root, encs, leaves } of batches) {
+    if (way === "json") await idx.addBatchHeaders(root, leaves.map((leaf, i) => ({ leaf, header: headerJson(encs[i]!) })));
+    else await idx.addBatchHeaderBytes(root, leaves, encs);
+  }
+  await idx.stop();
   const c = process.cpuUsage(c0);
-  per[way].push((c.user + c.system) / encs.length);
+  const bytes = readdirSync(dir).reduce((a, f) => a + statSync(join(dir, f)).size, 0);
+  rmSync(dir, { recursive: true, force: true });
+  return { us: (c.user + c.system) / (BATCHES * PER), mib: bytes / 2 ** 20 };
 }
-await idx.stop();
-rmSync(dir, { recursive: true, force: true });
-for (const way of ["json", "bytes"] as const) {
-  const s = per[way].slice(3).sort((a, b) => a - b);
-  console.log(`${way.padEnd(5)}: 8,000 materials per batch: process CPU ${s[0]!.toFixed(1)} us/material min, ${s[s.length >> 1]!.toFixed(1)} median (${s.length} batches)`);
+
+const out: Record<string, { us: number; mib: number }[]> = { json: [], bytes: [] };
+await run("bytes"); // warm-up (JIT)
+for (let r = 0; r < 3; r++) for (const way of ["json", "bytes"] as const) out[way]!.push(await run(way));
+console.log(`indexer header feed, ${BATCHES} batches x ${PER.toLocaleString("en")} materials per store, 3 rounds, load ${loadavg()[0]!.toFixed(1)}`);
+for (const [way, rs] of Object.entries(out)) {
+  console.log(`${way.padEnd(5)}: ${rs.map((x) => x.us.toFixed(1)).join(" / ")} us process CPU per material (open to close), store ${rs[0]!.mib.toFixed(0)} MiB`);
 }

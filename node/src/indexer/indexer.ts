@@ -69,6 +69,16 @@ const pad = (n: number, w = 12) => String(n).padStart(w, "0");
 const ZERO32 = "0x" + "00".repeat(32);
 /** key of a header-index entry: issuedAt padded so that lexicographic = numeric order */
 const tkey = (t: string | number) => String(t).padStart(20, "0");
+/** per-operation encoding of binary `H!` values in this utf8 store */
+const BUFFER_VALUE = { valueEncoding: "buffer" } as const;
+
+/** The fields of a 320-byte ABI header the query keys need, as lowercase 0x-hex / decimal strings. */
+function headerFields(b: Uint8Array): { typeCode: string; issuer: string; holderRef: string; issuedAt: string } {
+  if (b.length !== 320) throw new Error(`header must be 320 bytes, got ${b.length}`);
+  const x = Buffer.from(b.buffer, b.byteOffset, 96).toString("hex");
+  const v = Buffer.from(b.buffer, b.byteOffset + 160, 32);
+  return { typeCode: "0x" + x.slice(0, 64), issuer: "0x" + x.slice(64, 128), holderRef: "0x" + x.slice(128, 192), issuedAt: String(v.readUInt32BE(24) * 2 ** 32 + v.readUInt32BE(28)) };
+}
 
 /**
  * The stored `H!` record of a header given as its 320-byte ABI encoding (slots: typeCode, issuer, holderRef,
@@ -90,6 +100,33 @@ export function headerRecord(enc: Uint8Array, root: string | null): { json: stri
     `"hashAlg":${b[159]},"issuedAt":"${issuedAt}","validFrom":"${u64(6)}","validUntil":"${u64(7)}","version":${b.readUInt32BE(284)},` +
     `"supersedes":"0x${x.slice(576, 640)}"},"root":${root === null ? "null" : `"${root}"`}}`;
   return { json, typeCode, issuer, holderRef, issuedAt };
+}
+
+/**
+ * The `H!` value written by {@link Indexer.addBatchHeaderBytes} (the header feed of own batches): binary, one
+ * version byte 0x01, the 320-byte ABI header, then the 32-byte root (absent: no root). 353 bytes instead of
+ * ~760 characters of JSON: the header store is most of the bytes the node writes per material (WAL, memtable,
+ * compaction). Values written as JSON `{header, root}` (by `addHeaders`/`addBatchHeaders`, and by every node
+ * before 2026-11-24) start with `{` (0x7b) and are read as before: both forms live in one store, no migration.
+ */
+export const HEADER_VALUE_V1 = 0x01;
+export function encodeHeaderValue(enc: Uint8Array, root: string | null): Buffer {
+  if (enc.length !== 320) throw new Error(`header must be 320 bytes, got ${enc.length}`);
+  const v = Buffer.allocUnsafe(root === null ? 321 : 353);
+  v[0] = HEADER_VALUE_V1;
+  v.set(enc, 1);
+  if (root !== null && v.write(root.slice(2), 321, 32, "hex") !== 32) throw new Error(`root must be 0x-prefixed 32-byte hex: ${root.slice(0, 80)}`);
+  return v;
+}
+
+/** A stored `H!` value (binary v1 or JSON) as `{ header, root }`. Throws on an unknown form (never guesses). */
+export function decodeHeaderValue(v: Buffer): { header: HeaderJson; root: string | null } {
+  if (v[0] === 0x7b) return JSON.parse(v.toString("utf8")) as { header: HeaderJson; root: string | null };
+  if (v[0] === HEADER_VALUE_V1 && (v.length === 321 || v.length === 353)) {
+    const root = v.length === 353 ? "0x" + v.toString("hex", 321, 353) : null;
+    return JSON.parse(headerRecord(v.subarray(1, 321), root).json) as { header: HeaderJson; root: string | null };
+  }
+  throw new Error(`unknown header record form (first byte 0x${(v[0] ?? 0).toString(16)}, ${v.length} bytes): a newer store version?`);
 }
 
 interface Cursor {
@@ -502,9 +539,10 @@ export class Indexer implements IndexerView {
 
   /**
    * {@link addBatchHeaders} from the leaves' 320-byte ABI headers (`BatchInfo.headerBytes`, what the header feed
-   * reads from the core): the same records and query keys, byte for byte (`headerRecordJson`, pinned against
-   * `JSON.stringify({ header, root })` by test/node/indexer/header-record.test.ts), built from one hex string per
-   * header instead of ten hex fields, an object and `JSON.stringify`. `leaves` are lowercase 0x-hex (the core's).
+   * reads from the core): the same query keys and done mark, byte for byte, and the `H!` record in its binary
+   * form ({@link encodeHeaderValue}: 353 bytes instead of ~760 of JSON; read back by {@link decodeHeaderValue}
+   * as the same `{ header, root }`, test/node/indexer/header-record.test.ts). No hex field, object or
+   * `JSON.stringify` per material. `leaves` are lowercase 0x-hex (the core's).
    */
   async addBatchHeaderBytes(root: string, leaves: readonly string[], headers: readonly Uint8Array[]): Promise<void> {
     if (leaves.length !== headers.length) throw new Error(`addBatchHeaderBytes: ${leaves.length} leaves but ${headers.length} headers`);
@@ -513,9 +551,10 @@ export class Indexer implements IndexerView {
     const batch = this.db.batch();
     for (let i = 0; i < leaves.length; i++) {
       const leaf = leaves[i]!.toLowerCase();
-      const h = headerRecord(headers[i]!, r);
+      const enc = headers[i]!;
+      const h = headerFields(enc);
       const t = tkey(h.issuedAt);
-      batch.put(`H!${leaf}`, h.json);
+      batch.put(`H!${leaf}`, encodeHeaderValue(enc, r) as unknown as string, BUFFER_VALUE);
       batch.put(`qh!${h.holderRef}!${t}!${leaf}`, "");
       batch.put(`qi!${h.issuer}!${t}!${leaf}`, "");
       batch.put(`qt!${h.typeCode}!${t}!${leaf}`, "");
@@ -539,7 +578,7 @@ export class Indexer implements IndexerView {
     await this.open();
     const noRoot: string[] = [];
     for (const it of items) if (!it.root) noRoot.push(`H!${it.leaf.toLowerCase()}`);
-    const prevs = noRoot.length ? await this.db.getMany(noRoot) : [];
+    const prevs = noRoot.length ? ((await this.db.getMany(noRoot, BUFFER_VALUE)) as unknown as (Buffer | undefined)[]) : [];
     // a chained batch: cheaper on the main thread than an array of op objects (abstract-level re-validates and
     // copies each op; measured 9-16 vs 16-19 us per material of five puts)
     const batch = this.db.batch();
@@ -551,7 +590,7 @@ export class Indexer implements IndexerView {
       if (it.root) root = it.root.toLowerCase();
       else {
         const prev = prevs[j++];
-        const old = prev ? (JSON.parse(prev) as { root: string | null }) : null;
+        const old = prev ? decodeHeaderValue(prev) : null;
         root = old?.root ?? null;
         if (old) continue; // known, and no new root to record
       }
@@ -605,11 +644,16 @@ export class Indexer implements IndexerView {
     return out;
   }
 
+  /** The stored header and root of a (lowercase) leaf, either form (see {@link decodeHeaderValue}). */
+  async #headerOf(leaf: string): Promise<{ header: HeaderJson; root: string | null } | null> {
+    const v = (await this.db.get(`H!${leaf}`, BUFFER_VALUE)) as unknown as Buffer | undefined;
+    return v ? decodeHeaderValue(v) : null;
+  }
+
   async materialState(leaf: string): Promise<ChainMaterialState | null> {
     await this.open();
     leaf = leaf.toLowerCase();
-    const h = await this.db.get(`H!${leaf}`);
-    const known = h ? (JSON.parse(h) as { header: HeaderJson; root: string | null }) : null;
+    const known = await this.#headerOf(leaf);
     const sts = await this.statuses(leaf);
     const issuer = known?.header.issuer.toLowerCase() ?? sts[0]?.issuer ?? null;
     const st = sts.find((x) => x.issuer === issuer) ?? null;
@@ -640,8 +684,7 @@ export class Indexer implements IndexerView {
     await this.open();
     leaf = leaf.toLowerCase();
     const out: IndexedEvent[] = [];
-    const h = await this.db.get(`H!${leaf}`);
-    const root = h ? (JSON.parse(h) as { root: string | null }).root : null;
+    const root = (await this.#headerOf(leaf))?.root ?? null;
     if (root) {
       const r = await this.db.get(`r!${root}`);
       if (r) out.push((JSON.parse(r) as { event: IndexedEvent }).event);
@@ -691,9 +734,9 @@ export class Indexer implements IndexerView {
       }
       last = k;
       const leaf = k.slice(k.lastIndexOf("!") + 1);
-      const h = await this.db.get(`H!${leaf}`);
-      if (!h) continue;
-      const header = (JSON.parse(h) as { header: HeaderJson }).header;
+      const known = await this.#headerOf(leaf);
+      if (!known) continue;
+      const header = known.header;
       if (q.issuer && header.issuer.toLowerCase() !== q.issuer.toLowerCase()) continue;
       if (q.typeCode && header.typeCode.toLowerCase() !== q.typeCode.toLowerCase()) continue;
       if (q.holderRef && header.holderRef.toLowerCase() !== q.holderRef.toLowerCase()) continue;

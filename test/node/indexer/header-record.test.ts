@@ -1,14 +1,15 @@
 /**
  * The indexer's header records written from the core's 320-byte ABI headers (`addBatchHeaderBytes`, what the
- * header feed uses) are the records the JSON path writes (`addBatchHeaders` with the core's `headerJson`):
- * same keys, same values, byte for byte; plus a frozen vector of one `H!` record. No chain needed.
+ * header feed uses) against the JSON path (`addBatchHeaders` with the core's `headerJson`): the same keys, the
+ * same query keys and marks byte for byte, `H!` values in binary form that read back as the same records, and
+ * queries answering the same over a store holding both forms; frozen vectors of both `H!` forms. No chain needed.
  */
 import { expect } from "chai";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
-import { Indexer, headerRecord } from "../../../node/src/indexer/indexer.js";
+import { Indexer, headerRecord, encodeHeaderValue, decodeHeaderValue } from "../../../node/src/indexer/indexer.js";
 import { headerJson } from "../../../node/src/core/service.js";
 import { encodeHeaderInto, keccakBuf, hex } from "../../../node/src/core/header.js";
 
@@ -38,7 +39,8 @@ async function dump(idx: Indexer, dir: string): Promise<[string, string][]> {
   await idx.stop();
   const { ClassicLevel } = await import("classic-level");
   const db = new ClassicLevel<string, string>(dir, { keyEncoding: "utf8", valueEncoding: "utf8" });
-  const out = (await db.iterator().all()) as [string, string][];
+  // values as latin1 (binary H! values intact; the other values are ASCII)
+  const out = ((await db.iterator({ valueEncoding: "buffer" }).all()) as unknown as [string, Buffer][]).map(([k, v]) => [k, v.toString("latin1")] as [string, string]);
   await db.close();
   return out;
 }
@@ -87,23 +89,86 @@ describe("indexer header records from ABI headers", () => {
     expect(() => headerRecord(Buffer.alloc(319), null)).to.throw(/320 bytes/);
   });
 
-  it("addBatchHeaderBytes writes the same keys and values as addBatchHeaders (and the root's done mark)", async () => {
+  it("binary H! value: frozen vector, round trip, JSON values still read, unknown forms refused", () => {
+    const enc = randomHeader(3);
+    const root = hex(randomBytes(32));
+    for (const r of [root, null]) {
+      const v = encodeHeaderValue(enc, r);
+      expect(v.length).to.equal(r ? 353 : 321);
+      expect(v[0]).to.equal(1);
+      expect(decodeHeaderValue(v)).to.deep.equal({ header: headerJson(enc), root: r });
+      expect(decodeHeaderValue(Buffer.from(JSON.stringify({ header: headerJson(enc), root: r })))).to.deep.equal({ header: headerJson(enc), root: r });
+    }
+    // frozen: 0x01 | ABI header | root
+    const fixed = Buffer.alloc(320, 0x22);
+    expect(encodeHeaderValue(fixed, "0x" + "ef".repeat(32)).toString("hex")).to.equal("01" + "22".repeat(320) + "ef".repeat(32));
+    expect(() => decodeHeaderValue(Buffer.from([2, ...fixed]))).to.throw(/unknown header record form/);
+    expect(() => decodeHeaderValue(Buffer.from([1, 2, 3]))).to.throw(/unknown header record form/);
+    expect(() => encodeHeaderValue(fixed, "0x1234")).to.throw(/32-byte hex/);
+  });
+
+  it("addBatchHeaderBytes writes the keys of addBatchHeaders, H! in binary form; queries answer the same on both stores", async () => {
     const dirs = [mkdtempSync(join(tmpdir(), "tongban-hr-a-")), mkdtempSync(join(tmpdir(), "tongban-hr-b-"))];
     try {
       const [a, b] = dirs.map((d) => new Indexer({ provider: noChain, address: "0x" + "11".repeat(20), dbPath: d }));
+      const holders: string[] = [];
       for (let batch = 0; batch < 3; batch++) {
         const encs = Array.from({ length: 200 }, (_, i) => randomHeader(batch * 1000 + i));
+        holders.push(headerJson(encs[7]!).holderRef);
         const leaves = encs.map((e) => hex(keccakBuf(e)));
         const root = "0x" + randomBytes(32).toString("hex").toUpperCase(); // mixed case: both lowercase it
         await a!.addBatchHeaders(root, leaves.map((leaf, i) => ({ leaf, header: headerJson(encs[i]!) })));
         await b!.addBatchHeaderBytes(root, leaves, encs);
         expect(await b!.batchHeadersDone(root)).to.equal(true);
       }
+      // queries: same answers (b holds binary records; a mixed store is checked below)
+      for (const holderRef of holders) {
+        const [qa, qb] = [await a!.queryMaterials({ holderRef }), await b!.queryMaterials({ holderRef })];
+        expect(qa.items).to.have.length(1);
+        expect(qb).to.deep.equal(qa);
+        expect(await b!.materialState(qa.items[0]!.id)).to.deep.equal(await a!.materialState(qa.items[0]!.id));
+      }
+      const [pa, pb] = [await a!.queryMaterials({ limit: 250 }), await b!.queryMaterials({ limit: 250 })];
+      expect(pb).to.deep.equal(pa);
+      // a root-less addHeaders over a binary record keeps its root (read through the binary form)
+      const first = pb.items[0]!;
+      await b!.addHeaders([{ leaf: first.id, header: first.header }]);
+      expect((await b!.queryMaterials({ holderRef: first.header.holderRef })).items).to.deep.equal([first]);
       const [da, db] = [await dump(a!, dirs[0]!), await dump(b!, dirs[1]!)];
       expect(da.length).to.equal(3 * 200 * 5 + 3);
-      expect(db).to.deep.equal(da);
+      expect(db.map(([k]) => k)).to.deep.equal(da.map(([k]) => k));
+      for (let i = 0; i < da.length; i++) {
+        const [k, va] = da[i]!;
+        const vb = db[i]![1];
+        if (!k.startsWith("H!")) expect(vb, k).to.equal(va);
+        else {
+          expect(Buffer.from(vb, "latin1")[0], k).to.equal(1);
+          expect(decodeHeaderValue(Buffer.from(vb, "latin1"))).to.deep.equal(JSON.parse(va));
+        }
+      }
     } finally {
       for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  it("a store holding both forms (binary from the feed, JSON from addHeaders) answers queries from both", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tongban-hr-m-"));
+    const idx = new Indexer({ provider: noChain, address: "0x" + "11".repeat(20), dbPath: dir });
+    try {
+      const bin = randomHeader(5);
+      const json = randomHeader(6);
+      json.set(bin.subarray(32, 64), 32); // same issuer
+      const [lb, lj] = [hex(keccakBuf(bin)), hex(keccakBuf(json))];
+      const [rb, rj] = [hex(randomBytes(32)), hex(randomBytes(32))];
+      await idx.addBatchHeaderBytes(rb, [lb], [bin]);
+      await idx.addHeaders([{ leaf: lj, header: headerJson(json), root: rj }]);
+      const page = await idx.queryMaterials({ issuer: headerJson(bin).issuer });
+      expect(page.items.map((x) => [x.id, x.header, x.chain.root]).sort()).to.deep.equal(
+        [[lb, headerJson(bin), rb], [lj, headerJson(json), rj]].sort(),
+      );
+    } finally {
+      await idx.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
