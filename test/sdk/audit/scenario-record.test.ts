@@ -1,12 +1,11 @@
 import { expect } from "chai";
-import { readFileSync } from "node:fs";
 import {
-  MemoryLogStore, MerkleLog, bytesToHex, dataUseToUseRecord, decodeDataUse, decodeUseRecord, encodeUseRecord, hexToBytes,
-  servedUsesByGrant, useRecordLeafHash, verifyInclusion, catalogueCode, type DataUse, type UseRecord,
+  bytesToHex, dataUseToUseRecord, decodeDataUse, decodeUseRecord, encodeUseRecord, hexToBytes, servedUsesByGrant,
+  useRecordLeafHash, catalogueCode, type DataUse, type UseRecord,
 } from "../../../sdk/src/index.js";
+import { expectFrozenLog, readVectors, recordOf } from "./frozen-vectors.js";
 
-const file = JSON.parse(readFileSync(new URL("../../vectors/use-record-scenario.json", import.meta.url), "utf8"));
-const recordOf = (r: Record<string, unknown>): UseRecord => ({ ...(r as unknown as UseRecord), time: BigInt(r.time as string) });
+const file = readVectors("use-record-scenario.json");
 
 describe("sdk/audit: data uses under a scenario (basis SCENARIO) in the use log", () => {
   for (const v of file.records) {
@@ -29,13 +28,7 @@ describe("sdk/audit: data uses under a scenario (basis SCENARIO) in the use log"
   }
 
   it("one log holds both bases: roots and inclusion proofs reproduce and verify", async () => {
-    const log = await MerkleLog.open(new MemoryLogStore());
-    await log.append(...file.records.map((v: { encoded: string }) => hexToBytes(v.encoded)));
-    for (let n = 0; n < file.roots.length; n++) expect(bytesToHex(await log.rootAt(n)), `root ${n}`).to.equal(file.roots[n]);
-    for (const p of file.inclusion) {
-      expect((await log.inclusionProof(p.index, p.size)).map(bytesToHex)).to.deep.equal(p.proof);
-      expect(verifyInclusion(file.records[p.index].leafHash, p.index, p.size, p.proof, file.roots[p.size]).status).to.equal("VALID");
-    }
+    await expectFrozenLog(file);
   });
 
   it("per-grant counts cover GRANT records only (a scenario id equal to a grant id is not counted)", () => {
