@@ -138,20 +138,15 @@ describe("catalogue: chain reads and the event follower fail over between chain.
   });
 
   describe("the member node process (main.ts) with rpcUrls [proxy, chain]", () => {
+    // a consortium of its own (ledger, catalogue) on the same chain, behind the same proxy
     let node: NodeProcess | undefined;
-    let nodeChain: Chain;
-    let nodeProxy: Cuttable;
     const root = mkdtempSync(join(tmpdir(), "tongban-cat-failover-node-"));
     after(async () => {
       await node?.stop().catch(() => undefined);
-      await nodeProxy?.close();
-      await nodeChain?.stop();
       rmSync(root, { recursive: true, force: true });
     });
 
     it("after the first URL went down it still publishes and its index still follows the chain", async () => {
-      nodeChain = await startChain();
-      nodeProxy = await startProxy(Number(new URL(nodeChain.url).port));
       const spec: ConsortiumSpec = {
         jurisdictions: [{ code: 310000, parent: 0 }, { code: 310115, parent: 310000 }],
         materialTypes: [{ code: "BL" }],
@@ -161,11 +156,11 @@ describe("catalogue: chain reads and the event follower fail over between chain.
         ],
         governance: { threshold: 1 },
       };
-      const keys = await prepareMemberKeys(nodeChain, root, ["P"] as const);
-      const cat = new Wallet(devWallet(7).privateKey, nodeChain.provider);
-      const deployed = await deployConsortium(new Wallet(devWallet(0).privateKey, nodeChain.provider), spec, { accounts: { ...keys.accounts, k: [cat.address] } });
+      const keys = await prepareMemberKeys(chain, root, ["P"] as const);
+      const cat = new Wallet(devWallet(7).privateKey, chain.provider);
+      const deployed = await deployConsortium(new Wallet(devWallet(0).privateKey, chain.provider), spec, { accounts: { ...keys.accounts, k: [cat.address] } });
       const cataloguer = new CatalogueClient(deployed.catalogueAddress, cat);
-      const cfg = memberConfig({ chain: nodeChain, deployed, memberId: PUDONG, key: keys.P, port: await freePort(), extra: { rpcUrls: [nodeProxy.url, nodeChain.url] } });
+      const cfg = memberConfig({ chain: chain, deployed, memberId: PUDONG, key: keys.P, port: await freePort(), extra: { rpcUrls: [proxy.url, chain.url] } });
       node = await startMemberProcess(root, "P", cfg, 150_000);
       const api = (method: string, path: string, body?: unknown) => apiCall(node!.url, keys.P.token, method, path, body);
       // the Cataloguer's publishEntry (sent directly to the chain) reaches the node only through its follower
@@ -184,13 +179,14 @@ describe("catalogue: chain reads and the event follower fail over between chain.
       }
       await cataloguer.publishEntry("R310115-0001", 1);
       await published("R310115-0001");
-      await nodeProxy.cut();
+      await proxy.cut();
       const r = await api("POST", "/v1/catalogue/entries", licenceEntry({ resourceCode: "R310115-0002", title: "切换后", dataItems: ["DE0002"], fields: [{ name: "f", label: "f", type: "string", required: true, dataItem: "DE0002" }] }));
       expect(r.status, `publish after the cut: ${r.text}`).to.equal(201);
       await cataloguer.publishEntry("R310115-0002", 1);
       await published("R310115-0002");
+      await proxy.restore();
       const metrics = await (await fetch(`${node.url}/metrics`)).text();
-      expect(metrics, "RPC errors counted for the cut URL").to.match(new RegExp(`tongban_rpc_errors_total\\{url="${nodeProxy.url.replace(/[.]/g, "\\.")}"\\} [1-9]`));
+      expect(metrics, "RPC errors counted for the cut URL").to.match(new RegExp(`tongban_rpc_errors_total\\{url="${proxy.url.replace(/[.]/g, "\\.")}"\\} [1-9]`));
     });
   });
 });

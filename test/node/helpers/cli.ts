@@ -7,6 +7,7 @@
  *   JSON.parse(r.stdout);
  */
 import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -31,4 +32,14 @@ export function runCli(args: string[], env: Record<string, string> = {}): Promis
     c.once("error", rej);
     c.once("exit", (code) => res({ code, stdout, stderr }));
   });
+}
+
+/**
+ * Writes `token` to `<dir>/api-token` (mode 0600, as an operator would keep it) and returns the CLI's connection
+ * arguments for the node at `url`: `["--url", url, "--token-file", "<dir>/api-token"]`.
+ */
+export function cliConnection(url: string, dir: string, token: string): string[] {
+  const file = join(dir, "api-token");
+  writeFileSync(file, token + "\n", { mode: 0o600 });
+  return ["--url", url, "--token-file", file];
 }

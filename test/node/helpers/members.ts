@@ -13,8 +13,9 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
-import { fund, type Chain } from "./chain.js";
-import { startNodeProcess, type NodeProcess } from "./node-process.js";
+import { createNodeClient, registerMaterials, waitForAnchored, type NodeClient } from "@tongban/sdk";
+import { fund, freePort, type Chain } from "./chain.js";
+import { startNodeProcess, stopNodeProcesses, type NodeProcess } from "./node-process.js";
 import { createKeystore, LIGHT_SCRYPT } from "../../../node/src/core/keystore.js";
 import { newToken } from "../../../node/src/api/auth.js";
 import type { DeployedConsortium } from "../../../node/src/consortium/index.js";
@@ -100,6 +101,49 @@ export async function startMemberProcess(root: string, key: string, cfg?: Record
   const dir = join(root, key);
   if (cfg) writeFileSync(join(dir, "node.json"), JSON.stringify(cfg));
   return startNodeProcess({ configFile: join(dir, "node.json"), name: key, timeoutMs });
+}
+
+/** `memberConfig` extra for members that exchange over libp2p: listen on a free loopback port, peer directory refreshed every 500 ms. */
+export const P2P_LOOPBACK = { p2p: { listen: ["/ip4/127.0.0.1/tcp/0"], directoryRefreshMs: 500 } } as const;
+
+/**
+ * Start the node process of every member of `usccs` (in parallel), each with `memberConfig` (+ `extra`) on a free
+ * port and its SDK node client. If one fails to start, the others are stopped and the error is thrown.
+ */
+export async function startMembers<K extends string>(o: {
+  chain: Chain;
+  deployed: Parameters<typeof memberConfig>[0]["deployed"];
+  root: string;
+  usccs: Record<K, string>;
+  keys: Record<K, MemberKeys>;
+  extra?: Record<string, unknown>;
+}): Promise<{ node: Record<K, NodeProcess>; client: Record<K, NodeClient> }> {
+  const ks = Object.keys(o.usccs) as K[];
+  const started = await Promise.allSettled(
+    ks.map(async (k) => {
+      const cfg = memberConfig({ chain: o.chain, deployed: o.deployed, memberId: o.usccs[k], key: o.keys[k], port: await freePort(), ...(o.extra ? { extra: o.extra } : {}) });
+      return startMemberProcess(o.root, k, cfg);
+    }),
+  );
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) {
+    await stopNodeProcesses(started.map((r) => (r.status === "fulfilled" ? r.value : undefined)));
+    throw failed.reason;
+  }
+  const node = {} as Record<K, NodeProcess>;
+  const client = {} as Record<K, NodeClient>;
+  ks.forEach((k, i) => {
+    node[k] = (started[i] as PromiseFulfilledResult<NodeProcess>).value;
+    client[k] = createNodeClient({ url: node[k].url, token: o.keys[k].token });
+  });
+  return { node, client };
+}
+
+/** Register `materials` through a node's API and wait until each is anchored; resolves with their ids (leaves), in order. */
+export async function registerAnchored(client: NodeClient, materials: Parameters<typeof registerMaterials>[1]["materials"], timeoutMs = 60_000): Promise<string[]> {
+  const acks = await registerMaterials(client, { materials });
+  for (const a of acks) await waitForAnchored(client, { id: a.id, timeoutMs });
+  return acks.map((a) => a.id);
 }
 
 export interface ApiAnswer {

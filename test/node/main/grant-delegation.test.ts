@@ -9,29 +9,26 @@
  *  - the CLI verbs `grant delegate` / `grant revoke` over the SDK client; the routes in /openapi.json.
  */
 import { expect } from "chai";
-import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Wallet, encodeBytes32String, hexlify, keccak256, randomBytes, toUtf8Bytes } from "ethers";
 import {
   NODE_CLIENT_GRANT_ROUTES,
   NodeApiError,
-  createNodeClient,
   delegateGrant,
   getGrant,
   getHolderNonce,
   grantDomain,
-  registerMaterials,
   revokeGrant,
   signGrantRevocation,
-  waitForAnchored,
   type NodeClient,
 } from "@tongban/sdk";
-import { REPO_ROOT, devWallet, freePort, startChain, type Chain } from "../helpers/chain.js";
-import { apiCall, memberConfig, prepareMemberKeys, startMemberProcess, type MemberKeys } from "../helpers/members.js";
-import type { NodeProcess } from "../helpers/node-process.js";
+import { devWallet, startChain, type Chain } from "../helpers/chain.js";
+import { P2P_LOOPBACK, apiCall, prepareMemberKeys, registerAnchored, startMembers, type MemberKeys } from "../helpers/members.js";
+import { stopNodeProcesses, type NodeProcess } from "../helpers/node-process.js";
+import { cliConnection, runCli } from "../helpers/cli.js";
 import { deployConsortium, type ConsortiumSpec } from "../../../node/src/consortium/index.js";
 
 const USCC = { A: "11310104002418330F", B: "11310115002418321F", C: "11310000002418210Q" } as const;
@@ -66,15 +63,15 @@ describe("member node process: multi-level grants and revocation (HTTP, SDK node
   let chain: Chain;
   let deployed: Awaited<ReturnType<typeof deployConsortium>>;
   const root = mkdtempSync(join(tmpdir(), "tongban-delegation-"));
-  const node = {} as Record<Key, NodeProcess>;
-  const client = {} as Record<Key, NodeClient>;
+  let node: Record<Key, NodeProcess> | undefined;
+  let client: Record<Key, NodeClient>;
   let keys: Record<Key, MemberKeys>;
   const holder = { idType: "USCC", idNumber: "91310104MA1K000018" };
   let leaves: string[] = [];
   let parentId: string;
   let childId: string;
   const now = () => Math.floor(Date.now() / 1000);
-  const api = (k: Key, method: string, path: string, body?: unknown) => apiCall(node[k].url, keys[k].token, method, path, body);
+  const api = (k: Key, method: string, path: string, body?: unknown) => apiCall(node![k].url, keys[k].token, method, path, body);
   const grantByIdp = async (grantee: string, maxUses = 10) => {
     const g = await api("C", "POST", "/v1/grants", {
       holder, grantee, matter: MATTER, typeCodes: ["BL"], notAfter: now() + 3600, maxUses, evidenceHash: keccak256(toUtf8Bytes(`consent ${Math.random()}`)),
@@ -89,22 +86,14 @@ describe("member node process: multi-level grants and revocation (HTTP, SDK node
     const prepared = await prepareMemberKeys(chain, root, KEYS);
     keys = prepared;
     deployed = await deployConsortium(new Wallet(devWallet(0).privateKey, chain.provider), SPEC, { accounts: prepared.accounts });
-    await Promise.all(
-      KEYS.map(async (k) => {
-        const cfg = memberConfig({ chain, deployed, memberId: USCC[k], key: keys[k], port: await freePort(), extra: { p2p: { listen: ["/ip4/127.0.0.1/tcp/0"], directoryRefreshMs: 500 } } });
-        node[k] = await startMemberProcess(root, k, cfg);
-        client[k] = createNodeClient({ url: node[k].url, token: keys[k].token });
-      }),
-    );
-    const acks = await registerMaterials(client.A, {
-      materials: [0, 1].map((i) => ({ typeCode: "BL", jurisdiction: 310104, content: Buffer.from(`licence ${i} of the company`).toString("base64"), holder, validFrom: now() - 60, issuedAt: now() - 60 })),
-    });
-    for (const a of acks) await waitForAnchored(client.A, { id: a.id, timeoutMs: 60_000 });
-    leaves = acks.map((a) => a.id);
+    ({ node, client } = await startMembers({ chain, deployed, root, usccs: USCC, keys, extra: P2P_LOOPBACK }));
+    leaves = await registerAnchored(client.A, [0, 1].map((i) => ({
+      typeCode: "BL", jurisdiction: 310104, content: Buffer.from(`licence ${i} of the company`).toString("base64"), holder, validFrom: now() - 60, issuedAt: now() - 60,
+    })));
   });
 
   after(async () => {
-    for (const k of KEYS) await node[k]?.stop().catch(() => undefined);
+    await stopNodeProcesses(Object.values(node ?? {})).catch(() => undefined);
     await chain?.stop();
     rmSync(root, { recursive: true, force: true });
   });
@@ -224,17 +213,8 @@ describe("member node process: multi-level grants and revocation (HTTP, SDK node
   });
 
   it("the CLI: grant delegate and grant revoke (through the SDK node client), refusals on stderr with exit 1", async () => {
-    const cli = (args: string[]) =>
-      new Promise<{ code: number | null; stdout: string; stderr: string }>((res) => {
-        const c = spawn(process.execPath, ["--import", "tsx", join(REPO_ROOT, "node/src/cli/main.ts"), ...args], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, TONGBAN_TOKEN: "" } });
-        let stdout = "";
-        let stderr = "";
-        c.stdout!.on("data", (d) => (stdout += d));
-        c.stderr!.on("data", (d) => (stderr += d));
-        c.once("exit", (code) => res({ code, stdout, stderr }));
-      });
-    for (const k of KEYS) writeFileSync(join(keys[k].dir, "api-token"), keys[k].token + "\n", { mode: 0o600 });
-    const conn = (k: Key) => ["--url", node[k].url, "--token-file", join(keys[k].dir, "api-token")];
+    const cli = (args: string[]) => runCli(args, { TONGBAN_TOKEN: "" });
+    const conn = (k: Key) => cliConnection(node![k].url, keys[k].dir, keys[k].token);
     const g = await grantByIdp(USCC.B);
     const salt = hexlify(randomBytes(32));
     const d = await cli(["grant", "delegate", g.grantId, ...conn("B"), "--grantee", USCC.C, "--max-uses", "2", "--type", "BL", "--salt", salt]);
@@ -260,7 +240,7 @@ describe("member node process: multi-level grants and revocation (HTTP, SDK node
   });
 
   it("the routes are in /openapi.json with strict request schemas", async () => {
-    const r = await fetch(`${node.B.url}/openapi.json`);
+    const r = await fetch(`${node!.B.url}/openapi.json`);
     const doc = (await r.json()) as { paths: Record<string, Record<string, any>> };
     for (const [method, path] of NODE_CLIENT_GRANT_ROUTES) expect(doc.paths[path]?.[method], `${method} ${path}`).to.be.an("object");
     const del = doc.paths["/v1/grants/{grantId}/delegate"]!.post;
