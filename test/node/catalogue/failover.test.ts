@@ -6,6 +6,7 @@
  *    entries another member publishes and answers canUse over the second URL;
  *  - the first URL goes down mid-run (a TCP proxy cut while the poll timer runs): the follower keeps indexing
  *    over the second URL; a catalogue on the first URL only (the old wiring) stops (control: the cut is real);
+ *    with every URL down, views and sync fail with the typed ChainUnavailableError (UNAVAILABLE);
  *  - the member node PROCESS with `rpcUrls: [proxy, chain]`: after the cut it still publishes (ops sender) and
  *    its index still follows the chain (search over the API finds the entry published after the cut).
  */
@@ -21,7 +22,7 @@ import { waitFor } from "../helpers/core.js";
 import { apiCall, memberConfig, prepareMemberKeys, startMemberProcess } from "../helpers/members.js";
 import type { NodeProcess } from "../helpers/node-process.js";
 import { CatalogueService, openCatalogueDb, type CatalogueDB } from "../../../node/src/catalogue/index.js";
-import { RpcClient, connectFailoverProvider } from "../../../node/src/core/chain.js";
+import { ChainUnavailableError, RpcClient, connectFailoverProvider } from "../../../node/src/core/chain.js";
 import { createMetrics } from "../../../node/src/core/metrics.js";
 import { deployConsortium } from "../../../node/src/consortium/deploy.js";
 import type { ConsortiumSpec } from "../../../node/src/consortium/spec.js";
@@ -132,6 +133,13 @@ describe("catalogue: chain reads and the event follower fail over between chain.
       await control.sync().catch((e) => { err = e; });
       expect(err, "a first-URL-only catalogue fails once the first URL is down").to.not.equal(undefined);
       expect(await control.getEntry("R310115-0003")).to.equal(undefined);
+      // every URL down: reads fail with the typed UNAVAILABLE error (the API answers 503), not a raw network error
+      const { provider: noneUp } = await failover([proxy.url]);
+      const down = await service(noneUp);
+      for (const e of [await down.canUse(scenario, "R310115-0003").catch((x) => x), await down.sync().catch((x) => x)]) {
+        expect(e, String(e)).to.be.instanceOf(ChainUnavailableError);
+        expect((e as ChainUnavailableError).code).to.equal("UNAVAILABLE");
+      }
     } finally {
       await proxy.restore();
     }
