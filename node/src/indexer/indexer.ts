@@ -21,6 +21,7 @@ import { Counter, Gauge, Registry } from "prom-client";
 import type { Logger } from "pino";
 import type { HeaderJson } from "../core/types.js";
 import { WRITE_BUFFER_BYTES } from "../core/db.js";
+import { ValidationError } from "../core/errors.js";
 import { ledgerEvents, argsOf, MEMBER_EVENT_NAMES } from "./events.js";
 import type {
   ChainMaterialState,
@@ -67,18 +68,105 @@ export interface IndexerOptions {
 
 const pad = (n: number, w = 12) => String(n).padStart(w, "0");
 const ZERO32 = "0x" + "00".repeat(32);
-/** key of a header-index entry: issuedAt padded so that lexicographic = numeric order */
-const tkey = (t: string | number) => String(t).padStart(20, "0");
+
+// ------------------------------------------------------------------------------------ binary query keys
+
+/**
+ * Version of the index store's layout, kept under the key `v`. 1 (no `v` key; nodes before 2026-11-24 22:00 UTC):
+ * string query keys `qh!<holderRef>!<issuedAt, 20 digits>!<leaf>` (and `qi!`, `qt!`, `qa!`), ~150 characters
+ * each. 2: binary query keys ({@link queryKeys}). {@link Indexer.open} converts a format-1 store in place (in
+ * batches; a crash in between leaves keys of both forms, the next open finishes) and refuses any other version.
+ */
+export const STORE_FORMAT = 2;
+const FORMAT_KEY = "v";
+/** First byte of a binary query key (below every printable string key of the store: no collision). */
+export const Q_HOLDER = 0x01;
+export const Q_ISSUER = 0x02;
+export const Q_TYPE = 0x03;
+export const Q_ALL = 0x04;
+/** tag | 32-byte ref | 8-byte big-endian issuedAt | 32-byte leaf */
+export const REF_KEY_BYTES = 73;
+/** tag | 8-byte big-endian issuedAt | 32-byte leaf */
+export const ALL_KEY_BYTES = 41;
+/** form of the `next` page token: `q2.` + base64url of the last binary key read (format 1: the string key itself) */
+export const PAGE_TOKEN_PREFIX = "q2.";
+const U64_MAX = 2n ** 64n - 1n;
+const BUFFER_KEY = { keyEncoding: "buffer" } as const;
+/**
+ * The ONE options object of every binary put (keys and values as buffers; an empty value is {@link EMPTY}):
+ * abstract-level copies each put's options into a new op object (`{ ...options }`); mixing option objects of
+ * several shapes in the hot loop made that copy megamorphic — measured +10 us process CPU per material
+ * (node/bench/indexer-headers.ts) before the feed's puts shared this object.
+ */
+const BINARY = { keyEncoding: "buffer", valueEncoding: "buffer" } as const;
+const EMPTY = Buffer.alloc(0) as unknown as string;
+const FF32 = Buffer.alloc(32, 0xff);
+
+/**
+ * The four query keys of one material — by holder, by issuer, by type, by time — as views of ONE buffer:
+ * `tag | ref (32) | issuedAt (8, big-endian) | leaf (32)` (73 bytes) and `Q_ALL | issuedAt | leaf` (41 bytes).
+ * Bytewise order = the order of the format-1 string keys (fixed-width lowercase hex, zero-padded decimal time):
+ * by ref, then time, then leaf. `src` holds typeCode at 0, issuer at 32, holderRef at 64 and the 8 time bytes at
+ * `timeAt` (a 320-byte ABI header: 184); `leaf` is 0x-prefixed 32-byte hex. Frozen vectors:
+ * test/node/indexer/query-keys.test.ts.
+ */
+export function queryKeys(src: Buffer, timeAt: number, leaf: string): [Buffer, Buffer, Buffer, Buffer] {
+  const b = Buffer.allocUnsafe(3 * REF_KEY_BYTES + ALL_KEY_BYTES);
+  if (leaf.length !== 66 || b.write(leaf.slice(2), 41, 32, "hex") !== 32 || leaf[0] !== "0" || (leaf[1] !== "x" && leaf[1] !== "X")) {
+    throw new Error(`leaf must be 0x-prefixed 32-byte hex: ${leaf.slice(0, 80)}`);
+  }
+  b[0] = Q_HOLDER;
+  src.copy(b, 1, 64, 96);
+  src.copy(b, 33, timeAt, timeAt + 8);
+  b[73] = Q_ISSUER;
+  src.copy(b, 74, 32, 64);
+  b.copy(b, 106, 33, 73); // time + leaf
+  b[146] = Q_TYPE;
+  src.copy(b, 147, 0, 32);
+  b.copy(b, 179, 33, 73);
+  b[219] = Q_ALL;
+  b.copy(b, 220, 33, 73);
+  return [b.subarray(0, 73), b.subarray(73, 146), b.subarray(146, 219), b.subarray(219, 260)];
+}
+
+/** {@link queryKeys} of a JSON header (hex fields, decimal `issuedAt`). */
+export function queryKeysOfJson(h: Pick<HeaderJson, "typeCode" | "issuer" | "holderRef" | "issuedAt">, leaf: string): [Buffer, Buffer, Buffer, Buffer] {
+  const src = Buffer.allocUnsafe(104);
+  const put = (name: string, v: string, at: number) => {
+    if (typeof v !== "string" || v.length !== 66 || !/^0[xX][0-9a-fA-F]{64}$/.test(v)) throw new Error(`header ${name} must be 0x-prefixed 32-byte hex: ${String(v).slice(0, 80)} (leaf ${leaf})`);
+    src.write(v.slice(2), at, 32, "hex");
+  };
+  put("typeCode", h.typeCode, 0);
+  put("issuer", h.issuer, 32);
+  put("holderRef", h.holderRef, 64);
+  const t = BigInt(h.issuedAt);
+  if (t < 0n || t > U64_MAX) throw new Error(`header issuedAt out of uint64 range: ${h.issuedAt} (leaf ${leaf})`);
+  src.writeBigUInt64BE(t, 96);
+  return queryKeys(src, 96, leaf);
+}
+
+/** The format-1 string query key `k` as its binary form (store upgrade); throws naming a malformed key. */
+function keyOfFormat1(k: string): Buffer {
+  const m = /^q([hita])!(?:(0x[0-9a-f]{64})!)?(\d{20})!(0x[0-9a-f]{64})$/.exec(k);
+  if (!m || (m[1] === "a") !== (m[2] === undefined)) throw new IndexerError("STORE_FORMAT", `index store: malformed format-1 query key ${JSON.stringify(k.slice(0, 200))}`, { key: k.slice(0, 200) });
+  const src = Buffer.alloc(104);
+  const tag = { h: 64, i: 32, t: 0, a: -1 }[m[1] as "h" | "i" | "t" | "a"];
+  if (tag >= 0) src.write(m[2]!.slice(2), tag, 32, "hex");
+  src.writeBigUInt64BE(BigInt(m[3]!), 96);
+  const keys = queryKeys(src, 96, m[4]!);
+  return keys[{ h: 0, i: 1, t: 2, a: 3 }[m[1] as "h" | "i" | "t" | "a"]];
+}
+
+/** 8-byte big-endian of a unix time bound, clamped to uint64. */
+function time8(t: number, round: "up" | "down"): Buffer {
+  const r = round === "up" ? Math.ceil(t) : Math.floor(t);
+  const b = Buffer.allocUnsafe(8);
+  b.writeBigUInt64BE(r < 0 ? 0n : BigInt(r) > U64_MAX ? U64_MAX : BigInt(r));
+  return b;
+}
 /** per-operation encoding of binary `H!` values in this utf8 store */
 const BUFFER_VALUE = { valueEncoding: "buffer" } as const;
 
-/** The fields of a 320-byte ABI header the query keys need, as lowercase 0x-hex / decimal strings. */
-function headerFields(b: Uint8Array): { typeCode: string; issuer: string; holderRef: string; issuedAt: string } {
-  if (b.length !== 320) throw new Error(`header must be 320 bytes, got ${b.length}`);
-  const x = Buffer.from(b.buffer, b.byteOffset, 96).toString("hex");
-  const v = Buffer.from(b.buffer, b.byteOffset + 160, 32);
-  return { typeCode: "0x" + x.slice(0, 64), issuer: "0x" + x.slice(64, 128), holderRef: "0x" + x.slice(128, 192), issuedAt: String(v.readUInt32BE(24) * 2 ** 32 + v.readUInt32BE(28)) };
-}
 
 /**
  * The stored `H!` record of a header given as its 320-byte ABI encoding (slots: typeCode, issuer, holderRef,
@@ -155,7 +243,7 @@ interface RawLog {
 export class IndexerError extends Error {
   override name = "IndexerError";
   constructor(
-    readonly code: "REORG_TOO_DEEP" | "RPC",
+    readonly code: "REORG_TOO_DEEP" | "RPC" | "STORE_FORMAT",
     message: string,
     readonly details: Record<string, unknown> = {},
   ) {
@@ -228,13 +316,66 @@ export class Indexer implements IndexerView {
     };
   }
 
-  /** Open the index (idempotent). */
+  /** Open the index (idempotent), checking (or converting) its store format first. */
   async open(): Promise<void> {
-    if (this.db.status === "open") return;
+    // not `db.status`: classic-level opens itself on the next tick, before any format check
+    if (this.#ready && this.db.status === "open") return;
+    this.#opening ??= this.#open().finally(() => (this.#opening = undefined));
+    await this.#opening;
+  }
+
+  #ready = false;
+  #opening: Promise<void> | undefined;
+
+  async #open(): Promise<void> {
     await this.db.open();
+    try {
+      await this.#checkFormat();
+    } catch (e) {
+      await this.db.close();
+      throw e;
+    }
+    this.#ready = true;
     const c = await this.db.get("c");
     this.cursor = c ? (JSON.parse(c) as Cursor) : { block: this.opts.startBlock - 1, hash: null };
     this.metrics.block.set(Math.max(this.cursor.block, 0));
+  }
+
+  /**
+   * The store's layout version ({@link STORE_FORMAT}): format 1 (no `v` key: string query keys) is converted in
+   * place, 10,000 keys per LevelDB batch (each old key deleted in the batch that writes its binary form, so a
+   * crash in between is finished by the next open); `v` is written last. Any other version is refused.
+   */
+  async #checkFormat(): Promise<void> {
+    const v = await this.db.get(FORMAT_KEY);
+    if (v === String(STORE_FORMAT)) return;
+    if (v !== undefined) {
+      throw new IndexerError("STORE_FORMAT", `index store ${this.opts.dbPath} has format ${JSON.stringify(v.slice(0, 40))}; this node reads format ${STORE_FORMAT} (a newer node's store? rebuild the index or run that node)`, {
+        dbPath: this.opts.dbPath,
+        format: v.slice(0, 40),
+        expected: STORE_FORMAT,
+      });
+    }
+    let converted = 0;
+    for (const p of ["qa!", "qh!", "qi!", "qt!"]) {
+      let batch = this.db.batch();
+      let n = 0;
+      for await (const k of this.db.keys({ gt: p, lt: p + "~" })) {
+        batch.put(keyOfFormat1(k) as unknown as string, EMPTY, BINARY);
+        batch.del(k);
+        if (++n === 10_000) {
+          await batch.write();
+          converted += n;
+          batch = this.db.batch();
+          n = 0;
+        }
+      }
+      if (n) await batch.write();
+      else await batch.close();
+      converted += n;
+    }
+    await this.db.put(FORMAT_KEY, String(STORE_FORMAT));
+    if (converted) this.opts.logger?.info({ converted }, `index store converted to format ${STORE_FORMAT} (binary query keys)`);
   }
 
   /** Open and follow the chain until {@link stop}. */
@@ -267,6 +408,7 @@ export class Indexer implements IndexerView {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
     await this.stepping?.catch(() => {});
+    this.#ready = false;
     if (this.db.status === "open") await this.db.close();
   }
 
@@ -552,13 +694,13 @@ export class Indexer implements IndexerView {
     for (let i = 0; i < leaves.length; i++) {
       const leaf = leaves[i]!.toLowerCase();
       const enc = headers[i]!;
-      const h = headerFields(enc);
-      const t = tkey(h.issuedAt);
-      batch.put(`H!${leaf}`, encodeHeaderValue(enc, r) as unknown as string, BUFFER_VALUE);
-      batch.put(`qh!${h.holderRef}!${t}!${leaf}`, "");
-      batch.put(`qi!${h.issuer}!${t}!${leaf}`, "");
-      batch.put(`qt!${h.typeCode}!${t}!${leaf}`, "");
-      batch.put(`qa!${t}!${leaf}`, "");
+      if (enc.length !== 320) throw new Error(`header must be 320 bytes, got ${enc.length} (leaf ${leaf})`);
+      const [kh, ki, kt, ka] = queryKeys(Buffer.isBuffer(enc) ? enc : Buffer.from(enc.buffer, enc.byteOffset, enc.byteLength), 184, leaf);
+      batch.put(Buffer.from(`H!${leaf}`, "latin1") as unknown as string, encodeHeaderValue(enc, r) as unknown as string, BINARY);
+      batch.put(kh as unknown as string, EMPTY, BINARY);
+      batch.put(ki as unknown as string, EMPTY, BINARY);
+      batch.put(kt as unknown as string, EMPTY, BINARY);
+      batch.put(ka as unknown as string, EMPTY, BINARY);
     }
     batch.put(`hd!${r}`, String(leaves.length));
     await batch.write();
@@ -595,12 +737,12 @@ export class Indexer implements IndexerView {
         if (old) continue; // known, and no new root to record
       }
       const h = it.header;
-      const t = tkey(h.issuedAt);
+      const [kh, ki, kt, ka] = queryKeysOfJson(h, leaf);
       batch.put(`H!${leaf}`, JSON.stringify({ header: h, root }));
-      batch.put(`qh!${h.holderRef.toLowerCase()}!${t}!${leaf}`, "");
-      batch.put(`qi!${h.issuer.toLowerCase()}!${t}!${leaf}`, "");
-      batch.put(`qt!${h.typeCode.toLowerCase()}!${t}!${leaf}`, "");
-      batch.put(`qa!${t}!${leaf}`, "");
+      batch.put(kh as unknown as string, EMPTY, BINARY);
+      batch.put(ki as unknown as string, EMPTY, BINARY);
+      batch.put(kt as unknown as string, EMPTY, BINARY);
+      batch.put(ka as unknown as string, EMPTY, BINARY);
       puts++;
     }
     if (mark) {
@@ -713,27 +855,34 @@ export class Indexer implements IndexerView {
     await this.open();
     const limit = Math.min(Math.max(q.limit ?? 100, 1), 1000);
     // most selective index first; the others filter
-    const [prefix] = q.holderRef
-      ? [`qh!${q.holderRef.toLowerCase()}!`]
-      : q.issuer
-        ? [`qi!${q.issuer.toLowerCase()}!`]
-        : q.typeCode
-          ? [`qt!${q.typeCode.toLowerCase()}!`]
-          : ["qa!"];
-    const lo = prefix + (q.from !== undefined ? tkey(q.from) : "");
-    const hi = prefix + (q.to !== undefined ? tkey(q.to) + "!~" : "~");
-    const range = q.after ? { gt: q.after, lt: hi } : { gte: lo, lt: hi };
-    if (q.after && !q.after.startsWith(prefix)) return { items: [] };
+    const [tag, ref] = q.holderRef ? [Q_HOLDER, q.holderRef] : q.issuer ? [Q_ISSUER, q.issuer] : q.typeCode ? [Q_TYPE, q.typeCode] : [Q_ALL, undefined];
+    let prefix = Buffer.of(tag);
+    if (ref !== undefined) {
+      const r = Buffer.from(ref.slice(2), "hex");
+      // a ref that is not 32-byte hex matches no stored key (format 1 answered it with no items)
+      if (r.length !== 32 || !/^0[xX][0-9a-fA-F]{64}$/.test(ref)) return { items: [] };
+      prefix = Buffer.concat([prefix, r]);
+    }
+    const lo = Buffer.concat([prefix, time8(q.from ?? 0, "up")]);
+    const hi = Buffer.concat([prefix, q.to !== undefined ? time8(q.to, "down") : FF32.subarray(0, 8), FF32]);
+    if (q.to !== undefined && q.to < 0) return { items: [] };
+    let range: { gt?: Buffer; gte?: Buffer; lte: Buffer };
+    if (q.after !== undefined) {
+      const after = this.#pageKey(q.after, ref === undefined ? ALL_KEY_BYTES : REF_KEY_BYTES);
+      if (!after) return { items: [] }; // a page token of another query (format 1: no items)
+      if (!after.subarray(0, prefix.length).equals(prefix)) return { items: [] };
+      range = { gt: after, lte: hi };
+    } else range = { gte: lo, lte: hi };
     const items: QueryItem[] = [];
-    let last: string | undefined;
+    let last: Buffer | undefined;
     let more = false;
-    for await (const k of this.db.keys(range)) {
+    for await (const k of this.db.keys({ ...range, ...BUFFER_KEY }) as unknown as AsyncIterable<Buffer>) {
       if (items.length === limit) {
         more = true;
         break;
       }
       last = k;
-      const leaf = k.slice(k.lastIndexOf("!") + 1);
+      const leaf = "0x" + k.toString("hex", k.length - 32);
       const known = await this.#headerOf(leaf);
       if (!known) continue;
       const header = known.header;
@@ -742,7 +891,26 @@ export class Indexer implements IndexerView {
       if (q.holderRef && header.holderRef.toLowerCase() !== q.holderRef.toLowerCase()) continue;
       items.push({ id: leaf, header, chain: (await this.materialState(leaf))! });
     }
-    return more && last ? { items, next: last } : { items };
+    return more && last ? { items, next: PAGE_TOKEN_PREFIX + last.toString("base64url") } : { items };
+  }
+
+  /**
+   * The binary key a `next` page token stands for; null for a well-formed token of another query's kind.
+   * A token of another form (format 1's string keys `qh!...`, anything else) is refused with a ValidationError
+   * (HTTP 400) naming it: it cannot be continued, never silently answered from the wrong place.
+   */
+  #pageKey(token: string, len: number): Buffer | null {
+    const bad = (why: string) =>
+      new ValidationError(`page token ${JSON.stringify(token.slice(0, 200))} ${why}: run the query again without \`after\``, { path: "after", after: token.slice(0, 200) });
+    if (!token.startsWith(PAGE_TOKEN_PREFIX)) {
+      throw bad(/^q[hita]!/.test(token) ? "is of an older form (an index store before format 2): it cannot be continued" : `is not a page token of this node (they start with ${PAGE_TOKEN_PREFIX})`);
+    }
+    const body = token.slice(PAGE_TOKEN_PREFIX.length);
+    const k = Buffer.from(body, "base64url");
+    if (k.toString("base64url") !== body || (k.length !== REF_KEY_BYTES && k.length !== ALL_KEY_BYTES) || k[0]! < Q_HOLDER || k[0]! > Q_ALL || (k.length === ALL_KEY_BYTES) !== (k[0] === Q_ALL)) {
+      throw bad("is malformed");
+    }
+    return k.length === len ? k : null;
   }
 
   progress(): IndexerProgress {
