@@ -5,12 +5,14 @@
  *   json  — the core's `headerJson` per material (hex fields) + `addBatchHeaders` (JSON `H!` records);
  *   bytes — `addBatchHeaderBytes` from the 320-byte ABI headers (what the feed uses now: binary `H!` records).
  * Prints process CPU (main thread + LevelDB's background threads) per material from open to close — close waits
- * for the compaction in progress, so the LevelDB work the writes cause is counted — and the store's size.
+ * for the compaction in progress, so the LevelDB work the writes cause is counted —, the main thread's busy time
+ * per material (event-loop utilisation: what the node's request handling competes with), and the store's size.
  *
  *   node --import tsx node/bench/indexer-headers.ts
  */
 import { mkdtempSync, rmSync, readdirSync, statSync } from "node:fs";
 import { tmpdir, loadavg } from "node:os";
+import { performance } from "node:perf_hooks";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
 import { Indexer } from "../src/indexer/indexer.js";
@@ -22,7 +24,7 @@ const PER = 8000;
 const h32 = (s: string) => createHash("sha256").update(s).digest();
 let seq = 0;
 
-async function run(way: "json" | "bytes"): Promise<{ us: number; mib: number }> {
+async function run(way: "json" | "bytes"): Promise<{ us: number; main: number; mib: number }> {
   // inputs prepared before the clock starts
   const batches = Array.from({ length: BATCHES }, (_, b) => {
     const encs: Buffer[] = [];
@@ -34,6 +36,7 @@ async function run(way: "json" | "bytes"): Promise<{ us: number; mib: number }> 
   const dir = mkdtempSync(join(tmpdir(), "tongban-ix-bench-"));
   const idx = new Indexer({ provider: { send: async () => { throw new Error("no chain in this benchmark"); } }, address: "0x" + "11".repeat(20), dbPath: dir });
   const c0 = process.cpuUsage();
+  const e0 = performance.eventLoopUtilization();
   await idx.open();
   for (const { root, encs, leaves } of batches) {
     if (way === "json") await idx.addBatchHeaders(root, leaves.map((leaf, i) => ({ leaf, header: headerJson(encs[i]!) })));
@@ -41,15 +44,18 @@ async function run(way: "json" | "bytes"): Promise<{ us: number; mib: number }> 
   }
   await idx.stop();
   const c = process.cpuUsage(c0);
+  const main = performance.eventLoopUtilization(e0).active * 1000; // main thread busy, us
   const bytes = readdirSync(dir).reduce((a, f) => a + statSync(join(dir, f)).size, 0);
   rmSync(dir, { recursive: true, force: true });
-  return { us: (c.user + c.system) / (BATCHES * PER), mib: bytes / 2 ** 20 };
+  return { us: (c.user + c.system) / (BATCHES * PER), main: main / (BATCHES * PER), mib: bytes / 2 ** 20 };
 }
 
-const out: Record<string, { us: number; mib: number }[]> = { json: [], bytes: [] };
+const out: Record<string, { us: number; main: number; mib: number }[]> = { json: [], bytes: [] };
 await run("bytes"); // warm-up (JIT)
 for (let r = 0; r < 3; r++) for (const way of ["json", "bytes"] as const) out[way]!.push(await run(way));
 console.log(`indexer header feed, ${BATCHES} batches x ${PER.toLocaleString("en")} materials per store, 3 rounds, load ${loadavg()[0]!.toFixed(1)}`);
 for (const [way, rs] of Object.entries(out)) {
-  console.log(`${way.padEnd(5)}: ${rs.map((x) => x.us.toFixed(1)).join(" / ")} us process CPU per material (open to close), store ${rs[0]!.mib.toFixed(0)} MiB`);
+  console.log(
+    `${way.padEnd(5)}: ${rs.map((x) => x.us.toFixed(1)).join(" / ")} us process CPU per material (open to close); main thread busy ${rs.map((x) => x.main.toFixed(1)).join(" / ")} us; store ${rs[0]!.mib.toFixed(0)} MiB`,
+  );
 }
