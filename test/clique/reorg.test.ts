@@ -104,8 +104,10 @@ for (const sc of scenarios) {
       const majority = await n.partition(minority);
       const m0 = minority[0]!;
       const ledgerOn = (i: number) => new Contract(c!.ledgerAddress, LEDGER_ABI, n.provider(i));
-      // the member node talks to the minority only (failover order: the minority first)
-      node = await startMemberNode(c!, { rpcUrls: [...minority, ...majority].map((i) => n.rpcUrls[i]!), confirmations: sc.confirmations });
+      // the member node talks to the minority only (failover among the minority's endpoints): with a majority
+      // URL in its list, a slow answer under load could move its indexer to the majority's chain, which never
+      // holds the anchor, before it read the minority's branch (a CI flake, 2026-11-24)
+      node = await startMemberNode(c!, { rpcUrls: minority.map((i) => n.rpcUrls[i]!), confirmations: sc.confirmations });
       say(`head ${h}; minority ${minority} (free signers), majority ${majority}; node up on ${n.rpcUrls[m0]}`);
 
       // 1. materials in; the anchor tx waits in the minority's pool (nobody seals yet)
@@ -134,8 +136,18 @@ for (const sc of scenarios) {
         takenBy = (await w.sendTransaction({ to: w.address, value: 0n, nonce: anchorNonce })).hash;
       }
 
-      // 2. both sides seal; the minority's branch holds the anchor and stops, the majority goes on
-      await n.startSealing();
+      // 2. both sides seal; the minority's branch holds the anchor and stops, the majority goes on. The minority
+      // signers start one at a time, each once the whole minority has the previous block: started together,
+      // two out-of-turn signers could both seal block h+1 and the branch then stayed one block deep, which
+      // nothing confirms (confirmations 1: the indexer never saw the anchor; a CI flake, 2026-11-24)
+      await n.startSealing(majority);
+      for (let k = 0; k < minority.length; k++) {
+        await n.startSealing([minority[k]!]);
+        await waitFor(async () => {
+          const heads = await Promise.all(minority.map((i) => n.blockNumber(i)));
+          return heads.every((b) => b >= h + 1 + k) ? true : undefined;
+        }, 60_000, `minority block ${h + 1 + k} (signer ${minority[k]}) on every minority node`);
+      }
       const anchoredBefore = await waitFor(async () => {
         const ms = await Promise.all(acked.map((id) => getMaterial(node!.client, { id })));
         return ms.every((m) => m.state === "anchored") ? ms : undefined;
@@ -154,7 +166,13 @@ for (const sc of scenarios) {
       const idxBefore = await waitFor(async () => {
         const h0 = await getHistory(node!.client, { id: acked[0]! });
         return h0.some((e) => e.event === "Anchored" && e.blockHash === droppedBlock.hash) ? h0 : undefined;
-      }, 60_000, "the indexer to index the anchor on the minority's branch");
+      }, 60_000, "the indexer to index the anchor on the minority's branch").catch(async (e: Error) => {
+        // say where the indexer and the minority stood, so a failure can be told apart from a slow machine
+        const metrics = await fetch(`${node!.url}/metrics`).then((r) => r.text(), () => "");
+        const idx = metrics.split("\n").filter((l) => /^tongban_(indexer|rpc)_/.test(l)).join("; ");
+        const heads = await Promise.all(minority.map(async (i) => `${i}: ${await n.blockNumber(i)} ${(await n.block(await n.blockNumber(i), i)).hash.slice(0, 10)}`));
+        throw new Error(`${e.message}; anchor block ${a0.blockNumber} ${droppedBlock.hash.slice(0, 10)}; minority heads ${heads.join(", ")}; ${idx}`);
+      });
       // the majority has gone on without it and is heavier
       await n.waitForBlock(minorityHead + 4, { node: majority[0] });
       const onMajority = await rpc<unknown>(n.rpcUrls[majority[0]!]!, "eth_getTransactionReceipt", [droppedTx]);
