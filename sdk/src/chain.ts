@@ -239,6 +239,47 @@ export class BatchItemFailure {
   constructor(readonly cause: unknown) {}
 }
 
+/** How {@link batchOrSingly} sends one query, a batch of them, and reads a batch's answer. */
+export interface BatchOrSinglyInit<Q, R, Raw> {
+  /** one query on its own (the plain call) */
+  one: (q: Q) => Promise<R>;
+  /** the batch as one call (e.g. a batch view's eth_call) */
+  sendMany: (qs: Q[]) => Promise<Raw>;
+  /** the batch's answer, one result per query in order; throws when it does not decode (fails the whole batch) */
+  decodeMany: (raw: Raw, count: number) => readonly (R | BatchItemFailure)[];
+  /** whether a failure of `sendMany` is the chain refusing the batch (then each query is asked alone); default: every failure */
+  refused?: (e: unknown) => boolean;
+  /** after a refused batch whose queries all succeeded alone, send queries alone for this long (ms, default 60,000) */
+  singlyMs?: number;
+}
+
+/**
+ * A {@link Coalescer} `run` for a chain whose batch call may be missing (e.g. contracts deployed without the batch
+ * views): one query goes as the plain call; a batch goes as one call, and when the chain refuses it (`refused`),
+ * each query is asked alone with its own outcome (if they all succeed, queries go alone for `singlyMs`). Any other
+ * failure, or an answer that does not decode, fails the whole batch, never a partial VALID.
+ * @example new Coalescer(batchOrSingly({ one, sendMany, decodeMany }))
+ */
+export function batchOrSingly<Q, R, Raw>(init: BatchOrSinglyInit<Q, R, Raw>): (qs: Q[]) => Promise<readonly (R | BatchItemFailure)[]> {
+  const { one, sendMany, decodeMany, refused = () => true, singlyMs = 60_000 } = init;
+  let singlyUntil = 0;
+  const singly = (qs: Q[]) => Promise.all(qs.map((q) => one(q).catch((e: unknown) => new BatchItemFailure(e))));
+  return async (qs) => {
+    if (qs.length === 1) return [await one(qs[0]!)];
+    if (Date.now() < singlyUntil) return singly(qs);
+    let raw: Raw;
+    try {
+      raw = await sendMany(qs);
+    } catch (e) {
+      if (!refused(e)) throw e;
+      const each = await singly(qs);
+      if (each.every((r) => !(r instanceof BatchItemFailure))) singlyUntil = Date.now() + singlyMs;
+      return each;
+    }
+    return decodeMany(raw, qs.length);
+  };
+}
+
 /**
  * Coalesces concurrent queries into batches, DataLoader-style, without a timer: a query sent while fewer than
  * `maxInFlight` batches are out leaves at the end of the current event-loop turn (with the others of that
@@ -356,34 +397,28 @@ export function coalescingChainReader(inner: ChainReader, options: CoalescerOpti
   const codec = materialStateCodec();
   const loaders = new Map<string, Coalescer<string, string>>();
   const stats = { batches: 0, queries: 0, asked: 0, largest: 0 };
-  /** a failed batch whose reads all succeeded singly: reads go singly until then (ms) */
-  let singlyUntil = 0;
-  const singly = (to: string, calls: string[]) => Promise.all(calls.map((data) => inner.call({ to, data }).catch((e: unknown) => new BatchItemFailure(e))));
   const loaderFor = (to: string): Coalescer<string, string> => {
     const key = to.toLowerCase();
     let l = loaders.get(key);
     if (!l) {
-      l = new Coalescer<string, string>(async (calls) => {
+      // a ledger deployed without materialStates reverts the batch but answers the reads one by one; during an
+      // outage they fail as the batch did
+      const run = batchOrSingly<string, string, string>({
+        one: (data) => inner.call({ to, data }),
+        sendMany: (calls) => inner.call({ to, data: batchCalldata(codec, calls) }),
+        decodeMany: (raw, count) => {
+          try {
+            return splitBatchAnswer(raw, count);
+          } catch (e) {
+            throw new ChainReadError(`undecodable materialStates answer from ${to}`, { reason: "BAD_RESPONSE", ledger: to }, { cause: e });
+          }
+        },
+      });
+      l = new Coalescer<string, string>((calls) => {
         stats.batches++;
         stats.asked += calls.length;
         if (calls.length > stats.largest) stats.largest = calls.length;
-        if (calls.length === 1) return [await inner.call({ to, data: calls[0]! })];
-        if (Date.now() < singlyUntil) return singly(to, calls);
-        let raw: string;
-        try {
-          raw = await inner.call({ to, data: batchCalldata(codec, calls) });
-        } catch {
-          // ask each read on its own: each then gets its own outcome (a ledger deployed without materialStates
-          // reverts the batch but answers them; during an outage they fail as the batch did)
-          const each = await singly(to, calls);
-          if (each.every((r) => !(r instanceof BatchItemFailure))) singlyUntil = Date.now() + 60_000;
-          return each;
-        }
-        try {
-          return splitBatchAnswer(raw, calls.length);
-        } catch (e) {
-          throw new ChainReadError(`undecodable materialStates answer from ${to}`, { reason: "BAD_RESPONSE", ledger: to }, { cause: e });
-        }
+        return run(calls);
       }, { ...options, key: (data) => data.toLowerCase() }); // the same read twice in one batch: asked once
       loaders.set(key, l);
     }

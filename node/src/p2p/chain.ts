@@ -8,7 +8,7 @@
  * never per exchange.
  */
 import { JsonRpcProvider, NonceManager, Wallet, type Signer, type TransactionReceipt } from "ethers";
-import { contracts, BatchItemFailure, Coalescer, type CoalescerOptions } from "@tongban/sdk";
+import { contracts, Coalescer, batchOrSingly, type CoalescerOptions } from "@tongban/sdk";
 import type { GrantUses, HeadAnchorSink } from "../audit/use-log.js";
 import { decodeCheckGrant, decodeCheckGrants, encodeCheckGrant } from "./grant-codec.js";
 
@@ -193,8 +193,6 @@ export interface GrantCheck {
 
 export class AuthorisationsView {
   readonly #grants: Coalescer<string, GrantCheck> | undefined;
-  /** a checkGrants call refused by the node whose checks all succeeded singly: checks go singly until then (ms) */
-  #singlyUntil = 0;
 
   /**
    * `coalesce` (default on): concurrent `checkGrant`s are coalesced (SDK `Coalescer`, no timer): a check that
@@ -213,7 +211,24 @@ export class AuthorisationsView {
   ) {
     const c = opts.coalesce ?? true;
     // identical checks of one batch (same grant, requester, matter, type, leaf, at) are asked once
-    if (c !== false) this.#grants = new Coalescer((qs: string[]) => this.#checkMany(qs), { ...(c === true ? {} : c), key: (args) => args });
+    if (c !== false) {
+      const run = batchOrSingly<string, GrantCheck, string>({
+        one: (args) => this.#checkOne(args),
+        // checkGrants(GrantQuery[]): a GrantQuery is static, its six words are checkGrant's arguments
+        sendMany: (args) => this.rpc.call(this.address, CHECK_GRANTS_SELECTOR + WORD(32) + WORD(args.length) + args.join("")),
+        decodeMany: (out, count) => {
+          try {
+            return decodeCheckGrants(out, count);
+          } catch (e) {
+            throw new ChainCallError(`checkGrants (${count} checks) answered with data that does not decode: ${(e as Error).message}`, "BAD_RESPONSE", { cause: e });
+          }
+        },
+        // the chain node answered with an error (e.g. a contract deployed without checkGrants: a revert);
+        // unreachable fails the whole batch
+        refused: (e) => e instanceof ChainCallError && e.reason === "RPC_ERROR",
+      });
+      this.#grants = new Coalescer(run, { ...(c === true ? {} : c), key: (args) => args });
+    }
   }
 
   /** checkGrant batches sent, checks carried, distinct checks asked (metrics, benchmarks); undefined without coalescing */
@@ -239,32 +254,6 @@ export class AuthorisationsView {
       return decodeCheckGrant(out);
     } catch (e) {
       throw new ChainCallError(`checkGrant answered with data that does not decode: ${(e as Error).message}`, "BAD_RESPONSE", { cause: e });
-    }
-  }
-
-  #singly(args: string[]): Promise<(GrantCheck | BatchItemFailure)[]> {
-    return Promise.all(args.map((a) => this.#checkOne(a).catch((e: unknown) => new BatchItemFailure(e))));
-  }
-
-  async #checkMany(args: string[]): Promise<(GrantCheck | BatchItemFailure)[]> {
-    if (args.length === 1) return [await this.#checkOne(args[0]!)];
-    if (Date.now() < this.#singlyUntil) return this.#singly(args);
-    // checkGrants(GrantQuery[]): a GrantQuery is static, its six words are checkGrant's arguments
-    let out: string;
-    try {
-      out = await this.rpc.call(this.address, CHECK_GRANTS_SELECTOR + WORD(32) + WORD(args.length) + args.join(""));
-    } catch (e) {
-      // the chain node answered with an error (e.g. a contract deployed without checkGrants: a revert): ask each
-      // check on its own, each with its own outcome. Unreachable / bad answers fail the whole batch.
-      if (!(e instanceof ChainCallError) || e.reason !== "RPC_ERROR") throw e;
-      const each = await this.#singly(args);
-      if (each.every((r) => !(r instanceof BatchItemFailure))) this.#singlyUntil = Date.now() + 60_000;
-      return each;
-    }
-    try {
-      return decodeCheckGrants(out, args.length);
-    } catch (e) {
-      throw new ChainCallError(`checkGrants (${args.length} checks) answered with data that does not decode: ${(e as Error).message}`, "BAD_RESPONSE", { cause: e });
     }
   }
 
