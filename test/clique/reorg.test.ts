@@ -96,7 +96,11 @@ for (const sc of scenarios) {
       const n = net!;
       // fix the head: nobody seals while the sides are chosen
       await n.stopSealing();
-      await sleep(1500);
+      // miner_stop does not cancel a seal already in flight (an out-of-turn signer waits up to period + wiggle,
+      // 2.5 s with 5 signers): wait until no block appears anywhere for 5 s. A fixed 1.5 s let a late block h+1
+      // appear after h was read, so the minority's first block was that empty one and the anchor landed in the
+      // branch's last block, which nothing confirms (a CI flake on 4b513a0)
+      await n.waitForStall({ quietMs: 5_000, timeoutMs: 60_000 });
       const h = (await n.waitForSameHead({ timeoutMs: 30_000 })).number;
       const free = await n.freeSigners(h);
       expect(free.length, `free signers at ${h}`).to.be.at.least(sc.minority);
@@ -140,6 +144,8 @@ for (const sc of scenarios) {
       // signers start one at a time, each once the whole minority has the previous block: started together,
       // two out-of-turn signers could both seal block h+1 and the branch then stayed one block deep, which
       // nothing confirms (confirmations 1: the indexer never saw the anchor; a CI flake, 2026-11-24)
+      const stillAtH = await Promise.all(minority.map((i) => n.blockNumber(i)));
+      expect(stillAtH, `minority heads before sealing restarts (head was ${h})`).to.deep.equal(minority.map(() => h));
       await n.startSealing(majority);
       for (let k = 0; k < minority.length; k++) {
         await n.startSealing([minority[k]!]);
