@@ -22,6 +22,9 @@ contract Authorisations is IAuthorisations, EIP712 {
     bytes32 private constant HOLDER_GRANT_TYPEHASH = keccak256(
         "HolderGrant(GrantTerms terms,uint256 nonce,uint256 deadline)GrantTerms(bytes32 holderRef,bytes32 grantee,bytes32 matter,bytes32[] typeCodes,bytes32[] leaves,uint64 notBefore,uint64 notAfter,uint32 maxUses)"
     );
+    bytes32 private constant GRANTEE_DELEGATION_TYPEHASH = keccak256(
+        "GranteeDelegation(bytes32 parentId,GrantTerms terms,uint256 nonce,uint256 deadline)GrantTerms(bytes32 holderRef,bytes32 grantee,bytes32 matter,bytes32[] typeCodes,bytes32[] leaves,uint64 notBefore,uint64 notAfter,uint32 maxUses)"
+    );
     bytes32 private constant HOLDER_REVOKE_TYPEHASH =
         keccak256("HolderRevoke(bytes32 grantId,uint256 nonce,uint256 deadline)");
 
@@ -51,6 +54,7 @@ contract Authorisations is IAuthorisations, EIP712 {
 
     mapping(bytes32 grantId => GrantRecord) private _grants;
     mapping(bytes32 holderRef => uint256) private _nonces;
+    mapping(bytes32 memberId => uint256) private _delegationNonces;
     mapping(address key => bytes32 holderRef) private _holderOfKey;
     mapping(bytes32 custodian => UseLogHead[]) private _heads;
 
@@ -117,20 +121,23 @@ contract Authorisations is IAuthorisations, EIP712 {
         bytes32 me = _activeCaller();
         GrantRecord storage p = _existing(parentId);
         if (p.grantee != me) revert NotGrantee(parentId, me);
-        (GrantStatus status, uint32 usesLeft) = _status(p, _time());
-        if (status != GrantStatus.Active) revert GrantNotUsable(parentId, status);
-        if (p.depth >= MAX_DEPTH) revert DelegationTooDeep(parentId, p.depth + 1);
-        _checkTerms(terms);
-        if (terms.grantee == me) revert InvalidGrantee(me);
-        if (terms.holderRef != p.holderRef) revert DelegationHolderMismatch(parentId, terms.holderRef);
-        if (terms.matter != p.matter) revert DelegationMatterMismatch(parentId, terms.matter);
-        if (terms.notBefore < p.notBefore || terms.notAfter > p.notAfter) {
-            revert DelegationWindowExceeded(parentId, terms.notBefore, terms.notAfter);
-        }
-        if (terms.maxUses > usesLeft) revert DelegationUsesExceeded(parentId, terms.maxUses, usesLeft);
-        _checkSubset(parentId, terms.typeCodes, p.typeCodes);
-        _checkSubset(parentId, terms.leaves, p.leaves);
-        return _create(parentId, Origin.Delegation, terms, salt, me, p.depth + 1, bytes32(0));
+        return _delegate(parentId, p, me, terms, salt);
+    }
+
+    /// @inheritdoc IAuthorisations
+    function delegateGrantBySignature(
+        bytes32 parentId,
+        GrantTerms calldata terms,
+        uint256 nonce,
+        uint256 deadline,
+        address signer,
+        bytes calldata signature
+    ) external returns (bytes32 grantId) {
+        bytes32 submitter = _activeCaller();
+        GrantRecord storage p = _existing(parentId);
+        _useDelegationSignature(parentId, p.grantee, _hashTerms(terms), nonce, deadline, signer, signature);
+        grantId = _delegate(parentId, p, p.grantee, terms, bytes32(nonce));
+        emit GrantDelegatedBySignature(grantId, parentId, p.grantee, signer, nonce, submitter);
     }
 
     /// @inheritdoc IAuthorisations
@@ -206,6 +213,11 @@ contract Authorisations is IAuthorisations, EIP712 {
     /// @inheritdoc IAuthorisations
     function holderNonce(bytes32 holderRef) external view returns (uint256) {
         return _nonces[holderRef];
+    }
+
+    /// @inheritdoc IAuthorisations
+    function delegationNonce(bytes32 memberId) external view returns (uint256) {
+        return _delegationNonces[memberId];
     }
 
     /// @inheritdoc IAuthorisations
@@ -348,6 +360,30 @@ contract Authorisations is IAuthorisations, EIP712 {
         if (t.maxUses == 0) revert InvalidMaxUses(t.maxUses);
     }
 
+    /// @dev The rules of every delegation from `p` by its grantee `delegator` (already authenticated).
+    function _delegate(
+        bytes32 parentId,
+        GrantRecord storage p,
+        bytes32 delegator,
+        GrantTerms calldata terms,
+        bytes32 salt
+    ) private returns (bytes32) {
+        (GrantStatus status, uint32 usesLeft) = _status(p, _time());
+        if (status != GrantStatus.Active) revert GrantNotUsable(parentId, status);
+        if (p.depth >= MAX_DEPTH) revert DelegationTooDeep(parentId, p.depth + 1);
+        _checkTerms(terms);
+        if (terms.grantee == delegator) revert InvalidGrantee(delegator);
+        if (terms.holderRef != p.holderRef) revert DelegationHolderMismatch(parentId, terms.holderRef);
+        if (terms.matter != p.matter) revert DelegationMatterMismatch(parentId, terms.matter);
+        if (terms.notBefore < p.notBefore || terms.notAfter > p.notAfter) {
+            revert DelegationWindowExceeded(parentId, terms.notBefore, terms.notAfter);
+        }
+        if (terms.maxUses > usesLeft) revert DelegationUsesExceeded(parentId, terms.maxUses, usesLeft);
+        _checkSubset(parentId, terms.typeCodes, p.typeCodes);
+        _checkSubset(parentId, terms.leaves, p.leaves);
+        return _create(parentId, Origin.Delegation, terms, salt, delegator, p.depth + 1, bytes32(0));
+    }
+
     function _checkSubset(bytes32 parentId, bytes32[] calldata items, bytes32[] storage parentItems) private view {
         for (uint256 i; i < items.length; ++i) {
             if (!_containsStorage(parentItems, items[i])) revert DelegationOutOfScope(parentId, items[i]);
@@ -386,6 +422,29 @@ contract Authorisations is IAuthorisations, EIP712 {
             revert InvalidHolderSignature(holderRef, signer);
         }
         _nonces[holderRef] = expected + 1;
+    }
+
+    /// @dev Checks the deadline, the delegator's current delegation nonce, that `signer` is a current account of
+    /// `delegator`, and the GranteeDelegation signature; consumes the nonce.
+    function _useDelegationSignature(
+        bytes32 parentId,
+        bytes32 delegator,
+        bytes32 termsHash,
+        uint256 nonce,
+        uint256 deadline,
+        address signer,
+        bytes calldata signature
+    ) private {
+        if (_time() > deadline) revert DelegationSignatureExpired(parentId, deadline, _time());
+        uint256 expected = _delegationNonces[delegator];
+        if (nonce != expected) revert InvalidDelegationNonce(delegator, expected, nonce);
+        (bytes32 signerMember,) = ledger.memberOf(signer);
+        if (signerMember != delegator) revert DelegationSignerNotGrantee(parentId, signer, signerMember);
+        bytes32 structHash = keccak256(abi.encode(GRANTEE_DELEGATION_TYPEHASH, parentId, termsHash, nonce, deadline));
+        if (!SignatureChecker.isValidSignatureNow(signer, _hashTypedDataV4(structHash), signature)) {
+            revert InvalidDelegationSignature(parentId, signer);
+        }
+        _delegationNonces[delegator] = expected + 1;
     }
 
     function _hashTerms(GrantTerms calldata t) private pure returns (bytes32) {

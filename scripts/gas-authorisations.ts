@@ -77,6 +77,14 @@ export async function measureAuthorisations(): Promise<Record<string, number>> {
   out["checkGrant (eth_call, depth 2)"] = Number(await auth.checkGrant.estimateGas(grand, M.issuer, bytes32("MATTER"), T.LICENCE, ethers.ZeroHash, 0));
   out["checkGrant (eth_call, root)"] = Number(await auth.checkGrant.estimateGas(root, M.issuerX, bytes32("MATTER"), T.LICENCE, ethers.ZeroHash, 0));
 
+  const delegationTypes = {
+    GranteeDelegation: [{ name: "parentId", type: "bytes32" }, { name: "terms", type: "GrantTerms" }, { name: "nonce", type: "uint256" }, { name: "deadline", type: "uint256" }],
+    GrantTerms: types.GrantTerms,
+  };
+  const st = terms({ grantee: M.issuer, maxUses: 10 });
+  const dsig = await c.issuerX.signTypedData(domain, delegationTypes, { parentId: root, terms: st, nonce: 0n, deadline });
+  out["delegateGrantBySignature (depth 1, 1 type)"] = await gas(auth.connect(c.outsider).delegateGrantBySignature(root, st, 0, deadline, c.issuerX.address, dsig));
+
   out["revokeGrant (grantor)"] = await gas(auth.connect(c.outsider).revokeGrant(grand));
   const rsig = await holder.signTypedData(domain, revokeTypes, { grantId: root, nonce: 2n, deadline });
   out["revokeGrantBySignature (holder)"] = await gas(auth.connect(c.issuerX).revokeGrantBySignature(root, 2, deadline, holder.address, rsig));

@@ -22,11 +22,16 @@ import {IConsortium} from "./IConsortium.sol";
  *   A grantee may delegate (`delegateGrant`) to another member within its own scope: same holder and matter,
  *   types ⊆ parent types, leaves ⊆ parent leaves (a leaf is not matched against a parent TYPE: the chain
  *   does not know a leaf's type), window within the parent's, maxUses <= the parent chain's uses left, at
- *   most MAX_DEPTH (2) levels below the root.
+ *   most MAX_DEPTH (2) levels below the root. The grantee delegates either by sending the transaction from
+ *   one of its member's accounts (`delegateGrant`) or by signing an EIP-712 `GranteeDelegation` with one of
+ *   them, which any active member submits (`delegateGrantBySignature`: the agent's member need not run a
+ *   node). Both forms apply exactly the same rules; the signed form adds the grantee member's delegation
+ *   nonce (one counter per member, consumed: no replay) and a deadline.
  *
  * @notice GRANT ID = keccak256(abi.encode(domainSeparator, parentId, uint8(origin), termsHash, salt)), where
  *   termsHash is the EIP-712 struct hash of `GrantTerms` (see `hashGrantTerms`) and salt = bytes32(nonce)
- *   for a holder signature, or a salt chosen by the caller otherwise (pinned by test/vectors/grant.json).
+ *   for a holder signature or a grantee's signed delegation (origin Delegation, the delegation nonce), or a
+ *   salt chosen by the caller otherwise (pinned by test/vectors/grant.json and grant-delegation.json).
  *
  * @notice EIP-712 domain: name "TongbanAuthorisations", version "1", chainId, verifyingContract = this.
  *   GrantTerms(bytes32 holderRef,bytes32 grantee,bytes32 matter,bytes32[] typeCodes,bytes32[] leaves,
@@ -34,6 +39,10 @@ import {IConsortium} from "./IConsortium.sol";
  *   HolderGrant(GrantTerms terms,uint256 nonce,uint256 deadline)            — a holder creates a root grant
  *   HolderRevoke(bytes32 grantId,uint256 nonce,uint256 deadline)            — a holder revokes a grant
  *   One nonce counter per holderRef serves both; a signature carries the CURRENT nonce (no replay).
+ *   GranteeDelegation(bytes32 parentId,GrantTerms terms,uint256 nonce,uint256 deadline)
+ *                                                                           — a grantee delegates a grant
+ *   signed by a current account of the parent's grantee member, with that member's CURRENT delegation nonce
+ *   (`delegationNonce(memberId)`, a counter separate from the holders').
  *
  * @notice REVOCATION voids the grant and everything below it at once, with no loop over children: every
  *   grant stores its parent, and `grantStatus` / `checkGrant` walk at most MAX_DEPTH ancestors. Who may
@@ -197,6 +206,17 @@ interface IAuthorisations {
     event GrantUsesRecorded(bytes32 indexed grantId, bytes32 indexed custodian, uint256 indexed headIndex, uint32 count, uint32 used);
     /// After an anchor, `grantId` (the grant named or one of its ancestors) has more uses than it allows.
     event GrantOverused(bytes32 indexed grantId, bytes32 indexed custodian, uint32 used, uint32 maxUses);
+    /// The child `grantId` of `parentId` was created from the `GranteeDelegation` signature of `signer`, an
+    /// account of the parent's grantee `delegator`, with its delegation `nonce` (consumed), submitted by the
+    /// member `submitter`. Emitted right after the child's GrantCreated (grantor = delegator, salt = bytes32(nonce)).
+    event GrantDelegatedBySignature(
+        bytes32 indexed grantId,
+        bytes32 indexed parentId,
+        bytes32 indexed delegator,
+        address signer,
+        uint256 nonce,
+        bytes32 submitter
+    );
 
     // ------------------------------------------------------------------------------------------------ errors
 
@@ -241,6 +261,14 @@ interface IAuthorisations {
     error DelegationOutOfScope(bytes32 parentId, bytes32 item);
     error DelegationWindowExceeded(bytes32 parentId, uint64 notBefore, uint64 notAfter);
     error DelegationUsesExceeded(bytes32 parentId, uint32 maxUses, uint32 usesLeft);
+    /// The signed delegation from `parentId` is past its `deadline` (block time `time`).
+    error DelegationSignatureExpired(bytes32 parentId, uint256 deadline, uint256 time);
+    /// The signed delegation does not carry the delegator member's current delegation nonce (spent or skipped).
+    error InvalidDelegationNonce(bytes32 delegator, uint256 expected, uint256 given);
+    /// `signer` is not a current account of the grantee of `parentId` (`signerMember`: its member, 0 if none).
+    error DelegationSignerNotGrantee(bytes32 parentId, address signer, bytes32 signerMember);
+    /// The signature is not `signer`'s over the `GranteeDelegation` from `parentId`.
+    error InvalidDelegationSignature(bytes32 parentId, address signer);
     error GrantAlreadyRevoked(bytes32 grantId);
     /// A head must have a larger tree size than the custodian's previous head.
     error UseLogNotAdvancing(bytes32 custodian, uint64 previousSize, uint64 treeSize);
@@ -285,6 +313,23 @@ interface IAuthorisations {
         external
         returns (bytes32 grantId);
 
+    /// @notice Creates the child of `parentId` that the parent's grantee signed (EIP-712 `GranteeDelegation`
+    /// {parentId, terms, nonce, deadline}): `signer` must be a current account of the parent's grantee member
+    /// (EOA signature or ERC-1271), `nonce` must equal `delegationNonce(grantee)` and is consumed, `deadline`
+    /// >= block time. Any active member may submit it. The child obeys every rule of `delegateGrant` (parent
+    /// Active, depth, holder, matter, scope, window, uses); its grantor is the parent's grantee and its salt is
+    /// bytes32(nonce). Reverts DelegationSignatureExpired, InvalidDelegationNonce, DelegationSignerNotGrantee,
+    /// InvalidDelegationSignature, or any error of `delegateGrant`. Emits GrantCreated, then
+    /// GrantDelegatedBySignature.
+    function delegateGrantBySignature(
+        bytes32 parentId,
+        GrantTerms calldata terms,
+        uint256 nonce,
+        uint256 deadline,
+        address signer,
+        bytes calldata signature
+    ) external returns (bytes32 grantId);
+
     /// @notice The grantor member revokes `grantId` (and so everything below it). Emits GrantRevoked.
     function revokeGrant(bytes32 grantId) external;
 
@@ -327,6 +372,9 @@ interface IAuthorisations {
 
     /// @notice The holder's current nonce (for the next signature).
     function holderNonce(bytes32 holderRef) external view returns (uint256);
+
+    /// @notice The member's current delegation nonce (for its next `GranteeDelegation` signature).
+    function delegationNonce(bytes32 memberId) external view returns (uint256);
 
     /// @notice The holderRef `key` is bound to (0 if none).
     function holderOfKey(address key) external view returns (bytes32);

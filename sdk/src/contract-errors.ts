@@ -96,6 +96,10 @@ export class DelegationOutOfScopeError extends LedgerRevertError { override name
 export class DelegationTooDeepError extends LedgerRevertError { override name = "DelegationTooDeepError" as const; static override readonly kind = k("CONFLICT"); }
 export class DelegationUsesExceededError extends LedgerRevertError { override name = "DelegationUsesExceededError" as const; static override readonly kind = k("CONFLICT"); }
 export class DelegationWindowExceededError extends LedgerRevertError { override name = "DelegationWindowExceededError" as const; static override readonly kind = k("CONFLICT"); }
+export class DelegationSignatureExpiredError extends LedgerRevertError { override name = "DelegationSignatureExpiredError" as const; static override readonly kind = k("FORBIDDEN"); }
+export class DelegationSignerNotGranteeError extends LedgerRevertError { override name = "DelegationSignerNotGranteeError" as const; static override readonly kind = k("FORBIDDEN"); }
+export class InvalidDelegationNonceError extends LedgerRevertError { override name = "InvalidDelegationNonceError" as const; static override readonly kind = k("CONFLICT"); }
+export class InvalidDelegationSignatureError extends LedgerRevertError { override name = "InvalidDelegationSignatureError" as const; static override readonly kind = k("FORBIDDEN"); }
 export class GrantAlreadyExistsError extends LedgerRevertError { override name = "GrantAlreadyExistsError" as const; static override readonly kind = k("CONFLICT"); }
 export class GrantAlreadyRevokedError extends LedgerRevertError { override name = "GrantAlreadyRevokedError" as const; static override readonly kind = k("CONFLICT"); }
 export class GrantNotUsableError extends LedgerRevertError { override name = "GrantNotUsableError" as const; static override readonly kind = k("FORBIDDEN"); }
@@ -221,6 +225,10 @@ export const LEDGER_ERRORS: Readonly<Record<string, LedgerErrorClass>> = {
   DelegationTooDeep: DelegationTooDeepError,
   DelegationUsesExceeded: DelegationUsesExceededError,
   DelegationWindowExceeded: DelegationWindowExceededError,
+  DelegationSignatureExpired: DelegationSignatureExpiredError,
+  DelegationSignerNotGrantee: DelegationSignerNotGranteeError,
+  InvalidDelegationNonce: InvalidDelegationNonceError,
+  InvalidDelegationSignature: InvalidDelegationSignatureError,
   GrantAlreadyExists: GrantAlreadyExistsError,
   GrantAlreadyRevoked: GrantAlreadyRevokedError,
   GrantNotUsable: GrantNotUsableError,

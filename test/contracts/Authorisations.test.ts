@@ -28,6 +28,10 @@ const TERMS_TYPE = [
   { name: "notAfter", type: "uint64" }, { name: "maxUses", type: "uint32" },
 ];
 const GRANT_TYPES = { HolderGrant: [{ name: "terms", type: "GrantTerms" }, { name: "nonce", type: "uint256" }, { name: "deadline", type: "uint256" }], GrantTerms: TERMS_TYPE };
+const DELEGATION_TYPES = {
+  GranteeDelegation: [{ name: "parentId", type: "bytes32" }, { name: "terms", type: "GrantTerms" }, { name: "nonce", type: "uint256" }, { name: "deadline", type: "uint256" }],
+  GrantTerms: TERMS_TYPE,
+};
 const REVOKE_TYPES = { HolderRevoke: [{ name: "grantId", type: "bytes32" }, { name: "nonce", type: "uint256" }, { name: "deadline", type: "uint256" }] };
 
 interface Terms {
@@ -65,6 +69,11 @@ function termsOf(f: Fx, over: Partial<Terms> = {}): Terms {
 
 async function sign(f: Fx, terms: Terms, nonce: bigint, deadline: bigint, by: Signer = f.holder): Promise<string> {
   return by.signTypedData(f.domain, GRANT_TYPES, { terms, nonce, deadline });
+}
+
+/** The parent's grantee's GranteeDelegation signature (by one of its member's accounts). */
+async function signDelegation(f: Fx, by: Signer, parentId: string, terms: Terms, nonce: bigint, deadline: bigint): Promise<string> {
+  return by.signTypedData(f.domain, DELEGATION_TYPES, { parentId, terms, nonce, deadline });
 }
 
 async function idOf(f: Fx, parent: string, origin: number, terms: Terms, salt: string): Promise<string> {
@@ -338,6 +347,175 @@ describe("Authorisations", () => {
     });
   });
 
+  describe("delegateGrantBySignature (the grantee signs, any member submits)", () => {
+    const salt0 = (n: bigint) => ethers.toBeHex(n, 32);
+    /** issuerX (root's grantee, the agent) signs a delegation of the root to govA; `over` changes the terms. */
+    const signed = async (f: Awaited<ReturnType<typeof chainFixture>>, over: Partial<Terms> = {}, o: { nonce?: bigint; deadline?: bigint; by?: Signer; parent?: string } = {}) => {
+      const terms = termsOf(f, { grantee: M.govA, typeCodes: [T.LICENCE], leaves: [LEAF[1]], maxUses: 1, ...over });
+      const nonce = o.nonce ?? (await f.auth.delegationNonce(M.issuerX));
+      const deadline = o.deadline ?? f.now + DAY;
+      const parent = o.parent ?? f.root;
+      const signature = await signDelegation(f, o.by ?? f.issuerX, parent, terms, nonce, deadline);
+      return { terms, nonce, deadline, parent, signature };
+    };
+
+    it("creates the child the agent signed, submitted by another member: events, grantor, salt = nonce, nonce consumed, read back", async () => {
+      const f = await loadFixture(chainFixture);
+      expect(await f.auth.delegationNonce(M.issuerX)).to.equal(0n);
+      const s = await signed(f);
+      const id = await idOf(f, f.root, Origin.Delegation, s.terms, salt0(0n));
+      const holderNonce = await f.auth.holderNonce(HOLDER);
+      // the city identity provider submits; the agent (issuerX) sends nothing
+      await expect(f.auth.connect(f.idp).delegateGrantBySignature(f.root, s.terms, 0, s.deadline, f.issuerX.address, s.signature))
+        .to.emit(f.auth, "GrantCreated").withArgs(id, HOLDER, M.govA, f.root, M.issuerX, Origin.Delegation, anyValue, salt0(0n), ZERO)
+        .and.to.emit(f.auth, "GrantDelegatedBySignature").withArgs(id, f.root, M.issuerX, f.issuerX.address, 0n, M.authCity);
+      expect(await f.auth.delegationNonce(M.issuerX)).to.equal(1n);
+      expect(await f.auth.holderNonce(HOLDER)).to.equal(holderNonce); // separate counters
+      expect(await f.auth.delegationNonce(M.outsider)).to.equal(0n);
+      const g = await f.auth.getGrant(id, 0);
+      expect([g.status, g.origin, g.depth, g.parentId, g.rootId, g.grantor, g.usesLeft]).to.deep.equal(
+        [BigInt(GS.Active), BigInt(Origin.Delegation), 1n, f.root, f.root, M.issuerX, 1n]);
+      expect([g.terms.typeCodes, g.terms.leaves]).to.deep.equal([[T.LICENCE], [LEAF[1]]]);
+      expect(await check(f, id, M.govA)).to.equal(UV.Allowed);
+      // the same rules as the sent form: the delegator is the grantor, so it may revoke the child itself
+      await expect(f.auth.connect(f.issuerX).revokeGrant(id)).to.emit(f.auth, "GrantRevoked").withArgs(id, HOLDER, M.issuerX, Revoker.Grantor, ZERO);
+      // a second level by signature: the child's grantee (outsider) signs, issuerX submits; the next nonce is its own
+      const gt = termsOf(f, { grantee: M.govB, typeCodes: [], leaves: [LEAF[0]], maxUses: 1, notAfter: f.now + 5n * DAY });
+      const sig = await signDelegation(f, f.outsider, f.child, gt, 0n, s.deadline);
+      const gid = await idOf(f, f.child, Origin.Delegation, gt, salt0(0n));
+      await expect(f.auth.connect(f.issuerX).delegateGrantBySignature(f.child, gt, 0, s.deadline, f.outsider.address, sig))
+        .to.emit(f.auth, "GrantDelegatedBySignature").withArgs(gid, f.child, M.outsider, f.outsider.address, 0n, M.issuerX);
+      expect((await f.auth.getGrant(gid, 0)).depth).to.equal(2n);
+      expect(await f.auth.delegationNonce(M.outsider)).to.equal(1n);
+      // the grantee itself may submit its own signature too
+      const s2 = await signed(f, { grantee: M.govB });
+      await expect(f.auth.connect(f.issuerX).delegateGrantBySignature(f.root, s2.terms, s2.nonce, s2.deadline, f.issuerX.address, s2.signature))
+        .to.emit(f.auth, "GrantDelegatedBySignature").withArgs(anyValue, f.root, M.issuerX, f.issuerX.address, 1n, M.issuerX);
+    });
+
+    it("accepts a deadline equal to the block time and refuses one past it, naming the parent", async () => {
+      const f = await loadFixture(chainFixture);
+      const late = await signed(f, {}, { deadline: f.now + 100n });
+      await time.setNextBlockTimestamp(f.now + 101n);
+      await expect(f.auth.connect(f.idp).delegateGrantBySignature(f.root, late.terms, late.nonce, late.deadline, f.issuerX.address, late.signature))
+        .to.be.revertedWithCustomError(f.auth, "DelegationSignatureExpired").withArgs(f.root, f.now + 100n, f.now + 101n);
+      expect(await f.auth.delegationNonce(M.issuerX)).to.equal(0n); // not consumed
+      const onTime = await signed(f, {}, { deadline: f.now + 200n });
+      await time.setNextBlockTimestamp(f.now + 200n);
+      await expect(f.auth.connect(f.idp).delegateGrantBySignature(f.root, onTime.terms, onTime.nonce, onTime.deadline, f.issuerX.address, onTime.signature))
+        .to.emit(f.auth, "GrantDelegatedBySignature");
+    });
+
+    it("cannot be replayed: a spent, a skipped or another member's nonce is refused", async () => {
+      const f = await loadFixture(chainFixture);
+      const s = await signed(f);
+      const send = (x: typeof s, by = f.idp) => f.auth.connect(by).delegateGrantBySignature(x.parent, x.terms, x.nonce, x.deadline, f.issuerX.address, x.signature);
+      await (await send(s)).wait();
+      await expect(send(s)).to.be.revertedWithCustomError(f.auth, "InvalidDelegationNonce").withArgs(M.issuerX, 1n, 0n);
+      await expect(send(s, f.outsider)).to.be.revertedWithCustomError(f.auth, "InvalidDelegationNonce").withArgs(M.issuerX, 1n, 0n);
+      const skipped = await signed(f, { grantee: M.govB }, { nonce: 2n });
+      await expect(send(skipped)).to.be.revertedWithCustomError(f.auth, "InvalidDelegationNonce").withArgs(M.issuerX, 1n, 2n);
+      // a signature for nonce 1 works once
+      const next = await signed(f, { grantee: M.govB }, { nonce: 1n });
+      await expect(send(next)).to.emit(f.auth, "GrantDelegatedBySignature");
+      await expect(send(next)).to.be.revertedWithCustomError(f.auth, "InvalidDelegationNonce").withArgs(M.issuerX, 2n, 1n);
+    });
+
+    it("refuses a signer who is not an account of the parent's grantee, and a signature that is not the signer's over these values", async () => {
+      const f = await loadFixture(chainFixture);
+      const s = await signed(f, {}, { by: f.outsider });
+      // another member's account (the outsider is a member, but not the root's grantee)
+      await expect(f.auth.connect(f.idp).delegateGrantBySignature(f.root, s.terms, 0, s.deadline, f.outsider.address, s.signature))
+        .to.be.revertedWithCustomError(f.auth, "DelegationSignerNotGrantee").withArgs(f.root, f.outsider.address, M.outsider);
+      // a key of no member (even the holder's own key cannot delegate for the agent)
+      const byHolder = await signed(f, {}, { by: f.holder });
+      await expect(f.auth.connect(f.idp).delegateGrantBySignature(f.root, byHolder.terms, 0, byHolder.deadline, f.holder.address, byHolder.signature))
+        .to.be.revertedWithCustomError(f.auth, "DelegationSignerNotGrantee").withArgs(f.root, f.holder.address, ZERO);
+      // the grantee's address named, someone else's signature
+      await expect(f.auth.connect(f.idp).delegateGrantBySignature(f.root, s.terms, 0, s.deadline, f.issuerX.address, s.signature))
+        .to.be.revertedWithCustomError(f.auth, "InvalidDelegationSignature").withArgs(f.root, f.issuerX.address);
+      // the agent's genuine signature, but other values submitted: terms, parent, deadline
+      const good = await signed(f);
+      const bad = (parent: string, terms: Terms, deadline: bigint, sig = good.signature) =>
+        f.auth.connect(f.idp).delegateGrantBySignature(parent, terms, 0, deadline, f.issuerX.address, sig);
+      await expect(bad(f.root, { ...good.terms, maxUses: 2 }, good.deadline)).to.be.revertedWithCustomError(f.auth, "InvalidDelegationSignature").withArgs(f.root, f.issuerX.address);
+      await expect(bad(f.root, good.terms, good.deadline + 1n)).to.be.revertedWithCustomError(f.auth, "InvalidDelegationSignature").withArgs(f.root, f.issuerX.address);
+      const other = await signedGrant(f, { holderRef: HOLDER, maxUses: 2 }); // a second root granted to issuerX
+      await expect(bad(other.id, good.terms, good.deadline)).to.be.revertedWithCustomError(f.auth, "InvalidDelegationSignature").withArgs(other.id, f.issuerX.address);
+      // a signature for another Authorisations deployment (domain) is not valid here
+      const otherDomain = { ...f.domain, verifyingContract: f.stranger.address };
+      const foreign = await f.issuerX.signTypedData(otherDomain, DELEGATION_TYPES, { parentId: f.root, terms: good.terms, nonce: 0n, deadline: good.deadline });
+      await expect(bad(f.root, good.terms, good.deadline, foreign)).to.be.revertedWithCustomError(f.auth, "InvalidDelegationSignature").withArgs(f.root, f.issuerX.address);
+      await expect(bad(f.root, good.terms, good.deadline, "0x1234")).to.be.revertedWithCustomError(f.auth, "InvalidDelegationSignature").withArgs(f.root, f.issuerX.address);
+      expect(await f.auth.delegationNonce(M.issuerX)).to.equal(0n);
+      await expect(bad(f.root, good.terms, good.deadline)).to.emit(f.auth, "GrantDelegatedBySignature");
+    });
+
+    it("keeps the child within the parent's holder, matter, scope, window and uses (signed or not)", async () => {
+      const f = await loadFixture(chainFixture);
+      const d = async (over: Partial<Terms>) => {
+        const s = await signed(f, over);
+        return f.auth.connect(f.idp).delegateGrantBySignature(f.root, s.terms, s.nonce, s.deadline, f.issuerX.address, s.signature);
+      };
+      await expect(d({ typeCodes: [T.PERMIT], leaves: [] })).to.be.revertedWithCustomError(f.auth, "DelegationOutOfScope").withArgs(f.root, T.PERMIT);
+      await expect(d({ typeCodes: [], leaves: [LEAF[2]] })).to.be.revertedWithCustomError(f.auth, "DelegationOutOfScope").withArgs(f.root, LEAF[2]);
+      await (await f.auth.connect(f.idp).bindHolderKey(OTHER_HOLDER, f.rogue.address, EVIDENCE)).wait();
+      await expect(d({ holderRef: OTHER_HOLDER })).to.be.revertedWithCustomError(f.auth, "DelegationHolderMismatch").withArgs(f.root, OTHER_HOLDER);
+      await expect(d({ matter: bytes32("OTHER") })).to.be.revertedWithCustomError(f.auth, "DelegationMatterMismatch").withArgs(f.root, bytes32("OTHER"));
+      await expect(d({ notBefore: f.now - 11n })).to.be.revertedWithCustomError(f.auth, "DelegationWindowExceeded").withArgs(f.root, f.now - 11n, f.now + 30n * DAY);
+      await expect(d({ notAfter: f.now + 30n * DAY + 1n })).to.be.revertedWithCustomError(f.auth, "DelegationWindowExceeded").withArgs(f.root, f.now - 10n, f.now + 30n * DAY + 1n);
+      await expect(d({ maxUses: 6 })).to.be.revertedWithCustomError(f.auth, "DelegationUsesExceeded").withArgs(f.root, 6, 5);
+      await expect(d({ grantee: M.issuerX })).to.be.revertedWithCustomError(f.auth, "InvalidGrantee").withArgs(M.issuerX);
+      await expect(d({ maxUses: 0 })).to.be.revertedWithCustomError(f.auth, "InvalidMaxUses").withArgs(0);
+      expect(await f.auth.delegationNonce(M.issuerX)).to.equal(0n); // nothing consumed by a refused delegation
+      // the boundary: equal window, a subset of the scope, all remaining uses
+      await expect(d({ notBefore: f.now - 10n, notAfter: f.now + 30n * DAY, maxUses: 5, typeCodes: [T.LICENCE], leaves: [LEAF[0], LEAF[1]] }))
+        .to.emit(f.auth, "GrantDelegatedBySignature");
+    });
+
+    it("enforces the depth limit: the grandchild's grantee cannot delegate by signature either", async () => {
+      const f = await loadFixture(chainFixture);
+      const t = termsOf(f, { grantee: M.govA, typeCodes: [], leaves: [LEAF[0]], maxUses: 1, notAfter: f.now + DAY });
+      const sig = await signDelegation(f, f.issuer, f.grand, t, 0n, f.now + DAY);
+      await expect(f.auth.connect(f.idp).delegateGrantBySignature(f.grand, t, 0, f.now + DAY, f.issuer.address, sig))
+        .to.be.revertedWithCustomError(f.auth, "DelegationTooDeep").withArgs(f.grand, 3);
+    });
+
+    it("cannot delegate from a revoked parent, a child of a revoked parent, an expired or an unknown one", async () => {
+      const f = await loadFixture(chainFixture);
+      await (await f.auth.connect(f.issuerX).revokeGrant(f.child)).wait();
+      const t = termsOf(f, { grantee: M.govA, typeCodes: [], leaves: [LEAF[0]], maxUses: 1, notAfter: f.now + DAY });
+      const deadline = f.now + 40n * DAY;
+      const byOutsider = await signDelegation(f, f.outsider, f.child, t, 0n, deadline);
+      await expect(f.auth.connect(f.idp).delegateGrantBySignature(f.child, t, 0, deadline, f.outsider.address, byOutsider))
+        .to.be.revertedWithCustomError(f.auth, "GrantNotUsable").withArgs(f.child, GS.Revoked);
+      const tg = { ...t, grantee: M.govB };
+      const byIssuer = await signDelegation(f, f.issuer, f.grand, tg, 0n, deadline);
+      await expect(f.auth.connect(f.idp).delegateGrantBySignature(f.grand, tg, 0, deadline, f.issuer.address, byIssuer))
+        .to.be.revertedWithCustomError(f.auth, "GrantNotUsable").withArgs(f.grand, GS.AncestorRevoked);
+      const tr = { ...t, leaves: [LEAF[1]], notAfter: f.now + 30n * DAY };
+      const byAgent = await signDelegation(f, f.issuerX, f.root, tr, 0n, deadline);
+      await time.increaseTo(f.now + 31n * DAY);
+      await expect(f.auth.connect(f.idp).delegateGrantBySignature(f.root, tr, 0, deadline, f.issuerX.address, byAgent))
+        .to.be.revertedWithCustomError(f.auth, "GrantNotUsable").withArgs(f.root, GS.Expired);
+      await expect(f.auth.connect(f.idp).delegateGrantBySignature(h("nothing"), tr, 0, deadline, f.issuerX.address, byAgent))
+        .to.be.revertedWithCustomError(f.auth, "UnknownGrant").withArgs(h("nothing"));
+    });
+
+    it("a suspended agent's signature is refused (its parent is GRANTEE_INACTIVE); strangers and suspended members cannot submit", async () => {
+      const f = await loadFixture(chainFixture);
+      const s = await signed(f);
+      const send = (by: Signer) => f.auth.connect(by).delegateGrantBySignature(f.root, s.terms, s.nonce, s.deadline, f.issuerX.address, s.signature);
+      await expect(send(f.stranger)).to.be.revertedWithCustomError(f.auth, "AccountNotMember").withArgs(f.stranger.address);
+      await (await f.ledger.suspendMember(M.authCity)).wait();
+      await expect(send(f.idp)).to.be.revertedWithCustomError(f.auth, "MemberNotActive").withArgs(M.authCity);
+      await (await f.ledger.suspendMember(M.issuerX)).wait();
+      await expect(send(f.outsider)).to.be.revertedWithCustomError(f.auth, "GrantNotUsable").withArgs(f.root, GS.GranteeInactive);
+      await (await f.ledger.reinstateMember(M.issuerX)).wait();
+      await expect(send(f.outsider)).to.emit(f.auth, "GrantDelegatedBySignature");
+    });
+  });
+
   describe("revocation", () => {
     it("revoking a child voids its grandchild at once; revoking the root voids the whole tree", async () => {
       const f = await loadFixture(chainFixture);
@@ -559,6 +737,7 @@ describe("Authorisations", () => {
         () => s.delegateGrant(f.root, termsOf(f), h("s")), () => s.revokeGrant(f.root), () => s.anchorUseLog(1, h("r"), []),
         () => s.revokeGrantBySignature(f.root, 1, f.now + DAY, f.holder.address, "0x"), () => s.unbindHolderKey(HOLDER, f.holder.address, EVIDENCE),
         () => s.grantBySignature(termsOf(f), 1, f.now + DAY, f.holder.address, "0x"),
+        () => s.delegateGrantBySignature(f.root, termsOf(f), 0, f.now + DAY, f.issuerX.address, "0x"),
       ];
       for (const p of cases) await expect(p()).to.be.revertedWithCustomError(f.auth, "AccountNotMember").withArgs(f.stranger.address);
     });
@@ -571,7 +750,7 @@ describe("Authorisations", () => {
       if (underCoverage) this.skip();
     });
 
-    it("fits the 24,576-byte limit; creation <= 240,000, delegation <= 280,000, revocation <= 80,000, a first head with one grant <= 120,000", async () => {
+    it("fits the 24,576-byte limit; creation <= 240,000, delegation <= 280,000 (signed <= 300,000), revocation <= 80,000, a first head with one grant <= 120,000", async () => {
       const { deployedBytecode } = await artifacts.readArtifact("Authorisations");
       expect((deployedBytecode.length - 2) / 2).to.be.at.most(24_576);
       const f = await loadFixture(fixture);
@@ -582,6 +761,9 @@ describe("Authorisations", () => {
       expect(await gasOf(f.auth.connect(f.idp).grantByIdentityProvider(termsOf(f, { leaves: [] }), h("s"), EVIDENCE))).to.be.at.most(240_000n);
       const ct = termsOf(f, { grantee: M.outsider, leaves: [], maxUses: 1 });
       expect(await gasOf(f.auth.connect(f.issuerX).delegateGrant(root, ct, h("c")))).to.be.at.most(280_000n);
+      const st = termsOf(f, { grantee: M.issuer, leaves: [], maxUses: 1 });
+      const ssig = await signDelegation(f, f.issuerX, root, st, 0n, deadline);
+      expect(await gasOf(f.auth.connect(f.outsider).delegateGrantBySignature(root, st, 0, deadline, f.issuerX.address, ssig))).to.be.at.most(300_000n);
       expect(await gasOf(f.auth.connect(f.issuer).anchorUseLog(100, h("r"), [{ grantId: root, count: 1 }]))).to.be.at.most(120_000n);
       expect(await gasOf(f.auth.connect(f.issuerX).revokeGrant(await idOf(f, root, Origin.Delegation, ct, h("c"))))).to.be.at.most(80_000n);
     });

@@ -7,10 +7,12 @@
  *              uint64 notBefore,uint64 notAfter,uint32 maxUses)
  *   HolderGrant(GrantTerms terms,uint256 nonce,uint256 deadline)
  *   HolderRevoke(bytes32 grantId,uint256 nonce,uint256 deadline)
+ *   GranteeDelegation(bytes32 parentId,GrantTerms terms,uint256 nonce,uint256 deadline)
  *   grantId  = keccak256(abi.encode(domainSeparator, parentId, uint8 origin, hashStruct(GrantTerms), salt))
- *              salt = bytes32(holder nonce) for a holder-signed grant, the caller's salt otherwise
+ *              salt = bytes32(holder nonce) for a holder-signed grant, bytes32(delegation nonce) for a grantee's
+ *              signed delegation, the caller's salt otherwise
  */
-import { AbiCoder, SigningKey, TypedDataEncoder, keccak256, toBeHex, type TypedDataDomain, type TypedDataField } from "ethers";
+import { AbiCoder, SigningKey, TypedDataEncoder, keccak256, recoverAddress, toBeHex, type TypedDataDomain, type TypedDataField } from "ethers";
 import { TongbanError } from "../errors.js";
 import { isBytes32 } from "../bytes.js";
 
@@ -72,6 +74,17 @@ export const HOLDER_REVOKE_TYPES: Record<string, TypedDataField[]> = {
     { name: "nonce", type: "uint256" },
     { name: "deadline", type: "uint256" },
   ],
+};
+
+/** EIP-712 types of a grantee's signed delegation (primary type GranteeDelegation; `delegateGrantBySignature`). */
+export const GRANTEE_DELEGATION_TYPES: Record<string, TypedDataField[]> = {
+  GranteeDelegation: [
+    { name: "parentId", type: "bytes32" },
+    { name: "terms", type: "GrantTerms" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint256" },
+  ],
+  GrantTerms: GRANT_TERMS_TYPE,
 };
 
 /**
@@ -199,4 +212,77 @@ export async function signGrantRevocation(
 ): Promise<string> {
   if (typeof signer === "string") return new SigningKey(signer).sign(holderRevokeDigest(domain, grantId, nonce, deadline)).serialized;
   return signer.signTypedData(domain, HOLDER_REVOKE_TYPES, { grantId, nonce, deadline });
+}
+
+/** What the parent's grantee signs to delegate (`delegateGrantBySignature`). */
+export interface GranteeDelegation {
+  /** the parent grant (its grantee signs) */
+  parentId: string;
+  /** the child's terms: the parent's holderRef and matter, scope/window/uses within the parent's */
+  terms: GrantTerms;
+  /** the grantee member's current `delegationNonce(memberId)` */
+  nonce: bigint;
+  /** unix seconds; the submission must be mined at or before it */
+  deadline: bigint;
+}
+
+function checkDelegation(d: GranteeDelegation): Record<string, unknown> {
+  if (!isBytes32(d?.parentId)) throw new InvalidGrantTermsError("parentId must be bytes32 0x-hex", { field: "parentId", value: d?.parentId });
+  const max256 = (1n << 256n) - 1n;
+  for (const f of ["nonce", "deadline"] as const) {
+    const v = d[f];
+    if (typeof v !== "bigint" || v < 0n || v > max256) throw new InvalidGrantTermsError(`${f} must be a uint256 bigint`, { field: f, value: v });
+  }
+  return { parentId: d.parentId, terms: checkTerms(d.terms), nonce: d.nonce, deadline: d.deadline };
+}
+
+/** EIP-712 typed data ready for a wallet (`eth_signTypedData_v4`) or `signer.signTypedData(domain, types, message)`. */
+export interface DelegationTypedData {
+  domain: TypedDataDomain;
+  types: Record<string, TypedDataField[]>;
+  primaryType: "GranteeDelegation";
+  message: Record<string, unknown>;
+}
+
+/**
+ * The typed data the parent's grantee signs to delegate (checked: bytes32 fields, uint ranges).
+ * @example const td = delegationTypedData(domain, { parentId, terms, nonce, deadline }); await wallet.signTypedData(td.domain, td.types, td.message)
+ */
+export function delegationTypedData(domain: TypedDataDomain, d: GranteeDelegation): DelegationTypedData {
+  return { domain, types: GRANTEE_DELEGATION_TYPES, primaryType: "GranteeDelegation", message: checkDelegation(d) };
+}
+
+/**
+ * The EIP-712 digest the parent's grantee signs to delegate.
+ * @example recoverAddress(granteeDelegationDigest(domain, delegation), signature) // => an account of the parent's grantee
+ */
+export function granteeDelegationDigest(domain: TypedDataDomain, d: GranteeDelegation): string {
+  return TypedDataEncoder.hash(domain, GRANTEE_DELEGATION_TYPES, checkDelegation(d));
+}
+
+/**
+ * The address that signed a delegation (to check at the edge before submitting; the contract checks it is an
+ * account of the parent's grantee). Throws InvalidGrantTermsError (field "signature") for a malformed signature.
+ * @example recoverDelegationSigner(domain, delegation, signature) === agentAccount
+ */
+export function recoverDelegationSigner(domain: TypedDataDomain, d: GranteeDelegation, signature: string): string {
+  const digest = granteeDelegationDigest(domain, d);
+  try {
+    return recoverAddress(digest, signature);
+  } catch (e) {
+    throw new InvalidGrantTermsError("signature is not a 65-byte secp256k1 signature", { field: "signature", value: signature }, { cause: e });
+  }
+}
+
+/**
+ * The parent's grantee's signature over a delegation (pass it with the same values and the signing account's
+ * address to `delegateGrantBySignature`; any member may submit it). The signer must be a current account of
+ * the parent's grantee member; the child's id is `computeGrantId({ domain, parentId, origin: "DELEGATION",
+ * terms, salt: nonce })`.
+ * @example const sig = await signDelegation(agentWalletOrKey, grantDomain(chainId, authorisations), { parentId, terms, nonce, deadline })
+ */
+export async function signDelegation(signer: HolderSigner, domain: TypedDataDomain, d: GranteeDelegation): Promise<string> {
+  if (typeof signer === "string") return new SigningKey(signer).sign(granteeDelegationDigest(domain, d)).serialized;
+  const td = delegationTypedData(domain, d);
+  return signer.signTypedData(td.domain, td.types, td.message);
 }

@@ -10,7 +10,7 @@ import { startChain, deployLedger, bootstrap, devWallet, REPO_ROOT, type Chain }
 import {
   AuthorisationsRevertError, MemoryLogStore, decodeAuthorisationsError, MerkleLog, bytesToHex, computeGrantId, encodeUseRecord, grantDomain,
   readGrant, readUseCheck, readUseLogHeads, signGrant, verifyConsistency, type GrantTerms,
-  GrantOrigin, grantDomainSeparator, hashGrantTerms,
+  GrantOrigin, grantDomainSeparator, hashGrantTerms, signDelegation,
 } from "../../../sdk/src/index.js";
 import { Authorisations__factory, type Authorisations } from "../../../sdk/src/contracts/types/index.js";
 
@@ -115,6 +115,49 @@ describe("sdk/grants against a real chain (hardhat node)", function () {
         .to.equal(computeGrantId({ domain, parentId, origin, terms, salt }));
     }
     expect(await auth.domainSeparator()).to.equal(grantDomainSeparator(domain));
+  });
+
+  it("property: a delegation the SDK signs for random child terms within the parent is accepted by the contract, with the SDK's child id", async () => {
+    const p = chain.provider;
+    const { chainId } = await p.getNetwork();
+    const domain = grantDomain(chainId, address);
+    const now = BigInt((await p.getBlock("latest"))!.timestamp);
+    const rnd = () => hexlify(randomBytes(32));
+    const parentLeaves = Array.from({ length: 6 }, rnd);
+    const parentTerms: GrantTerms = { holderRef: h("holder/property"), grantee: GRANTEE, matter: MATTER, typeCodes: [b("BIZ_LICENCE")], leaves: parentLeaves, notBefore: now - 60n, notAfter: now + 30n * 86_400n, maxUses: 1_000 };
+    const salt = rnd();
+    const parentId = computeGrantId({ domain, origin: "IDENTITY_PROVIDER", terms: parentTerms, salt });
+    await (await auth.connect(idp.connect(p)).grantByIdentityProvider(parentTerms, salt, h("evidence/property"))).wait();
+    const pick = <T>(xs: T[]) => xs.filter(() => randomBytes(1)[0]! < 128);
+    const submitter = auth.connect(custodian.connect(p));
+    for (let k = 0; k < 8; k++) {
+      const nonce = await auth.delegationNonce(GRANTEE);
+      expect(nonce).to.equal(BigInt(k));
+      const leaves = pick(parentLeaves);
+      const typeCodes = leaves.length === 0 || k % 2 ? [b("BIZ_LICENCE")] : [];
+      const lo = parentTerms.notBefore + BigInt(randomBytes(1)[0]! % 60); // within the parent and already valid
+      const terms: GrantTerms = {
+        ...parentTerms, grantee: k % 2 ? CUSTODIAN : IDP, typeCodes, leaves,
+        notBefore: lo, notAfter: parentTerms.notAfter - BigInt(randomBytes(2).readUInt16BE(0)), maxUses: 1 + (randomBytes(2).readUInt16BE(0) % 1_000),
+      };
+      const deadline = now + 3_600n + BigInt(k);
+      // the agent's key as hex, or as a Wallet (the same signature)
+      const signature = await signDelegation(k % 2 ? grantee.privateKey : grantee, domain, { parentId, terms, nonce, deadline });
+      const rc = await (await submitter.delegateGrantBySignature(parentId, terms, nonce, deadline, grantee.address, signature)).wait();
+      const ev = rc!.logs.map((l) => auth.interface.parseLog(l)).find((x) => x?.name === "GrantDelegatedBySignature")!;
+      const childId = computeGrantId({ domain, parentId, origin: "DELEGATION", terms, salt: nonce });
+      expect(ev.args.grantId, `child ${k}`).to.equal(childId);
+      const g = await readGrant({ runner: p, address, grantId: childId });
+      expect([g.status.name, g.origin, g.depth, g.parentId, g.grantor]).to.deep.equal(["ACTIVE", "DELEGATION", 1, parentId, GRANTEE]);
+      expect(g.terms).to.deep.equal(terms);
+    }
+    // the SDK decodes the contract's refusal of a replay
+    const terms: GrantTerms = { ...parentTerms, grantee: IDP, leaves: [], maxUses: 1 };
+    const sig = await signDelegation(grantee, domain, { parentId, terms, nonce: 0n, deadline: now + 3_600n });
+    const err = await submitter.delegateGrantBySignature(parentId, terms, 0n, now + 3_600n, grantee.address, sig).then(() => undefined, (e: unknown) => e);
+    const d = decodeAuthorisationsError(err)!;
+    expect(d.details).to.deep.include({ error: "InvalidDelegationNonce", kind: "CONFLICT" });
+    expect(d.details.args).to.deep.equal({ delegator: GRANTEE, expected: 8n, given: 0n });
   });
 
   it("maps reverts to AuthorisationsRevertError with arguments", async () => {

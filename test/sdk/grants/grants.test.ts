@@ -6,7 +6,8 @@ import {
   HOLDER_GRANT_TYPES, InvalidGrantTermsError, UseVerdictCode, authorisationsInterface, computeGrantId,
   decodeAuthorisationsError, decodeGrantView, decodeUseCheck, decodeUseLogHead, grantDomain, grantDomainSeparator,
   grantSalt, grantStatusOf, hashGrantTerms, holderGrantDigest, holderRevokeDigest, signGrant, signGrantRevocation,
-  type GrantTerms,
+  type GrantTerms, GRANTEE_DELEGATION_TYPES, delegationTypedData, granteeDelegationDigest, recoverDelegationSigner,
+  signDelegation, DelegationSignerNotGranteeError, InvalidDelegationNonceError, decodeLedgerError,
 } from "../../../sdk/src/index.js";
 
 const file = JSON.parse(readFileSync(new URL("../../vectors/grant.json", import.meta.url), "utf8"));
@@ -14,6 +15,7 @@ const termsOf = (t: Record<string, unknown>): GrantTerms => ({
   ...(t as unknown as GrantTerms), notBefore: BigInt(t.notBefore as string), notAfter: BigInt(t.notAfter as string),
 });
 const domain: TypedDataDomain = grantDomain(BigInt(file.domain.chainId), file.domain.verifyingContract);
+const dfile = JSON.parse(readFileSync(new URL("../../vectors/grant-delegation.json", import.meta.url), "utf8"));
 
 describe("sdk/grants", () => {
   it("domain separator and type hashes match the frozen vector", () => {
@@ -42,6 +44,80 @@ describe("sdk/grants", () => {
     const r = file.revoke;
     expect(holderRevokeDigest(domain, r.grantId, BigInt(r.nonce), BigInt(r.deadline))).to.equal(r.digest);
     expect(await signGrantRevocation(new Wallet(file.holderKey), domain, r.grantId, BigInt(r.nonce), BigInt(r.deadline))).to.equal(r.signature);
+  });
+
+  describe("the grantee's signed delegation (frozen: test/vectors/grant-delegation.json)", () => {
+    it("shares grant.json's domain; the type hash is the contract's GranteeDelegation string", () => {
+      expect(dfile.domainSeparator).to.equal(file.domainSeparator);
+      expect(dfile.parentId).to.equal(file.vectors[0].grantId);
+      expect(keccakUtf8("GranteeDelegation(bytes32 parentId,GrantTerms terms,uint256 nonce,uint256 deadline)GrantTerms(bytes32 holderRef,bytes32 grantee,bytes32 matter,bytes32[] typeCodes,bytes32[] leaves,uint64 notBefore,uint64 notAfter,uint32 maxUses)"))
+        .to.equal(dfile.typeHashes.GranteeDelegation);
+    });
+
+    for (const v of dfile.vectors) {
+      it(`vector: ${v.name}`, async () => {
+        const d = { parentId: dfile.parentId, terms: termsOf(v.terms), nonce: BigInt(v.nonce), deadline: BigInt(v.deadline) };
+        expect(hashGrantTerms(d.terms)).to.equal(v.termsHash);
+        expect(granteeDelegationDigest(domain, d)).to.equal(v.digest);
+        expect(await signDelegation(dfile.agentKey, domain, d)).to.equal(v.signature);
+        expect(await signDelegation(new Wallet(dfile.agentKey), domain, d)).to.equal(v.signature);
+        expect(recoverDelegationSigner(domain, d, v.signature)).to.equal(dfile.agentAddress);
+        const td = delegationTypedData(domain, d);
+        expect(td.primaryType).to.equal("GranteeDelegation");
+        expect(td.types).to.equal(GRANTEE_DELEGATION_TYPES);
+        expect(verifyTypedData(td.domain, td.types, td.message, v.signature)).to.equal(dfile.agentAddress);
+        // the child's id: origin DELEGATION, salt = bytes32(nonce)
+        expect(computeGrantId({ domain, parentId: dfile.parentId, origin: "DELEGATION", terms: d.terms, salt: d.nonce })).to.equal(v.grantId);
+        expect(grantSalt(d.nonce)).to.equal(v.salt);
+      });
+    }
+
+    it("every signed value changes the digest; another signer does not recover as the agent", async () => {
+      const v = dfile.vectors[0];
+      const d = { parentId: dfile.parentId, terms: termsOf(v.terms), nonce: BigInt(v.nonce), deadline: BigInt(v.deadline) };
+      const digests = new Set([
+        granteeDelegationDigest(domain, d),
+        granteeDelegationDigest(domain, { ...d, parentId: keccakUtf8("other parent") }),
+        granteeDelegationDigest(domain, { ...d, nonce: d.nonce + 1n }),
+        granteeDelegationDigest(domain, { ...d, deadline: d.deadline + 1n }),
+        granteeDelegationDigest(domain, { ...d, terms: { ...d.terms, maxUses: d.terms.maxUses + 1 } }),
+        granteeDelegationDigest(grantDomain(1n, file.domain.verifyingContract), d),
+        // the holder's HolderGrant over the same terms is a different message
+        holderGrantDigest(domain, d.terms, d.nonce, d.deadline),
+      ]);
+      expect(digests.size).to.equal(7);
+      const other = await signDelegation(file.holderKey, domain, d);
+      expect(recoverDelegationSigner(domain, d, other)).to.equal(file.holderAddress).and.not.equal(dfile.agentAddress);
+    });
+
+    it("rejects malformed delegations with errors naming the field", async () => {
+      const v = dfile.vectors[0];
+      const d = { parentId: dfile.parentId, terms: termsOf(v.terms), nonce: 0n, deadline: 1n };
+      const field = (fn: () => unknown, f: string) => expect(fn).to.throw(InvalidGrantTermsError).with.nested.property("details.field", f);
+      field(() => granteeDelegationDigest(domain, { ...d, parentId: "0x12" }), "parentId");
+      field(() => granteeDelegationDigest(domain, { ...d, nonce: -1n }), "nonce");
+      field(() => granteeDelegationDigest(domain, { ...d, deadline: 1n << 256n }), "deadline");
+      field(() => granteeDelegationDigest(domain, { ...d, deadline: 5 as unknown as bigint }), "deadline");
+      field(() => granteeDelegationDigest(domain, { ...d, terms: { ...d.terms, grantee: "x" } }), "grantee");
+      field(() => recoverDelegationSigner(domain, d, "0x1234"), "signature");
+      await signDelegation(dfile.agentKey, domain, { ...d, parentId: "nope" }).then(() => expect.fail("signed a malformed delegation"), (e) => expect(e).to.be.instanceOf(InvalidGrantTermsError));
+    });
+
+    it("maps the signed-delegation reverts to typed errors with arguments", () => {
+      const iface = authorisationsInterface();
+      const p = keccakUtf8("p"), m = encodeBytes32String("M");
+      const a = "0x45CfCa894005eb52E20851780d9eCDBcE37F0385";
+      const e1 = decodeAuthorisationsError(iface.encodeErrorResult("DelegationSignerNotGrantee", [p, a, m]))!;
+      expect(e1.details).to.deep.include({ error: "DelegationSignerNotGrantee", kind: "FORBIDDEN" });
+      expect(e1.details.args).to.deep.equal({ parentId: p, signer: a, signerMember: m });
+      const e2 = decodeAuthorisationsError(iface.encodeErrorResult("InvalidDelegationNonce", [m, 2, 1]))!;
+      expect(e2.details).to.deep.include({ error: "InvalidDelegationNonce", kind: "CONFLICT" });
+      expect(e2.details.args).to.deep.equal({ delegator: m, expected: 2n, given: 1n });
+      expect(decodeAuthorisationsError(iface.encodeErrorResult("InvalidDelegationSignature", [p, a]))!.details.kind).to.equal("FORBIDDEN");
+      expect(decodeAuthorisationsError(iface.encodeErrorResult("DelegationSignatureExpired", [p, 5, 6]))!.details.args).to.deep.equal({ parentId: p, deadline: 5n, time: 6n });
+      expect(decodeLedgerError({ data: iface.encodeErrorResult("DelegationSignerNotGrantee", [p, a, m]) })).to.be.instanceOf(DelegationSignerNotGranteeError);
+      expect(decodeLedgerError({ data: iface.encodeErrorResult("InvalidDelegationNonce", [m, 2, 1]) })).to.be.instanceOf(InvalidDelegationNonceError);
+    });
   });
 
   it("every field of the terms, the origin, the parent and the salt change the id", () => {

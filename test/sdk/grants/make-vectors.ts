@@ -1,5 +1,6 @@
-// Generates the FROZEN vector test/vectors/grant.json (run once: `npx tsx test/sdk/grants/make-vectors.ts`;
-// `--check` compares with the committed file instead of writing). Every value is computed twice, by the SDK
+// Generates the FROZEN vectors test/vectors/grant.json and test/vectors/grant-delegation.json (the grantee's
+// signed delegation, added later in its own file so grant.json stays byte-identical) (run once:
+// `npx tsx test/sdk/grants/make-vectors.ts`; `--check` compares with the committed files instead of writing). Every value is computed twice, by the SDK
 // (ethers TypedDataEncoder / AbiCoder) and by hand-packed 32-byte words hashed with @noble/hashes keccak_256,
 // and the script refuses to write if they disagree. Once committed the file is frozen.
 import { readFileSync, writeFileSync } from "node:fs";
@@ -8,9 +9,11 @@ import { Wallet, encodeBytes32String, keccak256, toUtf8Bytes } from "ethers";
 import {
   computeGrantId, grantDomain, grantDomainSeparator, hashGrantTerms, holderGrantDigest, holderRevokeDigest,
   signGrant, signGrantRevocation, type GrantTerms, GrantOrigin, type GrantOriginName,
+  granteeDelegationDigest, signDelegation, recoverDelegationSigner,
 } from "../../../sdk/src/index.js";
 
 const OUT = new URL("../../vectors/grant.json", import.meta.url);
+const OUT_DELEGATION = new URL("../../vectors/grant-delegation.json", import.meta.url);
 const hex = (b: Uint8Array) => "0x" + Buffer.from(b).toString("hex");
 const un = (h: string) => Buffer.from(h.slice(2), "hex");
 const k = (...parts: (Uint8Array | string)[]) => hex(keccak_256(Buffer.concat(parts.map((p) => (typeof p === "string" ? un(p) : Buffer.from(p))))));
@@ -97,10 +100,58 @@ const file = {
   revoke: { grantId: rid, nonce: "1", deadline: "1767232800", digest: revokeDigest, signature: await signGrantRevocation(holderKey, domain, rid, 1n, 1767232800n) },
 };
 const text = JSON.stringify(file, null, 2) + "\n";
+
+// ---- the grantee's signed delegation (GranteeDelegation), a child of the holder-signed root above
+const DELEGATION_TYPE = "GranteeDelegation(bytes32 parentId,GrantTerms terms,uint256 nonce,uint256 deadline)" + TERMS_TYPE;
+// Test key only: keccak256("tongban/vector/agent-key"), an account of the root's grantee member.
+const agentKey = h("tongban/vector/agent-key");
+const agent = new Wallet(agentKey);
+const parentId = vectors[0]!.grantId as string;
+const delegationCases: { name: string; terms: GrantTerms; nonce: bigint; deadline: bigint }[] = [
+  { name: "agent delegates one leaf to a department, nonce 0", nonce: 0n, deadline: 1767229200n,
+    terms: { ...base, grantee: b("11310000MB2F00006Y"), typeCodes: [], leaves: [h("leaf-1")], notBefore: 1767225600n, notAfter: 1768435200n, maxUses: 1 } },
+  { name: "agent delegates the whole type, nonce 7, max deadline", nonce: 7n, deadline: (1n << 256n) - 1n,
+    terms: { ...base, grantee: b("91310104MA1K000018"), maxUses: 3 } },
+];
+const delegations = [];
+for (const c of delegationCases) {
+  const termsHash = hashGrantTerms(c.terms);
+  if (termsHash !== handTerms(c.terms)) throw new Error(`${c.name}: terms hash differs`);
+  const d = { parentId, terms: c.terms, nonce: c.nonce, deadline: c.deadline };
+  const digest = granteeDelegationDigest(domain, d);
+  const handDigest = k("0x1901", handSeparator, k(str(DELEGATION_TYPE), parentId, termsHash, word(c.nonce), word(c.deadline)));
+  if (digest !== handDigest) throw new Error(`${c.name}: delegation digest differs`);
+  const signature = await signDelegation(agentKey, domain, d);
+  if (signature !== (await signDelegation(agent, domain, d))) throw new Error(`${c.name}: key and Wallet signatures differ`);
+  if (recoverDelegationSigner(domain, d, signature) !== agent.address) throw new Error(`${c.name}: signer does not recover`);
+  const salt = "0x" + c.nonce.toString(16).padStart(64, "0");
+  const grantId = computeGrantId({ domain, parentId, origin: "DELEGATION", terms: c.terms, salt: c.nonce });
+  if (grantId !== handId(parentId, "DELEGATION", termsHash, salt)) throw new Error(`${c.name}: child id differs`);
+  delegations.push({
+    name: c.name,
+    terms: { ...c.terms, notBefore: String(c.terms.notBefore), notAfter: String(c.terms.notAfter) },
+    termsHash, nonce: String(c.nonce), deadline: String(c.deadline), digest, signature, salt, grantId,
+  });
+}
+const delegationFile = {
+  description: "FROZEN. The grantee's signed delegation (EIP-712 GranteeDelegation, delegateGrantBySignature) in the domain of grant.json; parentId is grant.json's first (holder-signed) grant; the child's salt is bytes32(nonce). Made by test/sdk/grants/make-vectors.ts (SDK vs hand-packed words).",
+  domain: file.domain,
+  domainSeparator: sdkSeparator,
+  typeHashes: { GranteeDelegation: hex(str(DELEGATION_TYPE)) },
+  agentKey, agentAddress: agent.address,
+  parentId,
+  vectors: delegations,
+};
+const delegationText = JSON.stringify(delegationFile, null, 2) + "\n";
+
 if (process.argv.includes("--check")) {
-  if (readFileSync(OUT, "utf8") !== text) { console.error("grant.json differs from a recomputation"); process.exit(1); }
-  console.log("grant.json matches");
+  let bad = false;
+  if (readFileSync(OUT, "utf8") !== text) { console.error("grant.json differs from a recomputation"); bad = true; }
+  if (readFileSync(OUT_DELEGATION, "utf8") !== delegationText) { console.error("grant-delegation.json differs from a recomputation"); bad = true; }
+  if (bad) process.exit(1);
+  console.log("grant.json and grant-delegation.json match");
 } else {
   writeFileSync(OUT, text);
-  console.log("wrote", OUT.pathname);
+  writeFileSync(OUT_DELEGATION, delegationText);
+  console.log("wrote", OUT.pathname, OUT_DELEGATION.pathname);
 }
