@@ -96,8 +96,14 @@ describe("clique: the member node (separate process, 4 RPC URLs, 2 confirmations
     c?.close();
   });
 
-  /** Exactly-once check over everything acknowledged so far, reading events from `url`. */
+  /**
+   * Exactly-once check over everything acknowledged so far, reading events from `url`. That node must first
+   * hold every block any live node has: the member node confirmed its anchors through another endpoint, and
+   * the last anchor's block can reach `url` a moment later (a node a block behind misses its Anchored event).
+   */
   async function auditAll(url: string): Promise<AnchorAudit> {
+    const i = net!.rpcUrls.indexOf(url);
+    await net!.waitForNodesAt(await net!.maxHead(), [i]);
     const audit = await anchorAudit(c!, node!, allAcked, url, { known });
     expect(audit.duplicateRoots, "roots anchored twice").to.equal(0);
     expect(audit.anchored, "acknowledged materials anchored (node record + proof + root on chain)").to.equal(allAcked.size);
@@ -157,6 +163,8 @@ describe("clique: the member node (separate process, 4 RPC URLs, 2 confirmations
     expect(m.anchor!.chainId).to.equal(net!.chainId);
     const bundle = loadBundle(await getBundle(node!.client, { id: a!.id }));
     firstBundle = bundle;
+    // the member node saw the anchor through its own endpoint; the verifiers' nodes may import it a moment later
+    await net!.waitForNodesAt(m.anchor!.blockNumber);
     // the verifier uses its own Clique endpoint (node 2), not the member node
     const res = await verify({ content: enc.encode("clique licence A") }, bundle, { provider: net!.rpcUrls[2], ledger: c!.ledgerAddress });
     expect(res.ok, JSON.stringify(res.checks)).to.equal(true);
@@ -168,9 +176,17 @@ describe("clique: the member node (separate process, 4 RPC URLs, 2 confirmations
     await waitForAnchored(node!.client, { id: b!.id, timeoutMs: 90_000 });
     const op = await revokeMaterial(node!.client, { id: b!.id, reason: 4 });
     const t1 = Date.now();
-    await waitFor(async () => (await getOp(node!.client, { opId: op.opId })).state === "done", 90_000, "revoke op done");
+    let opSeen = "";
+    const done = await waitFor(async () => {
+      const o = await getOp(node!.client, { opId: op.opId });
+      opSeen = `${o.state}${o.blockNumber ? ` in block ${o.blockNumber}` : ""}${o.error ? ` ${o.error.code}` : ""}`;
+      return o.state === "done" ? o : undefined;
+    }, 90_000, "revoke op done").catch((e: Error) => { throw new Error(`${e.message} (op ${opSeen})`); });
     const revokeMs = Date.now() - t1;
     revokedId = b!.id;
+    // node 1 (the verifier's endpoint below) may import the revocation's block a moment after the member's node
+    expect(done.blockNumber, "the revoke op names its block").to.be.a("number");
+    await net!.waitForNodesAt(done.blockNumber!);
     const rb = loadBundle(await getBundle(node!.client, { id: b!.id }));
     const rv = await verify({ content: enc.encode("clique licence B") }, rb, { provider: net!.rpcUrls[1], ledger: c!.ledgerAddress });
     expect(rv.ok).to.equal(false);

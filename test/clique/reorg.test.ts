@@ -94,14 +94,14 @@ for (const sc of scenarios) {
 
     it("the node's RPC endpoint reorganises with the node's anchor in the dropped branch; anchorer and indexer end equal to the chain", async () => {
       const n = net!;
-      // fix the head: nobody seals while the sides are chosen
-      await n.stopSealing();
-      // miner_stop does not cancel a seal already in flight (an out-of-turn signer waits up to period + wiggle,
-      // 2.5 s with 5 signers): wait until no block appears anywhere for 5 s. A fixed 1.5 s let a late block h+1
-      // appear after h was read, so the minority's first block was that empty one and the anchor landed in the
-      // branch's last block, which nothing confirms (a CI flake on 4b513a0)
-      await n.waitForStall({ quietMs: 5_000, timeoutMs: 60_000 });
-      const h = (await n.waitForSameHead({ timeoutMs: 30_000 })).number;
+      // fix the head: nobody seals while the sides are chosen. miner_stop does not cancel a seal already in
+      // flight (an out-of-turn signer waits up to period + wiggle, 2.5 s with 5 signers): freezeHead waits until
+      // no block appears anywhere for 5 s (a fixed 1.5 s let a late block h+1 appear after h was read, so the
+      // minority's first block was that empty one and the anchor landed in the branch's last block, which
+      // nothing confirms: a CI flake on 4b513a0), and until every node is at the same height with the same
+      // block (two late out-of-turn blocks at one height have equal difficulty and, with nobody sealing, the
+      // nodes could stay split; freezeHead then has one signer seal one more block)
+      const h = (await n.freezeHead({ quietMs: 5_000, timeoutMs: 90_000 })).number;
       const free = await n.freeSigners(h);
       expect(free.length, `free signers at ${h}`).to.be.at.least(sc.minority);
       const minority = free.slice(0, sc.minority);
@@ -114,24 +114,43 @@ for (const sc of scenarios) {
       node = await startMemberNode(c!, { rpcUrls: minority.map((i) => n.rpcUrls[i]!), confirmations: sc.confirmations });
       say(`head ${h}; minority ${minority} (free signers), majority ${majority}; node up on ${n.rpcUrls[m0]}`);
 
-      // 1. materials in; the anchor tx waits in the minority's pool (nobody seals yet)
-      const reg = new BulkRegistrar(node.client, 20);
+      // 1. materials in; the anchor tx waits in the minority's pool (nobody seals yet). One request, so the
+      // materials enter the anchorer together and make one batch (three requests spanning a 500 ms batch tick
+      // made two anchor txs, and a second one sent after the minority's first block can never be confirmed)
+      const reg = new BulkRegistrar(node.client, MATERIALS);
       await reg.register(0, MATERIALS, { parallel: 1 });
       const acked = [...reg.acked.keys()];
       expect(acked).to.have.length(MATERIALS);
       const nonceOf = (i: number, tag: string) => rpc<string>(n.rpcUrls[i]!, "eth_getTransactionCount", [c!.memberAddress, tag]).then(Number);
       const anchorNonce = await nonceOf(m0, "latest");
-      await waitFor(async () => (await nonceOf(m0, "pending")) > anchorNonce, 60_000, "the node's anchor tx in the minority's pool");
+      // every material is in a batch: the distinct batches are the anchor txs to wait for
+      let lastStates = "";
+      const batches = await waitFor(async () => {
+        const ms = await Promise.all(acked.map((id) => getMaterial(node!.client, { id }).then((m) => m as unknown as { state: string; batchId?: string })));
+        lastStates = [...new Set(ms.map((m) => `${m.state}/${m.batchId?.slice(0, 10) ?? "-"}`))].join(", ");
+        return ms.every((m) => m.state === "anchoring" && m.batchId) ? new Set(ms.map((m) => m.batchId!)).size : undefined;
+      }, 60_000, "every material in a batch").catch((e: Error) => { throw new Error(`${e.message} (states seen: ${lastStates})`); });
+      let nonces = "";
+      await waitFor(async () => {
+        const p = await nonceOf(m0, "pending");
+        nonces = `latest ${anchorNonce}, pending ${p}`;
+        return p >= anchorNonce + batches ? true : undefined;
+      }, 60_000, `the node's ${batches} anchor tx(s) in the minority's pool`).catch((e: Error) => { throw new Error(`${e.message} (${nonces})`); });
       const pool = await rpc<{ pending: Record<string, Record<string, { hash: string }>> }>(n.rpcUrls[m0]!, "txpool_content");
-      const droppedTx = Object.entries(pool.pending).find(([a]) => a.toLowerCase() === c!.memberAddress.toLowerCase())?.[1][String(anchorNonce)]?.hash;
+      const mine = Object.entries(pool.pending).find(([a]) => a.toLowerCase() === c!.memberAddress.toLowerCase())?.[1] ?? {};
+      const droppedTx = mine[String(anchorNonce)]?.hash;
       expect(droppedTx, "anchor tx at the member's next nonce").to.be.a("string");
-      // every minority signer must hold it before sealing restarts: if one sealed the branch's first block
+      const anchorTxs = Object.values(mine).map((t) => t.hash);
+      expect(anchorTxs, `the member's txs in the minority's pool (${batches} batch(es))`).to.have.length(batches);
+      // every minority signer must hold them before sealing restarts: if one sealed the branch's first block
       // without it, the anchor landed in the branch's last block, which nothing confirms on the minority (the
       // indexer, confirmations 1, then never indexed it: a CI flake, 2026-11-24)
+      let missingTx = "";
       await waitFor(async () => {
-        const seen = await Promise.all(minority.map((i) => rpc<unknown>(n.rpcUrls[i]!, "eth_getTransactionByHash", [droppedTx])));
-        return seen.every((t) => t !== null) ? true : undefined;
-      }, 30_000, "the anchor tx in every minority signer's pool");
+        const seen = await Promise.all(minority.flatMap((i) => anchorTxs.map(async (tx) => [i, tx, await rpc<unknown>(n.rpcUrls[i]!, "eth_getTransactionByHash", [tx])] as const)));
+        missingTx = seen.filter(([, , t]) => t === null).map(([i, tx]) => `${tx.slice(0, 10)} on ${i}`).join(", ");
+        return missingTx === "" ? true : undefined;
+      }, 30_000, "the anchor tx(s) in every minority signer's pool").catch((e: Error) => { throw new Error(`${e.message} (missing ${missingTx})`); });
       let takenBy: string | undefined;
       if (sc.takeNonce) {
         // the member's key spends that nonce on the majority side: the dropped anchor can never be mined again

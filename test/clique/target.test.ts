@@ -9,7 +9,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { Wallet, parseEther } from "ethers";
-import { ensureGeth, rpc } from "../infra/clique.js";
+import { ensureGeth, rpc, until } from "../infra/clique.js";
 import { startTestChain, type TestChain } from "../infra/target.js";
 
 const run = promisify(execFile);
@@ -25,15 +25,20 @@ async function payAndCheck(chain: TestChain, node: number) {
   const receipt = (await (await from.sendTransaction({ to, value: parseEther("1") })).wait(chain.confirmations))!;
   expect(receipt.status).to.equal(1);
   for (let i = 0; i < chain.rpcUrls.length; i++) {
-    // Other nodes import the block within a period or two.
-    const deadline = Date.now() + 10_000;
-    while ((await chain.provider(i).getBalance(to)) === 0n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-    expect(await chain.provider(i).getBalance(to), `node ${i}`).to.equal(parseEther("1"));
+    // Other nodes import the block within a period or two; wait for node i to hold the receipt's block (30 s:
+    // a loaded 2-core machine), then read the balance there.
+    let head = -1;
+    await until(`block ${receipt.blockNumber} on node ${i}`, async () => {
+      head = await chain.provider(i).getBlockNumber();
+      return head >= receipt.blockNumber ? true : undefined;
+    }, 30_000).catch((e: Error) => { throw new Error(`${e.message} (node ${i} at ${head})`); });
+    expect(await chain.provider(i).getBalance(to), `node ${i} at block ${head}`).to.equal(parseEther("1"));
   }
 }
 
+/** Whether `url` answers a JSON-RPC call (5 s: a busy geth; a stopped one refuses the connection at once). */
 async function answers(url: string): Promise<boolean> {
-  return rpc(url, "eth_blockNumber", [], 1_000).then(() => true, () => false);
+  return rpc(url, "eth_blockNumber", [], 5_000).then(() => true, () => false);
 }
 
 describe("clique: test targets and CLI", function () {

@@ -148,8 +148,12 @@ export function ensureGeth(opts: { build?: boolean; log?: (m: string) => void } 
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** Minimal JSON-RPC over HTTP (no provider polling, no retries): throws on transport or RPC error. */
-export async function rpc<T = unknown>(url: string, method: string, params: unknown[] = [], timeoutMs = 3_000): Promise<T> {
+/**
+ * Minimal JSON-RPC over HTTP (no provider polling, no retries): throws on transport or RPC error. The default
+ * timeout is long enough for a geth starved of CPU on a loaded 2-core machine (a one-shot call such as
+ * `miner_stop` or `admin_removePeer` must not fail because the box is busy); polls pass shorter ones.
+ */
+export async function rpc<T = unknown>(url: string, method: string, params: unknown[] = [], timeoutMs = 10_000): Promise<T> {
   const res = await fetch(url, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -494,16 +498,28 @@ export class CliqueNetwork {
     return Number(await rpc<string>(this.rpcUrls[i], "eth_blockNumber"));
   }
 
-  /** Latest block number of every node, `null` for a node that does not answer. */
-  async heads(): Promise<(number | null)[]> {
-    return Promise.all(this.rpcUrls.map((u) => rpc<string>(u, "eth_blockNumber", [], 1_000).then(Number, () => null)));
+  /**
+   * Latest block number of every node, `null` for a node that is not running or does not answer within
+   * `timeoutMs`. A running node gets 5 s by default: with 1 s a busy geth on a loaded machine read as `null`,
+   * so `maxHead()` silently dropped the highest node and returned a lower head.
+   */
+  async heads(timeoutMs = 5_000): Promise<(number | null)[]> {
+    return Promise.all(this.rpcUrls.map((u, i) =>
+      this.isAlive(i) ? rpc<string>(u, "eth_blockNumber", [], timeoutMs).then(Number, () => null) : Promise.resolve(null)));
   }
 
-  /** Highest block number among live nodes. */
+  /** Highest block number among live nodes; throws (naming the heads seen) if no live node answers. */
   async maxHead(): Promise<number> {
-    const hs = (await this.heads()).filter((h): h is number => h !== null);
-    if (!hs.length) throw new Error("no node answers");
+    const all = await this.heads();
+    const hs = all.filter((h): h is number => h !== null);
+    if (!hs.length) throw new Error(`no node answers (alive: ${this.alive().join(", ") || "none"}; heads ${JSON.stringify(all)})`);
     return Math.max(...hs);
+  }
+
+  /** `heads()` as text for timeout messages: "0:12 1:12 2:- 3:11". */
+  async describeHeads(): Promise<string> {
+    const hs = await this.heads();
+    return hs.map((h, i) => `${i}:${h ?? "-"}`).join(" ");
   }
 
   /** Header fields of block `number` on node `i` (hash, miner-independent signer via clique_getSigner). */
@@ -515,34 +531,52 @@ export class CliqueNetwork {
     return { number, hash: b.hash, difficulty: Number(b.difficulty), timestamp: Number(b.timestamp), signer: getAddress(signer) };
   }
 
-  /** Wait until node `i` (default: any live node) reaches block `n`; returns the height reached. */
+  /**
+   * Wait until node `i` (default: any live node) reaches block `n`; returns the height reached. A timeout names
+   * the heads of every node at the last poll.
+   */
   async waitForBlock(n: number, opts: { node?: number; timeoutMs?: number } = {}): Promise<number> {
-    return until(`block ${n}${opts.node === undefined ? "" : ` on node ${opts.node}`}`, async () => {
+    return until(`block ${n}${opts.node === undefined ? " on any node" : ` on node ${opts.node}`}`, async () => {
       const h = opts.node === undefined ? await this.maxHead() : await this.blockNumber(opts.node);
-      return h >= n ? h : undefined;
+      if (h >= n) return h;
+      throw new Error(`heads ${await this.describeHeads()}`);
     }, opts.timeoutMs ?? 30_000);
   }
 
   /**
-   * Wait until all the given nodes (default: all live ones) report the same head, at least `minBlock`, with the
-   * same block hash. Returns that head.
+   * Wait until every given node (default: all live ones) has reached block `n`: before reading state from
+   * node j after node i (or the member node through i) saw block n, since j may import it a moment later.
    */
-  async waitForSameHead(opts: { nodes?: number[]; minBlock?: number; timeoutMs?: number } = {}): Promise<{ number: number; hash: string }> {
-    return until("nodes to agree on the head", async () => {
-      const nodes = opts.nodes ?? this.alive();
+  async waitForNodesAt(n: number, nodes: number[] = this.alive(), timeoutMs = 30_000): Promise<void> {
+    await until(`block ${n} on nodes ${nodes.join(", ")}`, async () => {
+      const hs = await Promise.all(nodes.map((i) => this.blockNumber(i)));
+      if (hs.every((h) => h >= n)) return true;
+      throw new Error(`heads ${nodes.map((i, k) => `${i}:${hs[k]}`).join(" ")}`);
+    }, timeoutMs);
+  }
+
+  /**
+   * Wait until all the given nodes (default: all live ones) report the same head, at least `minBlock`, with the
+   * same block hash. Returns that head. Unless `exact`, a moving chain is accepted when every node is within 1
+   * block of the lowest and all have the same block there (the lowest head is returned); with `exact` (for a
+   * chain that has stopped) every node must be at the same height. A timeout names the heads and hashes seen.
+   */
+  async waitForSameHead(opts: { nodes?: number[]; minBlock?: number; timeoutMs?: number; exact?: boolean } = {}): Promise<{ number: number; hash: string }> {
+    const nodes = opts.nodes ?? this.alive();
+    return until(`nodes ${nodes.join(", ")} to agree on the head${opts.minBlock ? ` (>= ${opts.minBlock})` : ""}`, async () => {
       const hs = await Promise.all(nodes.map((i) => this.blockNumber(i)));
       const target = Math.min(...hs);
-      if (target < (opts.minBlock ?? 0)) return undefined;
+      const seen = () => `heads ${nodes.map((i, k) => `${i}:${hs[k]}`).join(" ")}`;
+      if (target < (opts.minBlock ?? 0)) throw new Error(seen());
+      if (Math.max(...hs) - target > (opts.exact ? 0 : 1)) throw new Error(seen());
       // Compare hashes at the lowest head: that block must be identical everywhere, and everyone must be there.
-      if (Math.max(...hs) !== target) {
-        // Chain moving: accept if all have the block at `target` with one hash and are within 1 of each other.
-        if (Math.max(...hs) - target > 1) return undefined;
-      }
-      const hashes = await Promise.all(
+      const blocks = await Promise.all(
         nodes.map((i) => rpc<{ hash: string } | null>(this.rpcUrls[i], "eth_getBlockByNumber", ["0x" + target.toString(16), false])),
       );
-      if (hashes.some((h) => !h) || new Set(hashes.map((h) => h!.hash)).size !== 1) return undefined;
-      return { number: target, hash: hashes[0]!.hash };
+      if (blocks.some((b) => !b) || new Set(blocks.map((b) => b!.hash)).size !== 1) {
+        throw new Error(`${seen()}; block ${target}: ${nodes.map((i, k) => `${i}:${blocks[k]?.hash.slice(0, 10) ?? "-"}`).join(" ")}`);
+      }
+      return { number: target, hash: blocks[0]!.hash };
     }, opts.timeoutMs ?? 30_000);
   }
 
@@ -557,14 +591,56 @@ export class CliqueNetwork {
     let since = Date.now();
     for (;;) {
       await sleep(250);
-      const h = await this.maxHead();
-      if (h !== last) {
+      // a poll where no node answered (a starved machine) is no evidence of quiet: the quiet period restarts
+      const h = await this.maxHead().catch(() => undefined);
+      if (h === undefined) {
+        since = Date.now();
+      } else if (h !== last) {
         last = h;
         since = Date.now();
       } else if (Date.now() - since >= quiet) {
         return h;
       }
-      if (Date.now() > deadline) throw new Error(`chain did not stall: still at ${h} after ${opts.timeoutMs} ms`);
+      if (Date.now() > deadline) {
+        throw new Error(`chain did not stall (no block for ${quiet} ms) within ${opts.timeoutMs ?? 30_000} ms: heads ${await this.describeHeads()}`);
+      }
+    }
+  }
+
+  /**
+   * Fix the head: stop sealing everywhere and return the head once the chain has stopped and every live node
+   * holds the same block at the same height. `miner_stop` does not cancel a seal in flight (an out-of-turn
+   * signer waits up to period + wiggle), and a stopped miner is not interrupted by a new head either, so two
+   * out-of-turn signers can each still seal a block at the same height after the stop: with equal total
+   * difficulty each node may keep its own, and with nobody sealing that fork never resolves. Then one signer
+   * that may seal on its own chain seals one more block (heavier, everyone adopts it) and stops again.
+   */
+  async freezeHead(opts: { quietMs?: number; timeoutMs?: number } = {}): Promise<{ number: number; hash: string }> {
+    const timeoutMs = opts.timeoutMs ?? 90_000;
+    const deadline = Date.now() + timeoutMs;
+    await this.stopSealing();
+    for (let round = 0; ; round++) {
+      await this.waitForStall({ quietMs: opts.quietMs ?? 5_000, timeoutMs: Math.max(10_000, deadline - Date.now()) });
+      try {
+        return await this.waitForSameHead({ exact: true, timeoutMs: 5_000 });
+      } catch (e) {
+        if (Date.now() > deadline || round >= 3) throw new Error(`the head did not settle after stopping the sealers: ${(e as Error).message}`);
+        // a fork at the stalled height: let one node that may seal on its own chain extend it by one block
+        const live = this.alive();
+        let sealer: number | undefined;
+        for (const i of live) {
+          if ((await this.freeSigners(await this.blockNumber(i), i)).includes(i)) { sealer = i; break; }
+        }
+        if (sealer === undefined) throw new Error(`the head did not settle and no live signer may seal on its own chain: ${(e as Error).message}`);
+        this.opts.log(`heads differ after stopping the sealers (${(e as Error).message}); node ${sealer} seals one block`);
+        const from = await this.blockNumber(sealer);
+        await this.startSealing([sealer]);
+        try {
+          await this.waitForBlock(from + 1, { node: sealer, timeoutMs: 30_000 });
+        } finally {
+          await this.stopSealing([sealer]);
+        }
+      }
     }
   }
 
