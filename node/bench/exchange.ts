@@ -15,7 +15,8 @@
  * The hardhat node's request logging is turned off (hardhat_setLoggingEnabled false; BENCH_CHAIN_LOG=1 keeps it).
  * Env: BENCH_MATERIALS=N (fetch N distinct materials in turn, default 1: with N > concurrency no two reads of
  * one coalesced batch are identical, so none is de-duplicated), BENCH_INFLIGHT=k (coalesced calls in flight per
- * side, default 1), BENCH_SCENARIO=0|1|2|3 (one scenario), BENCH_SYNC=0 (no fsync), TONGBAN_P2P_RUN=<path of another run.ts>
+ * side, default 1), BENCH_REUSE=0 (the requester does not reuse a materialState answer read at the same block; verify.ts),
+ * BENCH_SCENARIO=0|1|2|3 (one scenario), BENCH_SYNC=0 (no fsync), TONGBAN_P2P_RUN=<path of another run.ts>
  * (compare another version of node/src/p2p in the same conditions), TONGBAN_P2P_EXEC_ARGV="--cpu-prof
  * --cpu-prof-dir=DIR" (profile both node processes). Figures: node/src/p2p/README.md.
  */
@@ -114,7 +115,7 @@ async function main(): Promise<void> {
       const mk = (k: "A" | "B") => {
         const d = mkdtempSync(join(tmpdir(), "xbench-"));
         dirs.push(d);
-        return runConfig(chain, ledgerAddr, authAddr, id(U[k]), w[k].privateKey, d, { grantCacheMs: s.cacheMs, verifyCacheMs: s.cacheMs, chainCoalesce: s.coalesce && process.env.BENCH_INFLIGHT ? { maxInFlight: Number(process.env.BENCH_INFLIGHT) } : s.coalesce, syncWrites: process.env.BENCH_SYNC !== "0", directoryRefreshMs: 2000 });
+        return runConfig(chain, ledgerAddr, authAddr, id(U[k]), w[k].privateKey, d, { grantCacheMs: s.cacheMs, verifyCacheMs: s.cacheMs, chainCoalesce: s.coalesce && process.env.BENCH_INFLIGHT ? { maxInFlight: Number(process.env.BENCH_INFLIGHT) } : s.coalesce, syncWrites: process.env.BENCH_SYNC !== "0", directoryRefreshMs: 2000, reuseWithinBlock: process.env.BENCH_REUSE !== "0" });
       };
       const [A, B] = await Promise.all([NodeProcess.start(mk("A")), NodeProcess.start(mk("B"))]);
       nodes.push(A, B);
@@ -126,7 +127,7 @@ async function main(): Promise<void> {
       const params = { custodian: id(U.A), leaf: bundle.leaf, grantId, matter: MATTER, mode: s.mode, timeoutMs: 60_000 };
       const warm = await B.call<{ codes: Record<string, number>; samples: Record<string, string> }>("bench", { params, count: Math.min(200, COUNT), concurrency: CONC, leaves }); // warm-up
       if (Object.keys(warm.codes).some((c) => c !== "OK")) console.log(`    warm-up codes ${JSON.stringify(warm.codes)} ${JSON.stringify(warm.samples)}`);
-      type Info = { grantCalls: number; logSize: number; cpuMs: number; coalesced: Record<string, { batches: number; queries: number; asked: number; largest: number } | null> };
+      type Info = { grantCalls: number; logSize: number; cpuMs: number; coalesced: Record<string, { batches: number; queries: number; asked: number; largest: number; reused?: number } | null> };
       const [a0, b0] = await Promise.all([A.call<Info>("info"), B.call<Info>("info")]);
       const chain0 = chainCpuMs(chain.pid);
       const n = s.cacheMs === 0 && !s.coalesce ? Math.min(COUNT, 1000) : COUNT; // bounded by the hardhat node
@@ -135,7 +136,10 @@ async function main(): Promise<void> {
       const [a, b] = await Promise.all([A.call<Info>("info"), B.call<Info>("info")]);
       const per = (x: Info, x0: Info, k: string) => {
         const c = x.coalesced[k], c0 = x0.coalesced[k];
-        return c && c0 && c.batches > c0.batches ? `${((c.queries - c0.queries) / (c.batches - c0.batches)).toFixed(1)} per call, ${((c.asked - c0.asked) / (c.batches - c0.batches)).toFixed(1)} distinct` : "1 per call";
+        if (!c || !c0 || c.batches <= c0.batches) return "1 per call";
+        const b = c.batches - c0.batches;
+        const reused = (c.reused ?? 0) - (c0.reused ?? 0);
+        return `${((c.queries - c0.queries) / b).toFixed(1)} per batch, ${((c.asked - c0.asked) / b).toFixed(1)} distinct${c.reused !== undefined ? `, ${((c.asked - c0.asked - reused) / b).toFixed(1)} read at the block` : ""}`;
       };
       console.log(
         `${s.label.padEnd(52)} ${r.perSec.toFixed(0).padStart(6)} fetches/s  (p50 ${r.p50.toFixed(1)} ms, p95 ${r.p95.toFixed(1)} ms, codes ${JSON.stringify(r.codes)}, custodian checkGrant calls ${a.grantCalls - a0.grantCalls} (${per(a, a0, "checkGrant")}), materialState reads ${per(b, b0, "materialState")}, custodian log ${a.logSize} records; CPU per fetch: requester ${r.cpuMsPerFetch.toFixed(2)} ms, custodian ${((a.cpuMs - a0.cpuMs) / n).toFixed(2)} ms, chain node ${Number.isFinite(chainMs) ? (chainMs / n).toFixed(2) + " ms" : "n/a"})`,

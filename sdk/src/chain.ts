@@ -17,6 +17,17 @@ export interface ChainReader {
   getNetwork(): Promise<{ chainId: bigint }>;
 }
 
+/**
+ * A {@link ChainReader} that can also read the latest block's hash and make an eth_call at exactly one block
+ * (EIP-1898 `{ blockHash }`): what {@link coalescingChainReader}'s `reuseWithinBlock` needs.
+ */
+export interface BlockPinnedReader extends ChainReader {
+  /** the latest block's hash: a header read, no EVM execution */
+  latestBlockHash(): Promise<string>;
+  /** eth_call at the block with that hash (not "latest": a block arriving meanwhile does not change the answer) */
+  callAtBlock(tx: { to: string; data: string }, blockHash: string): Promise<string>;
+}
+
 /** MaterialStatus enum (IMaterialRegistry.sol). */
 export const MaterialStatus = { Active: 0, Suspended: 1, Revoked: 2 } as const;
 /** HashAlgStatus enum (IMaterialRegistry.sol). */
@@ -377,6 +388,33 @@ export class Coalescer<Q, R> {
   }
 }
 
+/** Options of {@link coalescingChainReader}. */
+export interface CoalescingReaderOptions extends CoalescerOptions {
+  /**
+   * Reuse an answer for the same read at the same block (default off). Each batch first reads the latest
+   * block's hash (after every read in it was asked), answers the reads already answered AT THAT BLOCK from
+   * memory, and asks the others with an eth_call pinned to that block (EIP-1898). A state at one block never
+   * changes, so a reused answer is the one an eth_call at "latest" would give at that moment: no staleness,
+   * nothing kept past the next block (a new block, or another block at the same height after a reorg, empties
+   * the memory). Needs a {@link BlockPinnedReader}. Costs a header read per batch (no EVM execution): one
+   * more round trip, so a read alone makes two. `{ entries }`: most answers kept per ledger (100,000).
+   */
+  reuseWithinBlock?: boolean | { entries?: number };
+}
+
+/**
+ * What a {@link coalescingChainReader} did: batches sent, reads carried, distinct reads asked, largest batch;
+ * with `reuseWithinBlock`, latest-block reads and reads answered from the same block's earlier answer.
+ */
+export interface CoalescingReaderStats {
+  batches: number;
+  queries: number;
+  asked: number;
+  largest: number;
+  blocks: number;
+  reused: number;
+}
+
 /**
  * A {@link ChainReader} that coalesces concurrent `materialState` reads of the same ledger into ONE
  * `materialStates` eth_call (one round trip, one EVM execution; {@link Coalescer}): for a node verifying many
@@ -393,33 +431,97 @@ export class Coalescer<Q, R> {
  * const reader = coalescingChainReader(chainReaderFromUrl(rpcUrl));
  * await Promise.all(bundles.map((b, i) => verify({ content: contents[i] }, b, { provider: reader, ledger })));
  */
-export function coalescingChainReader(inner: ChainReader, options: CoalescerOptions = {}): ChainReader & { readonly stats: { batches: number; queries: number; asked: number; largest: number } } {
+export function coalescingChainReader(
+  inner: ChainReader | BlockPinnedReader,
+  options: CoalescingReaderOptions = {},
+): ChainReader & { readonly stats: CoalescingReaderStats } {
   const codec = materialStateCodec();
   const loaders = new Map<string, Coalescer<string, string>>();
-  const stats = { batches: 0, queries: 0, asked: 0, largest: 0 };
+  const stats: CoalescingReaderStats = { batches: 0, queries: 0, asked: 0, largest: 0, blocks: 0, reused: 0 };
+  const { reuseWithinBlock, ...coalescing } = options;
+  let pinned: BlockPinnedReader | undefined;
+  if (reuseWithinBlock) {
+    const p = inner as Partial<BlockPinnedReader>;
+    if (typeof p.latestBlockHash !== "function" || typeof p.callAtBlock !== "function") {
+      throw new TypeError("coalescingChainReader: reuseWithinBlock needs a reader with latestBlockHash() and callAtBlock() (BlockPinnedReader)");
+    }
+    pinned = inner as BlockPinnedReader;
+  }
+  const maxReused = typeof reuseWithinBlock === "object" ? Math.max(1, reuseWithinBlock.entries ?? 100_000) : 100_000;
+  const undecodable = (to: string, e: unknown) => new ChainReadError(`undecodable materialStates answer from ${to}`, { reason: "BAD_RESPONSE", ledger: to }, { cause: e });
   const loaderFor = (to: string): Coalescer<string, string> => {
     const key = to.toLowerCase();
     let l = loaders.get(key);
     if (!l) {
-      // a ledger deployed without materialStates reverts the batch but answers the reads one by one; during an
-      // outage they fail as the batch did
-      const run = batchOrSingly<string, string, string>({
-        one: (data) => inner.call({ to, data }),
-        sendMany: (calls) => inner.call({ to, data: batchCalldata(codec, calls) }),
-        decodeMany: (raw, count) => {
-          try {
-            return splitBatchAnswer(raw, count);
-          } catch (e) {
-            throw new ChainReadError(`undecodable materialStates answer from ${to}`, { reason: "BAD_RESPONSE", ledger: to }, { cause: e });
+      let run: (calls: string[]) => Promise<readonly (string | BatchItemFailure)[]>;
+      if (!pinned) {
+        // a ledger deployed without materialStates reverts the batch but answers the reads one by one; during an
+        // outage they fail as the batch did
+        run = batchOrSingly<string, string, string>({
+          one: (data) => inner.call({ to, data }),
+          sendMany: (calls) => inner.call({ to, data: batchCalldata(codec, calls) }),
+          decodeMany: (raw, count) => {
+            try {
+              return splitBatchAnswer(raw, count);
+            } catch (e) {
+              throw undecodable(to, e);
+            }
+          },
+        });
+      } else {
+        // the same, at one block: every query of a call carries that block's hash
+        const p = pinned;
+        const atBlock = batchOrSingly<{ data: string; block: string }, string, string>({
+          one: (q) => p.callAtBlock({ to, data: q.data }, q.block),
+          sendMany: (qs) => p.callAtBlock({ to, data: batchCalldata(codec, qs.map((q) => q.data)) }, qs[0]!.block),
+          decodeMany: (raw, count) => {
+            try {
+              return splitBatchAnswer(raw, count);
+            } catch (e) {
+              throw undecodable(to, e);
+            }
+          },
+        });
+        // answers of the block they were read at; emptied when the latest block is another one
+        let block: string | undefined;
+        const answers = new Map<string, string>();
+        run = async (calls) => {
+          // read after every query of this batch was asked: this block is the latest at that moment
+          const latest = String(await p.latestBlockHash()).toLowerCase();
+          stats.blocks++;
+          if (latest !== block) {
+            answers.clear();
+            block = latest;
           }
-        },
-      });
+          const out = new Array<string | BatchItemFailure>(calls.length);
+          const missing: number[] = [];
+          for (let i = 0; i < calls.length; i++) {
+            const hit = answers.get(calls[i]!.toLowerCase());
+            if (hit !== undefined) out[i] = hit;
+            else missing.push(i);
+          }
+          stats.reused += calls.length - missing.length;
+          if (missing.length === 0) return out;
+          const rs = await atBlock(missing.map((i) => ({ data: calls[i]!, block: latest })));
+          if (!Array.isArray(rs) || rs.length !== missing.length) return rs; // the Coalescer fails the batch
+          for (let j = 0; j < missing.length; j++) {
+            const r = rs[j]!;
+            out[missing[j]!] = r;
+            // only a well-formed answer of this very block is kept (never a failure)
+            if (typeof r === "string" && block === latest) {
+              if (answers.size >= maxReused) answers.clear();
+              answers.set(calls[missing[j]!]!.toLowerCase(), r);
+            }
+          }
+          return out;
+        };
+      }
       l = new Coalescer<string, string>((calls) => {
         stats.batches++;
         stats.asked += calls.length;
         if (calls.length > stats.largest) stats.largest = calls.length;
         return run(calls);
-      }, { ...options, key: (data) => data.toLowerCase() }); // the same read twice in one batch: asked once
+      }, { ...coalescing, key: (data) => data.toLowerCase() }); // the same read twice in one batch: asked once
       loaders.set(key, l);
     }
     return l;
@@ -477,7 +579,7 @@ export class RpcError extends TongbanError<{ url: string; method: string; code?:
  * A minimal JSON-RPC reader over node:http/https with a keep-alive agent: one HTTP request per call, no hidden
  * eth_chainId round trips, and far less CPU per request than fetch.
  */
-class HttpChainReader implements ChainReader {
+class HttpChainReader implements BlockPinnedReader {
   #id = 1;
   readonly #target: URL;
   readonly #agent: HttpAgent | HttpsAgent;
@@ -531,6 +633,18 @@ class HttpChainReader implements ChainReader {
     return r;
   }
 
+  async latestBlockHash(): Promise<string> {
+    const b = (await this.#request("eth_getBlockByNumber", ["latest", false])) as { hash?: unknown } | null;
+    if (typeof b?.hash !== "string") throw new RpcError("eth_getBlockByNumber returned no block hash", { url: this.url, method: "eth_getBlockByNumber" });
+    return b.hash;
+  }
+
+  async callAtBlock(tx: { to: string; data: string }, blockHash: string): Promise<string> {
+    const r = await this.#request("eth_call", [{ to: tx.to, data: tx.data }, { blockHash }]);
+    if (typeof r !== "string") throw new RpcError("eth_call returned a non-string", { url: this.url, method: "eth_call" });
+    return r;
+  }
+
   async getNetwork(): Promise<{ chainId: bigint }> {
     const r = await this.#request("eth_chainId", []);
     if (typeof r !== "string") throw new RpcError("eth_chainId returned a non-string", { url: this.url, method: "eth_chainId" });
@@ -538,14 +652,15 @@ class HttpChainReader implements ChainReader {
   }
 }
 
-const readers = new Map<string, ChainReader>();
+const readers = new Map<string, BlockPinnedReader>();
 
 /**
  * A ChainReader for an http(s) JSON-RPC URL (one per URL, reused, so its chain id is asked once): node:http with
- * keep-alive, one HTTP request per eth_call, `timeoutMs` per request (default 10 s).
+ * keep-alive, one HTTP request per eth_call, `timeoutMs` per request (default 10 s). It is a
+ * {@link BlockPinnedReader} (for `coalescingChainReader`'s `reuseWithinBlock`).
  * @example const reader = chainReaderFromUrl("http://127.0.0.1:8545");
  */
-export function chainReaderFromUrl(url: string, options: { timeoutMs?: number } = {}): ChainReader {
+export function chainReaderFromUrl(url: string, options: { timeoutMs?: number } = {}): BlockPinnedReader {
   const key = `${url} ${options.timeoutMs ?? 10_000}`;
   let r = readers.get(key);
   if (!r) {

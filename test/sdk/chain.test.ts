@@ -157,6 +157,21 @@ describe("sdk against a live hardhat node", function () {
       expect((await run(1)).ok).to.equal(true);
     });
 
+    it("coalescingChainReader reuseWithinBlock: a read made at the latest block is reused while no block arrives; a revocation's block is seen by the next verification", async () => {
+      const cs = [0, 1, 2].map((i) => new TextEncoder().encode(`reused material ${i} ${Date.now()}`));
+      const bs = await anchorBatch(chain, ledger, 1, cs.map((c) => headerFor(c)));
+      const reader = coalescingChainReader(chainReaderFromUrl(chain.url), { reuseWithinBlock: true });
+      const all = () => Promise.all(bs.map((b, i) => verify({ content: cs[i]! }, b, { provider: reader, ledger: ledgerAddress })));
+      expect((await all()).map((r) => r.ok)).to.deep.equal([true, true, true]);
+      expect((await all()).map((r) => r.ok)).to.deep.equal([true, true, true]);
+      expect(reader.stats).to.deep.include({ batches: 2, blocks: 2, reused: 3 });
+      await (await ledger.connect(chain.signer(1) as unknown as Signer).revokeMaterial(bs[0]!.leaf, 7)).wait();
+      const after = await all();
+      expect(check(after[0]!, "STATUS")).to.include({ status: "INVALID", reason: "REVOKED" });
+      expect(after.slice(1).map((r) => r.ok)).to.deep.equal([true, true]);
+      expect(reader.stats).to.deep.include({ batches: 3, blocks: 3, reused: 3 });
+    });
+
     it("ISSUER_ENTITLED: a member cannot anchor a header naming another issuer or another type", async () => {
       const content = new TextEncoder().encode("slipped in by the company");
       // the company (entitled for OTHER_TYPE) anchors a header claiming DEPT as issuer

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import {
-  verify, ledgerInterface, Coalescer, coalescingChainReader, readMaterialStates, ChainReadError, type ChainReader, type MaterialState,
+  verify, ledgerInterface, Coalescer, coalescingChainReader, readMaterialStates, ChainReadError, type ChainReader, type BlockPinnedReader, type MaterialState,
   type VerificationResult, type CheckName,
 } from "../../sdk/src/index.js";
 import { batchBundle, LEDGER, T0 } from "./helpers/fixture.js";
@@ -224,6 +224,92 @@ describe("sdk/chain: readMaterialStates and coalescingChainReader", () => {
       }
       if (!c.all) expect(rs.slice(1).map((r) => r.ok), c.name).to.deep.equal([true, false, true, false, true]); // revoked #2, suspended #4
     }
+  });
+
+  /** the ledger at a head block: every read is pinned to a block hash, answered from the state of that block */
+  class PinnedLedger extends BatchLedger implements BlockPinnedReader {
+    head = "0x" + "aa".repeat(32);
+    readonly pins: string[] = [];
+    headReads = 0;
+    /** the state per block hash (a block's state never changes) */
+    readonly blocks = new Map<string, (leaf: string) => MaterialState>();
+    constructor() {
+      super((leaf) => this.blocks.get(this.#at!)!(leaf));
+      this.blocks.set(this.head, stateOf);
+    }
+    #at: string | undefined;
+    async latestBlockHash(): Promise<string> {
+      this.headReads++;
+      await tick();
+      return this.head;
+    }
+    async callAtBlock(tx: { to: string; data: string }, blockHash: string): Promise<string> {
+      this.pins.push(blockHash);
+      if (!this.blocks.has(blockHash)) throw new Error(`unknown block ${blockHash}`);
+      this.#at = blockHash;
+      return this.call(tx);
+    }
+    /** a new block in which `leaf` is revoked */
+    mine(hash: string, revoked?: string): void {
+      const before = this.blocks.get(this.head)!;
+      this.blocks.set(hash, (leaf) => (leaf.toLowerCase() === revoked?.toLowerCase() ? { ...before(leaf), status: 2, reason: 3 } : before(leaf)));
+      this.head = hash;
+    }
+  }
+  const verifyAll = (reader: ChainReader, which = made) => Promise.all(which.map(({ bundle, content }) => verify({ content }, bundle, { provider: reader, ledger: LEDGER, at: AT })));
+
+  it("reuseWithinBlock: a read already answered at the latest block is not asked again; every read is pinned to the block read after it was asked", async () => {
+    const chain = new PinnedLedger();
+    const reader = coalescingChainReader(chain, { reuseWithinBlock: true });
+    const first = await verifyAll(reader);
+    expect(first.map((r) => r.ok)).to.deep.equal([true, true, false, true, false, true]);
+    expect(chain.log).to.deep.equal([{ fn: "materialStates", n }]);
+    expect(chain.pins).to.deep.equal([chain.head]);
+    // the same materials again, at the same block: one header read, no state read, the same verdicts
+    const again = await verifyAll(reader);
+    expect(again.map((r) => r.ok)).to.deep.equal(first.map((r) => r.ok));
+    expect(again.map((r) => check(r, "STATUS"))).to.deep.equal(first.map((r) => check(r, "STATUS")));
+    expect(chain.log.length).to.equal(1);
+    expect(chain.headReads).to.equal(2);
+    expect(reader.stats).to.deep.include({ batches: 2, blocks: 2, reused: n });
+    // a mix: known ones reused, a new question asked pinned to the block
+    const c0 = made[0]!;
+    const other = batchBundle({ n: n + 1, index: n }); // another batch's material: not asked yet
+    await verifyAll(reader, [c0, other]);
+    expect(chain.log.slice(1)).to.deep.equal([{ fn: "materialState", n: 1 }]);
+    expect(reader.stats.reused).to.equal(n + 1);
+  });
+
+  it("reuseWithinBlock: a new block (or another block at the same height) empties the reuse; a revocation is seen by the first verification after its block", async () => {
+    const chain = new PinnedLedger();
+    const reader = coalescingChainReader(chain, { reuseWithinBlock: true });
+    expect((await verifyAll(reader)).map((r) => r.ok)).to.deep.equal([true, true, false, true, false, true]);
+    chain.mine("0x" + "bb".repeat(32), made[0]!.bundle.leaf);
+    const after = await verifyAll(reader);
+    expect(after.map((r) => r.ok)).to.deep.equal([false, true, false, true, false, true]);
+    expect(check(after[0]!, "STATUS")).to.include({ status: "INVALID", reason: "REVOKED" });
+    expect(chain.log).to.deep.equal([{ fn: "materialStates", n }, { fn: "materialStates", n }]);
+    expect(chain.pins).to.deep.equal(["0x" + "aa".repeat(32), "0x" + "bb".repeat(32)]);
+    expect(reader.stats.reused).to.equal(0);
+  });
+
+  it("reuseWithinBlock: a failed read is never kept; the next batch at the same block asks it again", async () => {
+    const chain = new PinnedLedger();
+    const reader = coalescingChainReader(chain, { reuseWithinBlock: true });
+    chain.fail = new Error("ECONNREFUSED");
+    for (const r of await verifyAll(reader)) expect(check(r, "ANCHORED")).to.include({ status: "ERROR", reason: "CHAIN_UNREACHABLE" });
+    chain.fail = undefined;
+    expect((await verifyAll(reader)).map((r) => r.ok)).to.deep.equal([true, true, false, true, false, true]);
+    expect(chain.log).to.deep.equal([{ fn: "materialStates", n }]);
+    expect(reader.stats.reused).to.equal(0);
+    // a header read that fails fails the batch (never an answer from memory)
+    const failing = Object.assign(Object.create(Object.getPrototypeOf(chain)) as PinnedLedger, chain, { latestBlockHash: async () => { throw new Error("ECONNRESET"); } });
+    const r2 = coalescingChainReader(failing, { reuseWithinBlock: true });
+    for (const r of await verifyAll(r2)) expect(check(r, "ANCHORED")).to.include({ status: "ERROR", reason: "CHAIN_UNREACHABLE" });
+  });
+
+  it("reuseWithinBlock needs a reader that reads the latest block and calls at a block", () => {
+    expect(() => coalescingChainReader(new BatchLedger(stateOf), { reuseWithinBlock: true })).to.throw(TypeError, /BlockPinnedReader/);
   });
 
   it("other calls and the chain id pass through unchanged", async () => {

@@ -44,7 +44,7 @@ export class ChainCallError extends Error {
 export class ChainRpc {
   #id = 0;
   #chainId: number | undefined;
-  #queue: { id: number; to: string; data: string; resolve: (v: string) => void; reject: (e: unknown) => void }[] = [];
+  #queue: { id: number; method: string; params: unknown[]; resolve: (v: string) => void; reject: (e: unknown) => void }[] = [];
   #scheduled = false;
   readonly maxBatch: number;
   constructor(
@@ -79,9 +79,26 @@ export class ChainRpc {
   }
 
   call(to: string, data: string): Promise<string> {
-    if (this.maxBatch <= 1) return this.request<string>("eth_call", [{ to, data }, "latest"]);
+    return this.#queued("eth_call", [{ to, data }, "latest"]);
+  }
+
+  /** eth_call at exactly the block with that hash (EIP-1898 `{ blockHash }`); batched like {@link call} */
+  callAtBlock(to: string, data: string, blockHash: string): Promise<string> {
+    return this.#queued("eth_call", [{ to, data }, { blockHash }]);
+  }
+
+  /** the latest block's hash (eth_getBlockByNumber: a header read, no EVM execution); batched like {@link call} */
+  async latestBlockHash(): Promise<string> {
+    const b = (await this.#queued("eth_getBlockByNumber", ["latest", false])) as unknown as { hash?: unknown } | null;
+    if (typeof b?.hash !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(b.hash)) throw new ChainCallError("eth_getBlockByNumber: no block hash in the answer", "BAD_RESPONSE");
+    return b.hash.toLowerCase();
+  }
+
+  /** the calls of one event-loop turn go out as one JSON-RPC batch (see the class) */
+  #queued(method: string, params: unknown[]): Promise<string> {
+    if (this.maxBatch <= 1) return this.request<string>(method, params);
     return new Promise((resolve, reject) => {
-      this.#queue.push({ id: ++this.#id, to, data, resolve, reject });
+      this.#queue.push({ id: ++this.#id, method, params, resolve, reject });
       if (!this.#scheduled) {
         this.#scheduled = true;
         setImmediate(() => this.#flush());
@@ -95,10 +112,10 @@ export class ChainRpc {
       const batch = this.#queue.splice(0, this.maxBatch);
       if (batch.length === 1) {
         const c = batch[0]!;
-        this.request<string>("eth_call", [{ to: c.to, data: c.data }, "latest"]).then(c.resolve, c.reject);
+        this.request<string>(c.method, c.params).then(c.resolve, c.reject);
         continue;
       }
-      const body = batch.map((c) => ({ jsonrpc: "2.0", id: c.id, method: "eth_call", params: [{ to: c.to, data: c.data }, "latest"] }));
+      const body = batch.map((c) => ({ jsonrpc: "2.0", id: c.id, method: c.method, params: c.params }));
       this.#post("eth_call", body).then(
         (out) => {
           const byId = new Map<number, { result?: string; error?: { message: string } }>();
@@ -106,13 +123,13 @@ export class ChainRpc {
           else if ((out as { error?: { message: string } }).error) {
             // the node refused the batch as a whole (e.g. batches disabled or too large)
             const m = (out as { error: { message: string } }).error.message;
-            for (const c of batch) c.reject(new ChainCallError(`eth_call: ${m}`.slice(0, 300), "RPC_ERROR"));
+            for (const c of batch) c.reject(new ChainCallError(`${c.method}: ${m}`.slice(0, 300), "RPC_ERROR"));
             return;
           }
           for (const c of batch) {
             const r = byId.get(c.id);
-            if (!r) c.reject(new ChainCallError("eth_call: no answer in the batch response", "BAD_RESPONSE"));
-            else if (r.error) c.reject(new ChainCallError(`eth_call: ${r.error.message}`.slice(0, 300), "RPC_ERROR"));
+            if (!r) c.reject(new ChainCallError(`${c.method}: no answer in the batch response`, "BAD_RESPONSE"));
+            else if (r.error) c.reject(new ChainCallError(`${c.method}: ${r.error.message}`.slice(0, 300), "RPC_ERROR"));
             else c.resolve(r.result as string);
           }
         },
@@ -191,6 +208,24 @@ export interface GrantCheck {
   grant: GrantInfo;
 }
 
+const ZERO_WORDS_2 = "0".repeat(128);
+const VERDICT_ALLOWED = 1;
+const VERDICT_OUT_OF_SCOPE = 10;
+
+/**
+ * The last step of `Authorisations._checkGrant` applied to a grant-level answer (asked with a zero type code and
+ * leaf): a grant that passed every earlier check (the chain answered OutOfScope, or Allowed) is Allowed for
+ * (typeCode, leaf) iff the type code is in its typeCodes or the leaf in its leaves; any other verdict stands. A
+ * new object per caller: the answer is shared by every check of its batch.
+ */
+export function scoped(answer: GrantCheck, typeCode: string, leaf: string): GrantCheck {
+  if (answer.verdict !== VERDICT_OUT_OF_SCOPE && answer.verdict !== VERDICT_ALLOWED) return { verdict: answer.verdict, grant: answer.grant };
+  const t = typeCode.toLowerCase();
+  const l = leaf.toLowerCase();
+  const inScope = answer.grant.typeCodes.includes(t) || answer.grant.leaves.includes(l);
+  return { verdict: inScope ? VERDICT_ALLOWED : VERDICT_OUT_OF_SCOPE, grant: answer.grant };
+}
+
 export class AuthorisationsView {
   readonly #grants: Coalescer<string, GrantCheck> | undefined;
 
@@ -239,13 +274,24 @@ export class AuthorisationsView {
   /**
    * May `requester` obtain (typeCode, leaf) for `matter` under `grantId` at `at` (0 = now)? One eth_call, or a
    * share of one `checkGrants` call under load (see the constructor).
+   *
+   * The chain is asked about the GRANT (`checkGrant(grantId, requester, matter, 0, 0, at)`), and the scope step
+   * is applied here to its answer, exactly as `Authorisations._checkGrant` does last: every verdict before the
+   * scope (unknown, window, revoked, ancestor revoked, exhausted, grantee inactive, wrong grantee, wrong matter)
+   * depends on the grant, requester, matter and time only, and the scope verdict is "typeCode in the grant's
+   * typeCodes or leaf in its leaves", both lists being part of the answer (decoded whole). A zero type code or
+   * leaf is never in a grant's scope (IAuthorisations: no zero item), so the chain answers OutOfScope to a query
+   * that passes every earlier check. What this buys: the checks of one batch for many materials under the same
+   * grant are ONE query (the Coalescer asks identical queries once), instead of one EVM execution per material.
    */
   async checkGrant(grantId: string, requester: string, matter: string, typeCode: string, leaf: string, at = 0): Promise<GrantCheck> {
     // fixed-layout codec (grant-codec.ts): ethers' Interface rebuilt its coders on every call, ~1 ms of CPU each.
-    // Encoded here, per check: a malformed argument fails its own check only, never a batch it would join.
-    const args = encodeCheckGrant("", grantId, requester, matter, typeCode, leaf, at);
-    if (this.#grants) return this.#grants.load(args);
-    return this.#checkOne(args);
+    // Encoded here, per check: a malformed argument (typeCode and leaf included) fails its own check only,
+    // never a batch it would join.
+    const full = encodeCheckGrant("", grantId, requester, matter, typeCode, leaf, at);
+    const args = full.slice(0, 3 * 64) + ZERO_WORDS_2 + full.slice(5 * 64);
+    const answer = this.#grants ? await this.#grants.load(args) : await this.#checkOne(args);
+    return scoped(answer, "0x" + full.slice(3 * 64, 4 * 64), "0x" + full.slice(4 * 64, 5 * 64));
   }
 
   async #checkOne(args: string): Promise<GrantCheck> {

@@ -13,7 +13,7 @@
  * whole result for the same bundle and the same content bytes (SHA-256 compared): a revocation or suspension
  * of the material is then noticed up to `cacheMs` late by this requester (benchmarks; default 0).
  */
-import { verify, coalescingChainReader, type ChainReader, type CoalescerOptions, type ProofBundle, type VerificationResult } from "@tongban/sdk";
+import { verify, coalescingChainReader, type BlockPinnedReader, type ChainReader, type CoalescerOptions, type CoalescingReaderStats, type ProofBundle, type VerificationResult } from "@tongban/sdk";
 import { createHash } from "node:crypto";
 import type { ChainRpc } from "./chain.js";
 import { keccak } from "./messages.js";
@@ -23,19 +23,33 @@ const keccak256 = (d: Uint8Array): Uint8Array => keccak(Buffer.from(d.buffer, d.
 
 /** The verifier; `coalesced`: materialState batches sent and reads carried (undefined without coalescing). */
 export type OnlineVerifier = ((content: Uint8Array, bundle: ProofBundle) => Promise<VerificationResult>) & {
-  coalesced?: { batches: number; queries: number; asked: number; largest: number };
+  coalesced?: CoalescingReaderStats;
 };
 
+/**
+ * `reuseWithinBlock` (default true, with coalescing): each batch reads the latest block's hash first and reuses
+ * the answer of a read already made AT THAT BLOCK (SDK `coalescingChainReader`), asking the others pinned to
+ * that block: the same answer an eth_call at "latest" gives at that moment (a block's state never changes), so a
+ * revocation is seen by the first verification after its block, as without it. Costs a header read per batch.
+ */
 export function onlineVerifier(
   rpc: ChainRpc,
   ledger: string,
-  opts: { cacheMs?: number; coalesce?: boolean | CoalescerOptions } = {},
+  opts: { cacheMs?: number; coalesce?: boolean | CoalescerOptions; reuseWithinBlock?: boolean } = {},
 ): OnlineVerifier {
   const cacheMs = opts.cacheMs ?? 0;
   const cache = new Map<string, { at: number; p: Promise<string> }>();
-  const direct: ChainReader = { call: ({ to, data }) => rpc.call(to, data), getNetwork: async () => ({ chainId: BigInt(await rpc.chainId()) }) };
+  const direct: BlockPinnedReader = {
+    call: ({ to, data }) => rpc.call(to, data),
+    callAtBlock: ({ to, data }, blockHash) => rpc.callAtBlock(to, data, blockHash),
+    latestBlockHash: () => rpc.latestBlockHash(),
+    getNetwork: async () => ({ chainId: BigInt(await rpc.chainId()) }),
+  };
   // concurrent verifications share one materialStates eth_call (each still read after its content arrived)
-  const chain = opts.coalesce === false ? direct : coalescingChainReader(direct, opts.coalesce === true ? {} : opts.coalesce);
+  const chain =
+    opts.coalesce === false
+      ? direct
+      : coalescingChainReader(direct, { ...(opts.coalesce === true || opts.coalesce === undefined ? {} : opts.coalesce), reuseWithinBlock: opts.reuseWithinBlock ?? true });
   const reader: ChainReader = {
     call: ({ to, data }) => {
       if (cacheMs <= 0) return chain.call({ to, data });
@@ -51,7 +65,7 @@ export function onlineVerifier(
     },
     getNetwork: async () => ({ chainId: BigInt(await rpc.chainId()) }),
   };
-  const stats = "stats" in chain ? (chain.stats as { batches: number; queries: number; asked: number; largest: number }) : undefined;
+  const stats = "stats" in chain ? (chain.stats as CoalescingReaderStats) : undefined;
   const withStats = (f: (content: Uint8Array, bundle: ProofBundle) => Promise<VerificationResult>): OnlineVerifier => Object.assign(f, stats ? { coalesced: stats } : {});
   if (cacheMs <= 0) return withStats((content, bundle) => verify({ content }, bundle, { provider: reader, ledger, keccak256 }));
   const results = new Map<string, { at: number; p: Promise<VerificationResult> }>();

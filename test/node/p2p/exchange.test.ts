@@ -267,6 +267,36 @@ describe("p2p: material exchange between member node processes", function () {
     expect((await fetch(B, bundles[0]!.leaf, g)).code).to.equal("GRANT_EXPIRED");
   });
 
+  it("the custodian's grant check (the grant asked once per batch, its scope applied by the view) answers exactly what the contract's checkGrant answers", async () => {
+    const other = "0x" + randomBytes(32).toString("hex");
+    const zero = "0x" + "0".repeat(64);
+    const [leaf0, leaf1] = [bundles[0]!.leaf.toLowerCase(), bundles[1]!.leaf.toLowerCase()];
+    const revoked = await grant({ leaves: [leaf1] });
+    await (await (auth.connect(new Wallet(w.C.privateKey, chain.provider)) as Contract).revokeGrant(revoked)).wait();
+    const grants = [
+      await grant(), // the holder's BIZ_LICENCE materials
+      await grant({ typeCodes: [], leaves: [leaf0] }), // one leaf
+      await grant({ typeCodes: [], leaves: [leaf1, leaf0] }), // two leaves
+      await grant({ grantee: id(USCC.D) }),
+      await grant({ matter: OTHER_MATTER }),
+      revoked,
+      "0x" + randomBytes(32).toString("hex"), // unknown
+    ];
+    const queries: [string, string, string, string, string][] = [];
+    for (const g of grants) for (const req of [id(USCC.B), id(USCC.D)]) for (const m of [MATTER, OTHER_MATTER]) for (const t of [TYPE, other, zero]) for (const l of [leaf0, leaf1, other]) queries.push([g, req, m, t, l]);
+    const c = auth.connect(chain.provider) as Contract;
+    const want = await Promise.all(queries.map(async (q) => Number((await c.checkGrant(...q, 0))[0])));
+    // every verdict the scope step can change or must keep is among them
+    for (const v of [0, 1, 4, 8, 9, 10]) expect(want, `verdict ${v}`).to.include(v);
+    const coalesced = new AuthorisationsView(new ChainRpc(chain.url), authAddr);
+    const got = await Promise.all(queries.map((q) => coalesced.checkGrant(...q)));
+    expect(got.map((x) => x.verdict)).to.deep.equal(want);
+    // many materials' checks under one grant, requester and matter are one question to the chain
+    expect(coalesced.coalesced!.asked).to.be.at.most(grants.length * 4);
+    const single = new AuthorisationsView(new ChainRpc(chain.url), authAddr, { coalesce: false });
+    expect((await Promise.all(queries.map((q) => single.checkGrant(...q)))).map((x) => x.verdict)).to.deep.equal(want);
+  });
+
   it("a non-member's peer is refused by the gater before any request (TRANSPORT at the caller)", async () => {
     const before = (await A.call<{ refusedPeers: number }>("info")).refusedPeers;
     const X = await NodeProcess.start(runConfig(chain, ledgerAddr, authAddr, id(USCC.X), w.X.privateKey, tmp(), { publish: false }));

@@ -121,32 +121,38 @@ describe("p2p/chain: AuthorisationsView coalesces concurrent checkGrants", () =>
   const SINGLE = authorisationsInterface.getFunction("checkGrant")!.selector;
   const BATCH = authorisationsInterface.getFunction("checkGrants")!.selector;
   const view = randomView();
-  /** answers every query with a verdict derived from its leaf's last byte (so answers cannot be mixed up) */
-  const verdictOf = (leaf: string) => parseInt(leaf.slice(-2), 16) % 11;
+  /**
+   * answers every query with a verdict derived from its grant id's last byte (so answers cannot be mixed up).
+   * The view asks about the grant and applies the scope step itself: the chain's Allowed (1) and OutOfScope (10)
+   * become OutOfScope here, the random type codes asked being in no grant's scope.
+   */
+  const verdictOf = (grantId: string) => parseInt(grantId.slice(-2), 16) % 11;
+  const expectedOf = (grantId: string) => (verdictOf(grantId) === 1 ? 10 : verdictOf(grantId));
+  const gid = (i: number) => "0x" + randomBytes(31).toString("hex") + i.toString(16).padStart(2, "0");
   const chainAnswer = async (data: string): Promise<string> => {
     await new Promise((r) => setImmediate(r));
     if (data.startsWith(SINGLE)) {
       const a = authorisationsInterface.decodeFunctionData("checkGrant", data);
-      return authorisationsInterface.encodeFunctionResult("checkGrant", [verdictOf(a[4]), { ...view, grantId: a[0] }]);
+      return authorisationsInterface.encodeFunctionResult("checkGrant", [verdictOf(a[0]), { ...view, grantId: a[0] }]);
     }
     const [qs] = authorisationsInterface.decodeFunctionData("checkGrants", data);
-    return authorisationsInterface.encodeFunctionResult("checkGrants", [(qs as { grantId: string; leaf: string }[]).map((q) => ({ verdict: verdictOf(q.leaf), grant: { ...view, grantId: q.grantId } }))]);
+    return authorisationsInterface.encodeFunctionResult("checkGrants", [(qs as { grantId: string; leaf: string }[]).map((q) => ({ verdict: verdictOf(q.grantId), grant: { ...view, grantId: q.grantId } }))]);
   };
 
   it("one alone: a plain checkGrant; many at once: ONE checkGrants, each answer to its own query; identical ones asked once", async () => {
     const { rpc, calls } = scriptedRpc(chainAnswer);
     const v = new AuthorisationsView(rpc, "0x" + "11".repeat(20));
-    const g = w(), req = w(), m = w(), t = w();
-    const lone = await v.checkGrant(g, req, m, t, "0x" + "00".repeat(31) + "05");
+    const req = w(), m = w(), t = w();
+    const lone = await v.checkGrant(gid(5), req, m, t, w());
     expect(lone.verdict).to.equal(5);
     expect(calls.map((c) => c.slice(0, 10))).to.deep.equal([SINGLE]);
-    const leaves = Array.from({ length: 20 }, (_, i) => "0x" + randomBytes(31).toString("hex") + i.toString(16).padStart(2, "0"));
-    const asked = [...leaves, leaves[3]!, leaves[3]!];
-    const got = await Promise.all(asked.map((leaf) => v.checkGrant(g, req, m, t, leaf)));
-    expect(got.map((c) => c.verdict)).to.deep.equal(asked.map(verdictOf));
-    expect(got.every((c) => c.grant.grantId === g.toLowerCase())).to.equal(true);
+    const grants = Array.from({ length: 20 }, (_, i) => gid(i));
+    const asked = [...grants, grants[3]!, grants[3]!];
+    const got = await Promise.all(asked.map((g) => v.checkGrant(g, req, m, t, w())));
+    expect(got.map((c) => c.verdict)).to.deep.equal(asked.map(expectedOf));
+    expect(got.map((c) => c.grant.grantId)).to.deep.equal(asked.map((g) => g.toLowerCase()));
     expect(calls.slice(1).map((c) => c.slice(0, 10))).to.deep.equal([BATCH]);
-    expect(authorisationsInterface.decodeFunctionData("checkGrants", calls[1]!)[0].length).to.equal(20); // leaves[3] asked once
+    expect(authorisationsInterface.decodeFunctionData("checkGrants", calls[1]!)[0].length).to.equal(20); // grants[3] asked once (the leaf is not asked)
     expect(v.coalesced).to.deep.include({ queries: 23, asked: 21 });
   });
 
@@ -176,15 +182,15 @@ describe("p2p/chain: AuthorisationsView coalesces concurrent checkGrants", () =>
       return chainAnswer(d);
     });
     const v = new AuthorisationsView(rpc, "0x" + "11".repeat(20));
-    const leaves = Array.from({ length: 5 }, (_, i) => "0x" + "00".repeat(31) + (i + 1).toString(16).padStart(2, "0"));
-    const rs = await Promise.allSettled(leaves.map((leaf) => v.checkGrant(w(), w(), w(), w(), leaf)));
-    expect(rs.map((r) => (r.status === "fulfilled" ? r.value.verdict : (r.reason as ChainCallError).reason))).to.deep.equal([1, 2, "RPC_ERROR", 4, 5]);
+    const grants = Array.from({ length: 5 }, (_, i) => "0x" + "00".repeat(31) + (i + 2).toString(16).padStart(2, "0"));
+    const rs = await Promise.allSettled(grants.map((g) => v.checkGrant(g, w(), w(), w(), w())));
+    expect(rs.map((r) => (r.status === "fulfilled" ? r.value.verdict : (r.reason as ChainCallError).reason))).to.deep.equal([2, 3, "RPC_ERROR", 5, 6]);
     expect(calls.map((c) => c.slice(0, 10))).to.deep.equal([BATCH, SINGLE, SINGLE, SINGLE, SINGLE, SINGLE]);
     // one failed singly, so the next batch is tried again; all succeed singly: then checks go singly for a while
-    await Promise.all(leaves.map((leaf) => v.checkGrant(w(), w(), w(), w(), leaf)));
+    await Promise.all(grants.map((g) => v.checkGrant(g, w(), w(), w(), w())));
     calls.length = 0;
-    expect((await Promise.all(leaves.map((leaf) => v.checkGrant(w(), w(), w(), w(), leaf)))).map((c) => c.verdict)).to.deep.equal([1, 2, 3, 4, 5]);
-    expect(calls.map((c) => c.slice(0, 10))).to.deep.equal(leaves.map(() => SINGLE));
+    expect((await Promise.all(grants.map((g) => v.checkGrant(g, w(), w(), w(), w())))).map((c) => c.verdict)).to.deep.equal([2, 3, 4, 5, 6]);
+    expect(calls.map((c) => c.slice(0, 10))).to.deep.equal(grants.map(() => SINGLE));
   });
 
   it("a malformed argument fails its own check only, not the batch it would have joined", async () => {
@@ -195,6 +201,37 @@ describe("p2p/chain: AuthorisationsView coalesces concurrent checkGrants", () =>
     expect((rs[1] as PromiseRejectedResult).reason).to.be.instanceOf(GrantCodecError);
     expect(calls.length).to.equal(1);
     expect(authorisationsInterface.decodeFunctionData("checkGrants", calls[0]!)[0].length).to.equal(2);
+  });
+
+  it("asks the chain about the grant (zero type code and leaf) and applies the scope step to its answer as _checkGrant does; one query for many materials of one grant", async () => {
+    const T = w(), L = w();
+    const scopedView = { ...view, terms: { ...view.terms, typeCodes: [w(), T], leaves: [L, w()] } };
+    let chainVerdict = 10;
+    const { rpc, calls } = scriptedRpc(async (data) => {
+      await new Promise((r) => setImmediate(r));
+      if (data.startsWith(SINGLE)) return authorisationsInterface.encodeFunctionResult("checkGrant", [chainVerdict, scopedView]);
+      const [qs] = authorisationsInterface.decodeFunctionData("checkGrants", data);
+      return authorisationsInterface.encodeFunctionResult("checkGrants", [(qs as unknown[]).map(() => ({ verdict: chainVerdict, grant: scopedView }))]);
+    });
+    const v = new AuthorisationsView(rpc, "0x" + "11".repeat(20));
+    const g = w(), req = w(), m = w();
+    const cases: [string, string, number][] = [[T, w(), 1], [w(), L, 1], [T, L, 1], [T.toUpperCase().replace("0X", "0x"), w(), 1], [w(), w(), 10], ["0x" + "0".repeat(64), w(), 10], ["0x" + "0".repeat(64), L, 1]];
+    for (const cv of [10, 1]) {
+      chainVerdict = cv;
+      calls.length = 0;
+      const got = await Promise.all(cases.map(([t, l]) => v.checkGrant(g, req, m, t, l)));
+      expect(got.map((c) => c.verdict), `chain verdict ${cv}`).to.deep.equal(cases.map(([, , want]) => want));
+      // every check of the batch was the same question about the grant: asked once, with zero type code and leaf
+      expect(calls.length).to.equal(1);
+      const asked = calls[0]!.startsWith(SINGLE) ? authorisationsInterface.decodeFunctionData("checkGrant", calls[0]!) : authorisationsInterface.decodeFunctionData("checkGrants", calls[0]!)[0][0];
+      expect([asked[0], asked[1], asked[2], asked[3], asked[4]].map((x: string) => x.toLowerCase())).to.deep.equal([g, req, m, "0x" + "0".repeat(64), "0x" + "0".repeat(64)]);
+    }
+    // a verdict before the scope stands whatever the scope says
+    for (const cv of [0, 2, 3, 4, 5, 6, 7, 8, 9]) {
+      chainVerdict = cv;
+      const got = await Promise.all(cases.map(([t, l]) => v.checkGrant(g, req, m, t, l)));
+      expect(got.map((c) => c.verdict)).to.deep.equal(cases.map(() => cv));
+    }
   });
 
   it("coalesce: false makes one checkGrant eth_call per check", async () => {
