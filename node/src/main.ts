@@ -45,7 +45,8 @@ import { RpcClient, connectFailoverProvider } from "./core/chain.js";
 import { UseLog } from "./audit/use-log.js";
 import { auditRoutes } from "./audit/routes.js";
 import { exchangeRoutes, grantRoutes } from "./api/exchange-routes.js";
-import { AuthorisationsView, ChainRpc, ChainWriter, ConsortiumView } from "./p2p/chain.js";
+import { AuthorisationsView, ChainWriter, ConsortiumView } from "./p2p/chain.js";
+import { FailoverChainRpc } from "./p2p/failover-rpc.js";
 import { P2PNode } from "./p2p/node.js";
 import { cachedMaterialSource, materialSourceFromService } from "./p2p/materials.js";
 import { loadOrCreatePeerKey } from "./p2p/peer-key.js";
@@ -196,8 +197,12 @@ export async function startNode(config: NodeConfig, opts: { env?: NodeJS.Process
     registry: core.metrics.registry,
     logger: forComponent(logger, "indexer"),
   });
-  // use log, chain views and the p2p node (authorisations / p2p sections)
-  const chainRpc = xc.authorisations ? new ChainRpc(config.rpcUrls[0]!) : undefined;
+  // use log, chain views and the p2p node (authorisations / p2p sections); the views read on every chain.rpcUrls
+  // URL with the same failover as the ops sender and the catalogue (p2p/failover-rpc.ts), and the writer sends
+  // through the ops sender's failover signer (its own `url` argument is then unused)
+  const chainRpc = xc.authorisations
+    ? new FailoverChainRpc(config.rpcUrls, { log: forComponent(logger, "p2p-rpc"), onUrlError: (url) => core.metrics.rpcErrors.inc({ url }) })
+    : undefined;
   const authView = xc.authorisations ? new AuthorisationsView(chainRpc!, xc.authorisations.address) : undefined;
   const consortiumView = xc.authorisations ? new ConsortiumView(chainRpc!, config.ledgerAddress) : undefined;
   const writer = xc.authorisations ? new ChainWriter(config.rpcUrls[0]!, opsSigner!, config.ledgerAddress, xc.authorisations.address, memberId32, authView) : undefined;

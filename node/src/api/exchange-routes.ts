@@ -16,8 +16,13 @@
  *   GET  /v1/grants/holder-nonce/:holderRef   the nonce the holder's next signature must carry
  *   POST /v1/grants/:id/delegate  as the grant's grantee (e.g. an agent, 代办人): delegate part of it to another
  *                             member (delegateGrant: same holder and matter, scope/window/uses within the parent's,
- *                             depth <= 2), sent by this node's ops account; idempotent (a retry answers the same
- *                             child grant, 200 instead of 201)
+ *                             depth <= 2), sent by this node's ops account; or, with `delegatorSignature`, submit
+ *                             the delegation the parent's grantee SIGNED (EIP-712 GranteeDelegation, its member's
+ *                             delegation nonce + deadline: delegateGrantBySignature) from any member's node, the
+ *                             signature checked here before a transaction is sent; idempotent (a retry answers the
+ *                             same child grant, 200 instead of 201)
+ *   GET  /v1/grants/delegation-nonce/:member  the nonce the member's next signed delegation must carry, and the
+ *                             EIP-712 domain to sign in
  *   POST /v1/grants/:id/revoke  revoke as the grantor, as identity provider with `evidenceHash`, or relay the
  *                             holder's EIP-712 HolderRevoke signature (`holderSignature`); idempotent (a retry of
  *                             an applied revocation answers the same final state with `alreadyRevoked: true`)
@@ -26,8 +31,8 @@
  * Grant writes go through the node's ops sender (core/ops-signer.ts): never the anchorer's account.
  */
 import type { FastifyPluginAsync } from "fastify";
-import { AbiCoder, Contract, encodeBytes32String, hexlify, isError, keccak256, randomBytes, type ContractRunner, type Signer } from "ethers";
-import { contracts, decodeAuthorisationsError, hashGrantTerms, readGrant, type GrantInfo } from "@tongban/sdk";
+import { AbiCoder, Contract, encodeBytes32String, hexlify, isError, keccak256, randomBytes, toBeHex, type ContractRunner, type Signer, type TypedDataDomain } from "ethers";
+import { contracts, decodeAuthorisationsError, grantDomain, hashGrantTerms, readGrant, recoverDelegationSigner, type GrantInfo } from "@tongban/sdk";
 import { ApiError } from "./errors.js";
 import { HEX32 } from "./schemas.js";
 import type { P2PNode } from "../p2p/node.js";
@@ -286,11 +291,27 @@ const DelegateBody = {
     notBefore: { type: "integer", minimum: 0, description: "unix seconds, >= the parent's (default: the parent's)" },
     notAfter: { type: "integer", minimum: 1, description: "unix seconds, <= the parent's (default: the parent's)" },
     maxUses: { type: "integer", minimum: 1, maximum: 4294967295, description: "<= the parent's uses left" },
-    salt: { type: "string", pattern: HEX32, description: "default: derived from the parent and the terms (a retry names the same child)" },
+    salt: { type: "string", pattern: HEX32, description: "default: derived from the parent and the terms (a retry names the same child); not with delegatorSignature (the salt is then bytes32(nonce))" },
+    delegatorSignature: {
+      type: "object",
+      required: ["nonce", "deadline", "signer", "signature"],
+      additionalProperties: false,
+      description:
+        "submit the delegation the parent's grantee signed (delegateGrantBySignature): EIP-712 GranteeDelegation{parentId, terms, nonce, deadline} in the " +
+        "domain of GET /v1/grants/delegation-nonce/:member, by a current account of the parent's grantee member; the terms are the ones this request " +
+        "names (with the same defaults, in bytes32 form: codes are encodeBytes32String of the text)",
+      properties: {
+        nonce: { type: "string", pattern: "^[0-9]{1,78}$", description: "decimal uint256: the grantee member's GET /v1/grants/delegation-nonce/:member" },
+        deadline: { type: "integer", minimum: 1, description: "unix seconds" },
+        signer: { type: "string", pattern: "^0x[0-9a-fA-F]{40}$", description: "the signing account (a current account of the parent's grantee)" },
+        signature: { type: "string", pattern: "^0x[0-9a-fA-F]{130}$" },
+      },
+    },
   },
 } as const;
 
-type DelegateBodyT = { grantee: string; typeCodes?: string[]; materialIds?: string[]; notBefore?: number; notAfter?: number; maxUses: number; salt?: string };
+type DelegatorSignatureT = { nonce: string; deadline: number; signer: string; signature: string };
+type DelegateBodyT = { grantee: string; typeCodes?: string[]; materialIds?: string[]; notBefore?: number; notAfter?: number; maxUses: number; salt?: string; delegatorSignature?: DelegatorSignatureT };
 
 const DelegateReply = {
   type: "object",
@@ -305,6 +326,8 @@ const DelegateReply = {
     status: { type: "string", description: "the child's status on chain (ACTIVE, ...)" },
     salt: { type: "string" },
     created: { type: "boolean", description: "false: the child already existed (a retry); no transaction was sent" },
+    signer: { type: "string", description: "signed form: the grantee's signing account" },
+    nonce: { type: "string", description: "signed form: the delegation nonce the signature consumed (decimal)" },
     txHash: { type: "string" },
     blockNumber: { type: "integer" },
   },
@@ -540,6 +563,51 @@ export const grantRoutes: FastifyPluginAsync<GrantRoutesOptions> = async (app, o
     },
   );
 
+  /** The contract's EIP-712 domain (read once: `eip712Domain()`). */
+  let domainP: Promise<TypedDataDomain> | undefined;
+  const domain = (): Promise<TypedDataDomain> => {
+    domainP ??= (async () => {
+      const c = new Contract(opts.address, contracts.Authorisations__factory.abi, opts.provider ?? opts.signer);
+      const d = await c.getFunction("eip712Domain")();
+      return grantDomain(BigInt(d[3]), String(d[4]));
+    })();
+    domainP.catch(() => (domainP = undefined)); // an unreachable chain is not cached
+    return domainP;
+  };
+
+  app.get<{ Params: { member: string } }>(
+    "/delegation-nonce/:member",
+    {
+      schema: {
+        ...secured,
+        tags,
+        summary: "The nonce a member's next signed delegation (EIP-712 GranteeDelegation) must carry, and the EIP-712 domain to sign in",
+        params: { type: "object", required: ["member"], additionalProperties: false, properties: { member: memberField } },
+        response: {
+          200: {
+            type: "object",
+            required: ["memberId", "nonce", "domain"],
+            properties: {
+              memberId: { type: "string" },
+              nonce: { type: "string", description: "decimal uint256" },
+              domain: {
+                type: "object",
+                properties: { name: { type: "string" }, version: { type: "string" }, chainId: { type: "string" }, verifyingContract: { type: "string" } },
+              },
+            },
+          },
+          ...errors(400, 401, 503),
+        },
+      },
+    },
+    async (req) => {
+      const memberId = member32(req.params.member, "member");
+      const c = new Contract(opts.address, contracts.Authorisations__factory.abi, opts.provider ?? opts.signer);
+      const [n, d] = await Promise.all([c.getFunction("delegationNonce")(memberId) as Promise<bigint>, domain()]);
+      return { memberId, nonce: n.toString(), domain: { name: d.name, version: d.version, chainId: String(d.chainId), verifyingContract: d.verifyingContract } };
+    },
+  );
+
   app.post<{ Params: { grantId: string }; Body: DelegateBodyT }>(
     "/:grantId/delegate",
     {
@@ -552,7 +620,12 @@ export const grantRoutes: FastifyPluginAsync<GrantRoutesOptions> = async (app, o
           "parent's) and maxUses must lie within the parent's (uses left), and the depth is at most 2. Sent by this node's ops account, so this " +
           "member must be the parent's grantee. Revoking the parent voids the child at once (a fetch under it is refused with ANCESTOR_REVOKED). " +
           "Idempotent: without `salt` the salt is derived from the parent and the terms, so a retry of the same request answers the same " +
-          "child grant (200, `created: false`); give a `salt` to create a second child with identical terms.",
+          "child grant (200, `created: false`); give a `salt` to create a second child with identical terms. " +
+          "With `delegatorSignature` this node SUBMITS the delegation the parent's grantee signed (any member may; the agent need not run a node): " +
+          "the signature is checked here against the terms this request names (403 InvalidDelegationSignature, with the terms in `details`, " +
+          "before any transaction), an expired deadline is 409 DelegationSignatureExpired, and the contract refuses a signer that is not an account " +
+          "of the parent's grantee (403 DelegationSignerNotGrantee) or a spent nonce (409 InvalidDelegationNonce). The child's salt is bytes32(nonce), " +
+          "so a retry of the same signed request answers the same child (200, `created: false`).",
         params: GrantIdParams,
         body: DelegateBody,
         response: { 201: DelegateReply, 200: DelegateReply, ...errors(400, 401, 403, 404, 409, 503) },
@@ -575,9 +648,37 @@ export const grantRoutes: FastifyPluginAsync<GrantRoutesOptions> = async (app, o
         notAfter: BigInt(b.notAfter ?? parent.terms.notAfter),
         maxUses: b.maxUses,
       };
+      const sig = b.delegatorSignature;
+      if (sig && b.salt !== undefined) {
+        throw new ApiError(400, "VALIDATION", `${what}: a signed delegation's salt is bytes32(nonce); give no salt with delegatorSignature`, { grantId: parentId, field: "salt" });
+      }
       // the default salt is a function of the request: a retry names the same child grant
-      const salt = b.salt?.toLowerCase() ?? keccak256(AbiCoder.defaultAbiCoder().encode(["string", "bytes32", "bytes32"], ["tongban/delegate/v1", parentId, hashGrantTerms(terms)]));
-      const details = { grantId: parentId, grantee, salt };
+      const salt = sig
+        ? toBeHex(BigInt(sig.nonce), 32)
+        : b.salt?.toLowerCase() ?? keccak256(AbiCoder.defaultAbiCoder().encode(["string", "bytes32", "bytes32"], ["tongban/delegate/v1", parentId, hashGrantTerms(terms)]));
+      if (sig) {
+        // at the edge: the signature must be the named signer's over exactly these values (no transaction otherwise)
+        let dom: TypedDataDomain;
+        try {
+          dom = await domain();
+        } catch (e) {
+          throw chainError(e, { grantId: parentId }, what);
+        }
+        const delegation = { parentId, terms, nonce: BigInt(sig.nonce), deadline: BigInt(sig.deadline) };
+        let recovered: string;
+        try {
+          recovered = recoverDelegationSigner(dom, delegation, sig.signature);
+        } catch (e) {
+          throw new ApiError(400, "VALIDATION", `${what}: delegatorSignature/signature is not a secp256k1 signature`, { grantId: parentId, field: "delegatorSignature/signature" });
+        }
+        if (recovered.toLowerCase() !== sig.signer.toLowerCase()) {
+          throw new ApiError(403, "InvalidDelegationSignature", `${what}: the signature is not ${sig.signer}'s over GranteeDelegation{parentId, terms, nonce ${sig.nonce}, deadline ${sig.deadline}} with the terms this request names`, {
+            grantId: parentId, signer: sig.signer, recovered, nonce: sig.nonce, deadline: sig.deadline,
+            terms: { ...terms, notBefore: terms.notBefore.toString(), notAfter: terms.notAfter.toString() },
+          });
+        }
+      }
+      const details = { grantId: parentId, grantee, salt, ...(sig ? { signer: sig.signer, nonce: sig.nonce } : {}) };
       const c = write();
       let childId: string;
       try {
@@ -593,6 +694,7 @@ export const grantRoutes: FastifyPluginAsync<GrantRoutesOptions> = async (app, o
         depth: g.depth,
         status: g.status.name,
         salt,
+        ...(sig ? { signer: sig.signer, nonce: sig.nonce } : {}),
         ...extra,
       });
       const already = async (): Promise<GrantInfo | undefined> => {
@@ -601,12 +703,20 @@ export const grantRoutes: FastifyPluginAsync<GrantRoutesOptions> = async (app, o
       };
       const before = await already();
       if (before) return reply.code(200).send(answer(before, { created: false }));
+      if (sig && sig.deadline < Math.floor(Date.now() / 1000)) {
+        throw new ApiError(409, "DelegationSignatureExpired", `${what}: the signed delegation's deadline ${sig.deadline} has passed`, { ...details, deadline: sig.deadline });
+      }
       let rc;
       try {
-        rc = await (await c.getFunction("delegateGrant")(parentId, terms, salt)).wait();
+        const tx = sig
+          ? await c.getFunction("delegateGrantBySignature")(parentId, terms, BigInt(sig.nonce), sig.deadline, sig.signer, sig.signature)
+          : await c.getFunction("delegateGrant")(parentId, terms, salt);
+        rc = await tx.wait();
       } catch (e) {
-        if (decodeRevert(e)?.details.error === "GrantAlreadyExists" || isError(e, "CALL_EXCEPTION")) {
-          const now = await already(); // a concurrent retry created it first
+        const name = decodeRevert(e)?.details.error;
+        // a concurrent retry created it first (for a signed one, its nonce is spent by then)
+        if (name === "GrantAlreadyExists" || (sig && name === "InvalidDelegationNonce") || (!name && isError(e, "CALL_EXCEPTION"))) {
+          const now = await already();
           if (now) return reply.code(200).send(answer(now, { created: false }));
         }
         throw chainError(e, details, what);

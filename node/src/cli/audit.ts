@@ -7,6 +7,11 @@
  *                        --max-uses <n> --evidence-hash <hex> [--not-before <date>]
  *   tongban grant delegate <parentGrantId> --grantee <member> --max-uses <n> [--type T ...] [--material L ...]
  *                          [--not-before d] [--not-after d] [--salt hex]      (as the parent's grantee, e.g. an agent)
+ *                          [--signature <hex> --signer <addr> --nonce <n> --deadline <d>]
+ *                                  (relay the grantee's signed delegation from any member's node)
+ *   tongban grant sign-delegation <parentGrantId> --key-file <f> --deadline <d> --grantee <member> --max-uses <n>
+ *                          [--type/--material/--not-before/--not-after as delegate]   (the agent signs, offline key;
+ *                          prints the signature fields for `grant delegate --signature`)
  *   tongban grant revoke <grantId> [--evidence-hash <hex> | --holder-signature <hex> --signer <addr> --nonce <n>
  *                        --deadline <d>]   |   tongban grant show <grantId>
  *   tongban audit history --holder-type T --holder-id N | --holder-ref H | --material L | --member M |
@@ -20,7 +25,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
-import { bytesToHex, delegateGrant, getGrant, logLeafHash, revokeGrant, verifyInclusion, type NodeClient } from "@tongban/sdk";
+import { bytesToHex, delegateGrant, getGrant, logLeafHash, revokeGrant, signNodeDelegation, verifyInclusion, type NodeClient } from "@tongban/sdk";
 
 export interface CliHelpers {
   withConn(c: Command): Command;
@@ -105,6 +110,26 @@ export function registerAuditCommands(p: Command, h: CliHelpers): void {
   );
 
   // ---------------------------------------------------------------------------------------------- grants
+  type DelegateOpts = { grantee: string; maxUses: number; type?: string[]; material?: string[]; notBefore?: string; notAfter?: string };
+  const delegateOptions = (c: Command): Command =>
+    c
+      .requiredOption("--grantee <member>", "the member the grant is delegated to: USCC or bytes32 id")
+      .requiredOption("--max-uses <n>", "number of uses (<= the parent's uses left)", (v) => Number(v))
+      .option("--type <code>", "material type in scope, a subset of the parent's (repeatable; default: the parent's scope)", collect)
+      .option("--material <leaf>", "material in scope, a subset of the parent's (repeatable)", collect)
+      .option("--not-before <date>", "unix seconds or ISO date (default: the parent's)")
+      .option("--not-after <date>", "unix seconds or ISO date (default: the parent's)");
+  const checkMaxUses = (n: number) => {
+    if (!Number.isInteger(n) || n < 1) throw usage("--max-uses must be an integer >= 1", "max-uses");
+  };
+  const delegateTerms = (o: DelegateOpts) => ({
+    grantee: o.grantee,
+    maxUses: o.maxUses,
+    ...(o.type?.length ? { typeCodes: o.type } : {}),
+    ...(o.material?.length ? { materialIds: o.material } : {}),
+    ...(o.notBefore ? { notBefore: unix(o.notBefore, "not-before") } : {}),
+    ...(o.notAfter ? { notAfter: unix(o.notAfter, "not-after") } : {}),
+  });
   const gr = p.command("grant").description("grants (授权): record a holder's consent as identity provider, delegate, revoke, show");
   h.withConn(
     gr
@@ -140,31 +165,53 @@ export function registerAuditCommands(p: Command, h: CliHelpers): void {
     }),
   );
   h.withConn(
-    gr
-      .command("delegate <parentGrantId>")
-      .description("as the parent grant's grantee (e.g. an agent, 代办人): delegate part of it to another member (a department); idempotent")
-      .requiredOption("--grantee <member>", "the member the grant is delegated to: USCC or bytes32 id")
-      .requiredOption("--max-uses <n>", "number of uses (<= the parent's uses left)", (v) => Number(v))
-      .option("--type <code>", "material type in scope, a subset of the parent's (repeatable; default: the parent's scope)", collect)
-      .option("--material <leaf>", "material in scope, a subset of the parent's (repeatable)", collect)
-      .option("--not-before <date>", "unix seconds or ISO date (default: the parent's)")
-      .option("--not-after <date>", "unix seconds or ISO date (default: the parent's)")
-      .option("--salt <hex>", "bytes32; default derived from the parent and the terms (a re-run names the same child)"),
+    delegateOptions(
+      gr
+        .command("delegate <parentGrantId>")
+        .description("as the parent grant's grantee (e.g. an agent, 代办人): delegate part of it to another member (a department); or relay the grantee's signed delegation (--signature); idempotent"),
+    )
+      .option("--salt <hex>", "bytes32; default derived from the parent and the terms (a re-run names the same child)")
+      .option("--signature <hex>", "relay the parent grantee's EIP-712 GranteeDelegation signature (grant sign-delegation; SDK signDelegation): any member's node may submit it")
+      .option("--signer <address>", "the grantee's account that signed (with --signature)")
+      .option("--nonce <n>", "the grantee member's delegation nonce signed (with --signature)")
+      .option("--deadline <date>", "the deadline signed, unix seconds or ISO date (with --signature)"),
   ).action(
-    h.action(async (parent: string, o: ConnOpts & { grantee: string; maxUses: number; type?: string[]; material?: string[]; notBefore?: string; notAfter?: string; salt?: string }) => {
-      if (!Number.isInteger(o.maxUses) || o.maxUses < 1) throw usage("--max-uses must be an integer >= 1", "max-uses");
+    h.action(async (parent: string, o: ConnOpts & DelegateOpts & { salt?: string; signature?: string; signer?: string; nonce?: string; deadline?: string }) => {
+      checkMaxUses(o.maxUses);
+      let delegatorSignature;
+      if (o.signature) {
+        if (o.salt) throw usage("give --salt or --signature, not both (a signed delegation's salt is its nonce)", "salt");
+        for (const [k, v] of [["signer", o.signer], ["nonce", o.nonce], ["deadline", o.deadline]] as const) if (!v) throw usage(`--${k} is required with --signature`, k);
+        if (!/^[0-9]{1,78}$/.test(o.nonce!)) throw usage("--nonce must be a decimal integer", "nonce");
+        delegatorSignature = { nonce: o.nonce!, deadline: unix(o.deadline!, "deadline"), signer: o.signer!, signature: o.signature };
+      } else {
+        for (const [k, v] of [["signer", o.signer], ["nonce", o.nonce], ["deadline", o.deadline]] as const) if (v) throw usage(`--${k} goes with --signature`, k);
+      }
       h.out(
         await delegateGrant(h.client(o), {
           grantId: parent,
-          grantee: o.grantee,
-          maxUses: o.maxUses,
-          ...(o.type?.length ? { typeCodes: o.type } : {}),
-          ...(o.material?.length ? { materialIds: o.material } : {}),
-          ...(o.notBefore ? { notBefore: unix(o.notBefore, "not-before") } : {}),
-          ...(o.notAfter ? { notAfter: unix(o.notAfter, "not-after") } : {}),
+          ...delegateTerms(o),
           ...(o.salt ? { salt: o.salt } : {}),
+          ...(delegatorSignature ? { delegatorSignature } : {}),
         }),
       );
+    }),
+  );
+  h.withConn(
+    delegateOptions(
+      gr
+        .command("sign-delegation <parentGrantId>")
+        .description("as the parent grant's grantee (an agent, 代办人): sign a delegation with one of its member's account keys (reads the parent, the nonce and the EIP-712 domain through the node; sends nothing); prints the fields for `grant delegate --signature`")
+        .requiredOption("--key-file <file>", "file holding the signing account's private key (0x + 64 hex): a current account of the parent's grantee member")
+        .requiredOption("--deadline <date>", "unix seconds or ISO date: the delegation must be submitted before it"),
+    ),
+  ).action(
+    h.action(async (parent: string, o: ConnOpts & DelegateOpts & { keyFile: string; deadline: string }) => {
+      checkMaxUses(o.maxUses);
+      const key = readFileSync(o.keyFile, "utf8").trim();
+      if (!/^(0x)?[0-9a-fA-F]{64}$/.test(key)) throw usage("--key-file must hold a 32-byte private key in hex", "key-file");
+      const req = await signNodeDelegation(h.client(o), key.startsWith("0x") ? key : `0x${key}`, { grantId: parent, ...delegateTerms(o), deadline: unix(o.deadline, "deadline") });
+      h.out(req);
     }),
   );
   h.withConn(

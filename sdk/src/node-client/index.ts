@@ -10,6 +10,8 @@
  *   const bundle = await getBundle(client, { id: ack.id });
  */
 import type { HolderId } from "../holder-ref.js";
+import { computeAddress, encodeBytes32String } from "ethers";
+import { InvalidGrantTermsError, grantDomain, signDelegation, type GrantTerms, type GranteeDelegation, type HolderSigner } from "../grants/typed-data.js";
 import { NodeTransportError, nodeApiError, NodeNotAnchoredError, type NodeApiError } from "./errors.js";
 
 export * from "./errors.js";
@@ -388,6 +390,7 @@ export const NODE_CLIENT_GRANT_ROUTES = [
   ["post", "/v1/grants/{grantId}/delegate"],
   ["post", "/v1/grants/{grantId}/revoke"],
   ["get", "/v1/grants/holder-nonce/{holderRef}"],
+  ["get", "/v1/grants/delegation-nonce/{member}"],
 ] as const;
 
 /** A grant as the node reads it from the chain (the SDK's `GrantInfo` with numbers for the times). */
@@ -420,8 +423,31 @@ export interface DelegateGrantParameters {
   notAfter?: number;
   /** at most the parent's uses left */
   maxUses: number;
-  /** default: derived by the node from the parent and the terms, so a retry names the same child */
+  /** default: derived by the node from the parent and the terms, so a retry names the same child (not with `delegatorSignature`) */
   salt?: string;
+  /**
+   * Submit the delegation the parent's grantee SIGNED ({@link signNodeDelegation}); then any member's node may
+   * send it, and this node's member need not be the grantee.
+   */
+  delegatorSignature?: DelegatorSignature;
+}
+
+/** The parent's grantee's EIP-712 GranteeDelegation signature, relayed by a node. */
+export interface DelegatorSignature {
+  /** decimal uint256: {@link getDelegationNonce} of the parent's grantee */
+  nonce: string;
+  /** unix seconds */
+  deadline: number;
+  /** the signing account: a current account of the parent's grantee member */
+  signer: string;
+  signature: string;
+}
+
+/** {@link getDelegationNonce}'s answer: the member's next delegation nonce and the EIP-712 domain to sign in. */
+export interface NodeDelegationNonce {
+  memberId: string;
+  nonce: string;
+  domain: { name: string; version: string; chainId: string; verifyingContract: string };
 }
 
 export interface NodeDelegatedGrant {
@@ -434,6 +460,9 @@ export interface NodeDelegatedGrant {
   salt: string;
   /** false: the child already existed (a retry), no transaction was sent */
   created: boolean;
+  /** signed form: the grantee's signing account and the nonce it consumed */
+  signer?: string;
+  nonce?: string;
   txHash?: string;
   blockNumber?: number;
 }
@@ -487,6 +516,67 @@ export async function delegateGrant(client: NodeClient, params: DelegateGrantPar
 export async function revokeGrant(client: NodeClient, params: RevokeGrantParameters): Promise<NodeGrantRevocation> {
   const body = params.holderSignature ? { holderSignature: params.holderSignature } : params.evidenceHash ? { evidenceHash: params.evidenceHash } : {};
   return call<NodeGrantRevocation>(client, { method: "POST", path: `/v1/grants/${enc(params.grantId)}/revoke`, body });
+}
+
+/**
+ * The nonce a member's next signed delegation must carry (decimal) and the EIP-712 domain to sign in.
+ * @example const { nonce, domain } = await getDelegationNonce(client, { member: "11310115002418321F" })
+ */
+export async function getDelegationNonce(client: NodeClient, params: { member: string }): Promise<NodeDelegationNonce> {
+  return call(client, { method: "GET", path: `/v1/grants/delegation-nonce/${enc(params.member)}` });
+}
+
+const HEX32_RE = /^0x[0-9a-fA-F]{64}$/;
+/** A code as the node reads it: bytes32 hex as is, otherwise encodeBytes32String of the text. */
+const code32 = (v: string) => (HEX32_RE.test(v) ? v.toLowerCase() : encodeBytes32String(v).toLowerCase());
+/** A member as the node reads it: bytes32 hex as is, otherwise encodeBytes32String of the upper-cased USCC. */
+const member32 = (v: string) => (HEX32_RE.test(v) ? v.toLowerCase() : encodeBytes32String(v.toUpperCase()).toLowerCase());
+
+/**
+ * The GranteeDelegation a node builds from a `delegateGrant` request (the same defaults: the parent's scope when
+ * neither list is given, the parent's window), i.e. exactly what the parent's grantee must sign for it.
+ * @example const d = nodeDelegation(await getGrant(client, { grantId }), { grantee: "11310000002418210Q", maxUses: 1 }, { nonce, deadline })
+ */
+export function nodeDelegation(
+  parent: NodeGrant,
+  params: Omit<DelegateGrantParameters, "grantId" | "salt" | "delegatorSignature">,
+  at: { nonce: string | bigint; deadline: number | bigint },
+): GranteeDelegation {
+  const given = params.typeCodes !== undefined || params.materialIds !== undefined;
+  const terms: GrantTerms = {
+    holderRef: parent.terms.holderRef.toLowerCase(),
+    grantee: member32(params.grantee),
+    matter: parent.terms.matter.toLowerCase(),
+    typeCodes: given ? (params.typeCodes ?? []).map(code32) : parent.terms.typeCodes.map((t) => t.toLowerCase()),
+    leaves: given ? (params.materialIds ?? []).map((l) => l.toLowerCase()) : parent.terms.leaves.map((l) => l.toLowerCase()),
+    notBefore: BigInt(params.notBefore ?? parent.terms.notBefore),
+    notAfter: BigInt(params.notAfter ?? parent.terms.notAfter),
+    maxUses: params.maxUses,
+  };
+  return { parentId: parent.grantId.toLowerCase(), terms, nonce: BigInt(at.nonce), deadline: BigInt(at.deadline) };
+}
+
+/**
+ * As the parent's grantee (an agent 代办人, holding a current account key of its member): sign a delegation for
+ * `delegateGrant(anyNode, { ...params, delegatorSignature })`. Reads the parent, the grantee member's delegation nonce and the
+ * domain through `client` (any member's node), signs with `signer` (a private key or a typed-data signer) and
+ * returns the request to submit.
+ * @example const req = await signNodeDelegation(anyNode, agentKey, { grantId, grantee: "11310000002418210Q", maxUses: 1, deadline: now + 600 }); await delegateGrant(anyNode, req)
+ */
+export async function signNodeDelegation(
+  client: NodeClient,
+  signer: HolderSigner,
+  params: Omit<DelegateGrantParameters, "salt" | "delegatorSignature"> & { deadline: number },
+): Promise<DelegateGrantParameters & { delegatorSignature: DelegatorSignature }> {
+  const { deadline, ...request } = params;
+  const parent = await getGrant(client, { grantId: params.grantId });
+  const { nonce, domain } = await getDelegationNonce(client, { member: parent.terms.grantee });
+  const d = nodeDelegation(parent, request, { nonce, deadline });
+  const typedDomain = grantDomain(BigInt(domain.chainId), domain.verifyingContract);
+  const signature = await signDelegation(signer, typedDomain, d);
+  const address = typeof signer === "string" ? computeAddress(signer) : await (signer as { getAddress?: () => Promise<string> }).getAddress?.();
+  if (!address) throw new InvalidGrantTermsError("the signer has no address (give a private key or a signer with getAddress())", { field: "signer" });
+  return { ...request, delegatorSignature: { nonce, deadline, signer: address, signature } };
 }
 
 /** The nonce the holder's next EIP-712 signature must carry (decimal). @example const { nonce } = await getHolderNonce(client, { holderRef }) */

@@ -6,11 +6,14 @@
  *  - the parent is revoked over HTTP by its grantor: a fetch under the child is refused ANCESTOR_REVOKED;
  *  - a holder's signed revocation (EIP-712 HolderRevoke) relayed by a node; retries of every revocation and
  *    delegation answer the same final state; contract refusals are 4xx naming the grant;
- *  - the CLI verbs `grant delegate` / `grant revoke` over the SDK client; the routes in /openapi.json.
+ *  - the agent's SIGNED delegation (EIP-712 GranteeDelegation, signed with an account key of B's member, no B
+ *    node involved) submitted by A's node: checked at the edge, idempotent, replay/forgery/expiry refused;
+ *  - the CLI verbs `grant delegate` (also `--signature`), `grant sign-delegation`, `grant revoke` over the SDK
+ *    client; the routes in /openapi.json.
  */
 import { expect } from "chai";
 import { createRequire } from "node:module";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Wallet, encodeBytes32String, hexlify, keccak256, randomBytes, toUtf8Bytes } from "ethers";
@@ -19,10 +22,14 @@ import {
   NodeApiError,
   delegateGrant,
   getGrant,
+  getDelegationNonce,
   getHolderNonce,
   grantDomain,
+  nodeDelegation,
   revokeGrant,
+  signDelegation,
   signGrantRevocation,
+  signNodeDelegation,
   type NodeClient,
 } from "@tongban/sdk";
 import { devWallet, startChain, type Chain } from "../helpers/chain.js";
@@ -67,6 +74,8 @@ describe("member node process: multi-level grants and revocation (HTTP, SDK node
   let client: Record<Key, NodeClient>;
   let keys: Record<Key, MemberKeys>;
   const holder = { idType: "USCC", idNumber: "91310104MA1K000018" };
+  /** the agent's officer key: a third account of B's member, used by no node */
+  const agent = Wallet.createRandom();
   let leaves: string[] = [];
   let parentId: string;
   let childId: string;
@@ -85,7 +94,9 @@ describe("member node process: multi-level grants and revocation (HTTP, SDK node
     chain = await startChain();
     const prepared = await prepareMemberKeys(chain, root, KEYS);
     keys = prepared;
-    deployed = await deployConsortium(new Wallet(devWallet(0).privateKey, chain.provider), SPEC, { accounts: prepared.accounts });
+    deployed = await deployConsortium(new Wallet(devWallet(0).privateKey, chain.provider), SPEC, {
+      accounts: { ...prepared.accounts, b: [...prepared.accounts.b!, agent.address] },
+    });
     ({ node, client } = await startMembers({ chain, deployed, root, usccs: USCC, keys, extra: P2P_LOOPBACK }));
     leaves = await registerAnchored(client.A, [0, 1].map((i) => ({
       typeCode: "BL", jurisdiction: 310104, content: Buffer.from(`licence ${i} of the company`).toString("base64"), holder, validFrom: now() - 60, issuedAt: now() - 60,
@@ -125,6 +136,72 @@ describe("member node process: multi-level grants and revocation (HTTP, SDK node
     const wrong = await fetchAs("C", parentId, leaves[0]!);
     expect(wrong.status, wrong.text).to.equal(403);
     expect(wrong.body.code).to.equal("WRONG_GRANTEE");
+  });
+
+  it("the agent B SIGNS a delegation (no B node involved), A's node submits it; C fetches under the child; a retry is 200; forged, altered, replayed and expired signatures are refused", async () => {
+    const g = await grantByIdp(USCC.B);
+    const deadline = now() + 600;
+    const n0 = await getDelegationNonce(client.A, { member: USCC.B });
+    expect(n0).to.deep.include({ memberId: id32(USCC.B), nonce: "0" });
+    expect(n0.domain.verifyingContract.toLowerCase()).to.equal(deployed.authorisationsAddress.toLowerCase());
+    const req = await signNodeDelegation(client.A, agent.privateKey, { grantId: g.grantId, grantee: USCC.C, maxUses: 2, typeCodes: ["BL"], deadline });
+    expect(req.delegatorSignature).to.include({ nonce: "0", deadline, signer: agent.address });
+    const txsOfB = await chain.provider.getTransactionCount(keys.B.ops);
+    const child = await delegateGrant(client.A, req);
+    expect(child).to.include({ parentId: g.grantId, created: true, depth: 1, status: "ACTIVE", grantee: id32(USCC.C), signer: agent.address, nonce: "0", salt: "0x" + "00".repeat(32) });
+    expect(child.txHash).to.match(/^0x[0-9a-f]{64}$/);
+    expect(await chain.provider.getTransactionCount(keys.B.ops)).to.equal(txsOfB); // B's node sent nothing
+    const info = await getGrant(client.C, { grantId: child.grantId });
+    expect([info.origin, info.grantor, info.parentId]).to.deep.equal(["DELEGATION", id32(USCC.B), g.grantId]);
+    expect((await getDelegationNonce(client.C, { member: id32(USCC.B) })).nonce).to.equal("1");
+    // a retry (the same signed request, through any node) names the same child, sends nothing
+    const again = await delegateGrant(client.C, req);
+    expect(again).to.include({ grantId: child.grantId, created: false, status: "ACTIVE" });
+    expect(again.txHash).to.equal(undefined);
+    const f = await fetchAs("C", child.grantId, leaves[0]!);
+    expect(f.status, f.text).to.equal(200);
+    expect(f.body.verification.ok).to.equal(true);
+
+    const { chainId } = await chain.provider.getNetwork();
+    const domain = grantDomain(chainId, deployed.authorisationsAddress);
+    const parent = await getGrant(client.A, { grantId: g.grantId });
+    const signed = async (key: string, terms: { maxUses: number; deadline?: number }, nonce = "1") => {
+      const dl = terms.deadline ?? deadline;
+      const d = nodeDelegation(parent, { grantee: USCC.C, maxUses: terms.maxUses }, { nonce, deadline: dl });
+      return { grantId: g.grantId, grantee: USCC.C, maxUses: terms.maxUses, delegatorSignature: { nonce, deadline: dl, signer: new Wallet(key).address, signature: await signDelegation(key, domain, d) } };
+    };
+    const txsOfA = await chain.provider.getTransactionCount(keys.A.ops);
+    // a stranger's signature presented as the agent's: refused at the edge (no transaction), naming the grant and the recovered signer
+    const stranger = Wallet.createRandom();
+    const forgedReq = await signed(stranger.privateKey, { maxUses: 1 });
+    const forged = await refusal(delegateGrant(client.A, { ...forgedReq, delegatorSignature: { ...forgedReq.delegatorSignature, signer: agent.address } }));
+    expect([forged.status, forged.code]).to.deep.equal([403, "InvalidDelegationSignature"]);
+    expect(forged.message).to.contain(g.grantId);
+    expect(forged.details.details).to.deep.include({ grantId: g.grantId, recovered: stranger.address });
+    // terms altered after signing: refused at the edge
+    const altered = await refusal(delegateGrant(client.A, { ...req, maxUses: 1 }));
+    expect([altered.status, altered.code]).to.deep.equal([403, "InvalidDelegationSignature"]);
+    expect(await chain.provider.getTransactionCount(keys.A.ops)).to.equal(txsOfA);
+    // a stranger signing as itself: the contract's refusal (not an account of the parent's grantee)
+    const notGrantee = await refusal(delegateGrant(client.A, forgedReq));
+    expect([notGrantee.status, notGrantee.code]).to.deep.equal([403, "DelegationSignerNotGrantee"]);
+    expect(notGrantee.details.details.args).to.deep.include({ parentId: g.grantId, signer: stranger.address, signerMember: "0x" + "00".repeat(32) });
+    // the spent nonce 0 with other terms: a replay
+    const replay = await refusal(delegateGrant(client.A, await signed(agent.privateKey, { maxUses: 1 }, "0")));
+    expect([replay.status, replay.code]).to.deep.equal([409, "InvalidDelegationNonce"]);
+    expect(replay.details.details.args).to.deep.include({ delegator: id32(USCC.B), expected: "1", given: "0" });
+    // an expired deadline
+    const expired = await refusal(delegateGrant(client.A, await signed(agent.privateKey, { maxUses: 1, deadline: now() - 5 })));
+    expect([expired.status, expired.code]).to.deep.equal([409, "DelegationSignatureExpired"]);
+    expect(expired.message).to.contain(g.grantId);
+    // malformed requests: 400 at the edge
+    const withSalt = await api("A", "POST", `/v1/grants/${g.grantId}/delegate`, { ...req, grantId: undefined, salt: "0x" + "11".repeat(32) });
+    expect([withSalt.status, withSalt.body.code]).to.deep.equal([400, "VALIDATION"]);
+    const shortSig = await api("A", "POST", `/v1/grants/${g.grantId}/delegate`, { grantee: USCC.C, maxUses: 1, delegatorSignature: { ...req.delegatorSignature, signature: "0x1234" } });
+    expect([shortSig.status, shortSig.body.code]).to.deep.equal([400, "VALIDATION"]);
+    // the next nonce, signed by the agent, still works (nothing above consumed it)
+    const next = await delegateGrant(client.A, await signed(agent.privateKey, { maxUses: 1 }));
+    expect(next).to.include({ created: true, nonce: "1" });
   });
 
   it("delegations outside the parent are 4xx with the contract's reason, naming the grant; never 500", async () => {
@@ -239,6 +316,33 @@ describe("member node process: multi-level grants and revocation (HTTP, SDK node
     expect(after.body.code).to.equal("ANCESTOR_REVOKED");
   });
 
+  it("the CLI: grant sign-delegation (the agent's key file) then grant delegate --signature on another member's node", async () => {
+    const cli = (args: string[]) => runCli(args, { TONGBAN_TOKEN: "" });
+    const conn = (k: Key) => cliConnection(node![k].url, keys[k].dir, keys[k].token);
+    const g = await grantByIdp(USCC.B);
+    const keyFile = join(root, "agent.key");
+    writeFileSync(keyFile, agent.privateKey + "\n", { mode: 0o600 });
+    const deadline = String(now() + 600);
+    const s = await cli(["grant", "sign-delegation", g.grantId, ...conn("A"), "--key-file", keyFile, "--deadline", deadline, "--grantee", USCC.C, "--max-uses", "1", "--type", "BL"]);
+    expect(s.code, s.stderr).to.equal(0);
+    const sig = JSON.parse(s.stdout).delegatorSignature;
+    expect(sig.signer).to.equal(agent.address);
+    const args = ["grant", "delegate", g.grantId, "--grantee", USCC.C, "--max-uses", "1", "--type", "BL", "--signature", sig.signature, "--signer", sig.signer, "--nonce", sig.nonce, "--deadline", deadline];
+    const d = await cli([...args.slice(0, 3), ...conn("C"), ...args.slice(3)]);
+    expect(d.code, d.stderr).to.equal(0);
+    const child = JSON.parse(d.stdout);
+    expect(child).to.include({ parentId: g.grantId, created: true, depth: 1, signer: agent.address, nonce: sig.nonce });
+    const f = await fetchAs("C", child.grantId, leaves[1]!);
+    expect(f.status, f.text).to.equal(200);
+    // a different --max-uses than signed: the node refuses it before sending (exit 1, the code on stderr)
+    const altered = await cli([...args.slice(0, 3), ...conn("C"), ...args.slice(3).map((a) => (a === "1" ? "2" : a))]);
+    expect(altered.code).to.equal(1);
+    expect(JSON.parse(altered.stderr).code).to.equal("InvalidDelegationSignature");
+    const usage = await cli(["grant", "delegate", g.grantId, ...conn("C"), "--grantee", USCC.C, "--max-uses", "1", "--signature", sig.signature]);
+    expect(usage.code).to.not.equal(0);
+    expect(JSON.parse(usage.stderr).code).to.equal("USAGE");
+  });
+
   it("the routes are in /openapi.json with strict request schemas", async () => {
     const r = await fetch(`${node!.B.url}/openapi.json`);
     const doc = (await r.json()) as { paths: Record<string, Record<string, any>> };
@@ -251,6 +355,10 @@ describe("member node process: multi-level grants and revocation (HTTP, SDK node
       for (const s of ["400", "403", "404", "409"]) expect(op.responses[s], s).to.be.an("object");
     }
     expect(rev.requestBody.content["application/json"].schema.properties.holderSignature.additionalProperties).to.equal(false);
+    const signedForm = del.requestBody.content["application/json"].schema.properties.delegatorSignature;
+    expect(signedForm.additionalProperties).to.equal(false);
+    expect(signedForm.required).to.deep.equal(["nonce", "deadline", "signer", "signature"]);
+    expect(doc.paths["/v1/grants/delegation-nonce/{member}"]!.get.responses["200"]).to.be.an("object");
     expect(del.responses["201"].content["application/json"].schema.properties).to.have.property("created");
     // the whole document (with the exchange and grant routes) is valid OpenAPI 3.1 (as test/node/api/api.test.ts checks it)
     const require = createRequire(import.meta.url);
