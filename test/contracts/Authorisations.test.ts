@@ -703,6 +703,39 @@ describe("Authorisations", () => {
     });
   });
 
+  describe("edges", () => {
+    it("the zero address is never a holder key; a grant may name only types or only leaves", async () => {
+      const f = await loadFixture(fixture);
+      const t = termsOf(f);
+      const deadline = f.now + DAY;
+      await expect(f.auth.connect(f.issuerX).grantBySignature(t, 0, deadline, ethers.ZeroAddress, await sign(f, t, 0n, deadline)))
+        .to.be.revertedWithCustomError(f.auth, "HolderKeyNotBound").withArgs(HOLDER, ethers.ZeroAddress);
+      const typesOnly = await signedGrant(f, { leaves: [] });
+      expect((await f.auth.getGrant(typesOnly.id, 0)).terms.leaves).to.deep.equal([]);
+      const leavesOnly = await signedGrant(f, { typeCodes: [] });
+      expect((await f.auth.getGrant(leavesOnly.id, 0)).terms.typeCodes).to.deep.equal([]);
+      expect(await check(f, leavesOnly.id, M.issuerX, T.LICENCE, LEAF[2])).to.equal(UV.OutOfScope);
+      expect(await check(f, leavesOnly.id, M.issuerX, T.LICENCE, LEAF[1])).to.equal(UV.Allowed);
+      expect(await status(f, h("no such grant"))).to.equal(GS.Unknown);
+      // asked at a time before its creation, an existing grant is Unknown
+      const created = (await f.auth.getGrant(leavesOnly.id, 0)).createdAt;
+      expect(await status(f, leavesOnly.id, created - 1n)).to.equal(GS.Unknown);
+      expect(await status(f, leavesOnly.id, created)).to.equal(GS.Active);
+    });
+
+    it("anchored use counts saturate at uint32 max (never wrap) and the grant reads Exhausted", async () => {
+      const f = await loadFixture(fixture);
+      const { id } = await signedGrant(f);
+      const max = 2n ** 32n - 1n;
+      const c = f.auth.connect(f.issuer);
+      await expect(c.anchorUseLog(max, h("r1"), [{ grantId: id, count: max }])).to.emit(f.auth, "GrantOverused").withArgs(id, M.issuer, max, 3);
+      await expect(c.anchorUseLog(2n * max, h("r2"), [{ grantId: id, count: max }]))
+        .to.emit(f.auth, "GrantUsesRecorded").withArgs(id, M.issuer, 1, max, max);
+      const g = await f.auth.getGrant(id, 0);
+      expect([g.used, g.usesLeft, g.status]).to.deep.equal([max, 0n, BigInt(GS.Exhausted)]);
+    });
+  });
+
   describe("suspended members and strangers", () => {
     it("a suspended member can do nothing: bind, grant, delegate, revoke, submit signatures, anchor", async () => {
       const f = await loadFixture(chainFixture);
