@@ -12,7 +12,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createNodeClient, registerMaterials, memberIdFromUscc, type NodeMaterialInput } from "../sdk/src/index.js";
@@ -68,6 +68,19 @@ export interface E2ERow {
 }
 
 const log = (s: string) => process.stdout.write(`  [e2e] ${s}\n`);
+
+/** CPU seconds (user + system) of each thread of process `pid` (Linux /proc; empty elsewhere). */
+function threadCpu(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  try {
+    for (const t of readdirSync(`/proc/${pid}/task`)) {
+      const f = readFileSync(`/proc/${pid}/task/${t}/stat`, "utf8");
+      const parts = f.slice(f.lastIndexOf(")") + 2).split(" ");
+      out.set(t, (Number(parts[11]) + Number(parts[12])) / 100);
+    }
+  } catch { /* gone */ }
+  return out;
+}
 
 /** CPU seconds (user + system) used so far by process `pid` (Linux /proc; 0 elsewhere). */
 function procCpu(pid: number): number {
@@ -172,6 +185,7 @@ async function oneRun(d: Deployed, ks: { path: string; password: string }, batch
       issuedAt: T0, validFrom: T0, validUntil: T0 + 5 * 365 * 86400,
     }));
     const nodeCpu0 = procCpu(node.child.pid!);
+    const threads0 = threadCpu(node.child.pid!);
     const chainCpu0 = procCpu(d.chain.pid);
     const clientCpu0 = process.cpuUsage();
     const t0 = performance.now();
@@ -195,6 +209,12 @@ async function oneRun(d: Deployed, ks: { path: string; password: string }, batch
     }
     const tDone = performance.now();
     const nodeCpu = procCpu(node.child.pid!) - nodeCpu0;
+    if (process.env.E2E_THREADS) {
+      // E2E_THREADS=1: the node's CPU in the window per thread (us per material; the main thread's id is the pid)
+      const t1 = threadCpu(node.child.pid!);
+      const rows = [...t1].map(([t, c]) => [t, c - (threads0.get(t) ?? 0)] as const).filter(([, c]) => c > 0).sort((a, b) => b[1] - a[1]);
+      log(`node threads (us/material): ${rows.map(([t, c]) => `${t === String(node.child.pid) ? "main" : "+" + (Number(t) - node.child.pid!)}=${((c * 1e6) / n).toFixed(1)}`).join(" ")}`);
+    }
     const chainCpu = procCpu(d.chain.pid) - chainCpu0;
     const clientCpu = process.cpuUsage(clientCpu0);
     const q = (p: string) => (m.get(`tongban_ack_to_anchored_quantile_seconds{quantile="${p}"}`) ?? NaN) * 1000;

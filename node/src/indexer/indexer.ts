@@ -64,6 +64,16 @@ export interface IndexerOptions {
   ownMemberId?: string;
   registry?: Registry;
   logger?: Logger;
+  /**
+   * LevelDB open options of the index store (benchmarks; default {@link INDEX_STORE_OPTIONS}). Open options
+   * only: any store opens with any of them.
+   */
+  storeOptions?: { compression?: boolean; writeBufferSize?: number };
+  /**
+   * {@link Indexer.addBatchHeaderBytes} yields to the event loop after every `feedSlice` materials (default
+   * {@link FEED_SLICE}; `Infinity`: never, as before 2026-11-25 — benchmarks compare both)
+   */
+  feedSlice?: number;
 }
 
 const pad = (n: number, w = 12) => String(n).padStart(w, "0");
@@ -167,6 +177,10 @@ function time8(t: number, round: "up" | "down"): Buffer {
   b.writeBigUInt64BE(r < 0 ? 0n : BigInt(r) > U64_MAX ? U64_MAX : BigInt(r));
   return b;
 }
+/** LevelDB open options of the index store */
+export const INDEX_STORE_OPTIONS: { compression: boolean; writeBufferSize: number } = { compression: true, writeBufferSize: WRITE_BUFFER_BYTES };
+/** materials per slice of {@link Indexer.addBatchHeaderBytes} between yields to the event loop */
+export const FEED_SLICE = 500;
 /** per-operation encoding of binary `H!` values in this utf8 store */
 const BUFFER_VALUE = { valueEncoding: "buffer" } as const;
 
@@ -279,7 +293,7 @@ class Step {
 }
 
 export class Indexer implements IndexerView {
-  readonly opts: Required<Omit<IndexerOptions, "registry" | "logger" | "ownMemberId">> & Pick<IndexerOptions, "logger" | "ownMemberId">;
+  readonly opts: Required<Omit<IndexerOptions, "registry" | "logger" | "ownMemberId" | "storeOptions" | "feedSlice">> & Pick<IndexerOptions, "logger" | "ownMemberId" | "storeOptions" | "feedSlice">;
   private db: ClassicLevel<string, string>;
   private cursor: Cursor = { block: -1, hash: null };
   private head = 0;
@@ -303,7 +317,7 @@ export class Indexer implements IndexerView {
       address: opts.address.toLowerCase(),
       ownMemberId: opts.ownMemberId?.toLowerCase(),
     };
-    this.db = new ClassicLevel<string, string>(opts.dbPath, { keyEncoding: "utf8", valueEncoding: "utf8", writeBufferSize: WRITE_BUFFER_BYTES });
+    this.db = new ClassicLevel<string, string>(opts.dbPath, { keyEncoding: "utf8", valueEncoding: "utf8", ...INDEX_STORE_OPTIONS, ...opts.storeOptions });
     const registry = opts.registry ?? new Registry();
     const once = <T>(name: string, make: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? make();
     const registers = [registry];
@@ -695,7 +709,12 @@ export class Indexer implements IndexerView {
     const r = root.toLowerCase();
     const batch = this.db.batch();
     const put = this.#binaryPut(batch);
+    const slice = this.opts.feedSlice ?? FEED_SLICE;
     for (let i = 0; i < leaves.length; i++) {
+      // yield to the event loop every FEED_SLICE materials: a batch of 10,000 is ~50-80 ms of main-thread work,
+      // which otherwise stalls every API request for that long (the puts go into the same batch: still ONE atomic
+      // write at the end)
+      if (i > 0 && i % slice === 0) await new Promise<void>((res) => setImmediate(res));
       const leaf = leaves[i]!.toLowerCase();
       const enc = headers[i]!;
       if (enc.length !== 320) throw new Error(`header must be 320 bytes, got ${enc.length} (leaf ${leaf})`);
