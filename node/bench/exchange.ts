@@ -16,7 +16,7 @@
  * Env: BENCH_MATERIALS=N (fetch N distinct materials in turn, default 1: with N > concurrency no two reads of
  * one coalesced batch are identical, so none is de-duplicated), BENCH_INFLIGHT=k (coalesced calls in flight per
  * side, default 1), BENCH_REUSE=0 (the requester does not reuse a materialState answer read at the same block; verify.ts),
- * BENCH_SCENARIO=0|1|2|3 (one scenario), BENCH_SYNC=0 (no fsync), TONGBAN_P2P_RUN=<path of another run.ts>
+ * BENCH_BLOCK_MS=ms (mine a block that often during each run, as a real chain seals every period), BENCH_SCENARIO=0|1|2|3 (one scenario), BENCH_SYNC=0 (no fsync), TONGBAN_P2P_RUN=<path of another run.ts>
  * (compare another version of node/src/p2p in the same conditions), TONGBAN_P2P_EXEC_ARGV="--cpu-prof
  * --cpu-prof-dir=DIR" (profile both node processes). Figures: node/src/p2p/README.md.
  */
@@ -46,6 +46,8 @@ function chainCpuMs(pid: number): number {
 const CONC = Number(process.argv[3] ?? 64);
 /** distinct materials fetched in turn (BENCH_MATERIALS, default 1: every fetch asks for the same one) */
 const MATERIALS = Math.max(1, Number(process.env.BENCH_MATERIALS ?? 1));
+/** a block every BENCH_BLOCK_MS during each timed run (default 0: only the bench's own transactions make blocks) */
+const BLOCK_MS = Number(process.env.BENCH_BLOCK_MS ?? 0);
 const uscc = (first17: string) => first17 + usccCheckChar(first17);
 const id = (u: string) => encodeBytes32String(u).toLowerCase();
 
@@ -110,7 +112,7 @@ async function main(): Promise<void> {
       { label: "multiplexed stream, exact, 2 eth_calls per fetch", mode: "multiplexed", cacheMs: 0, coalesce: false },
     ] as const;
     const only = process.env.BENCH_SCENARIO ? [Number(process.env.BENCH_SCENARIO)] : scenarios.map((_, i) => i);
-    console.log(`exchange bench: ${COUNT} fetches of 10 KiB per scenario, ${MATERIALS} distinct material(s) in turn (at most 1,000 for the uncoalesced exact one), ${CONC} in flight, use-log fsync ${process.env.BENCH_SYNC !== "0" ? "on" : "off"}, load average ${loadavg().map((x) => x.toFixed(1)).join(" ")}`);
+    console.log(`exchange bench: ${COUNT} fetches of 10 KiB per scenario, ${MATERIALS} distinct material(s) in turn (at most 1,000 for the uncoalesced exact one), ${CONC} in flight, use-log fsync ${process.env.BENCH_SYNC !== "0" ? "on" : "off"}${BLOCK_MS > 0 ? `, a block every ${BLOCK_MS} ms` : ""}, load average ${loadavg().map((x) => x.toFixed(1)).join(" ")}`);
     for (const s of scenarios.filter((_, i) => only.includes(i))) {
       const mk = (k: "A" | "B") => {
         const d = mkdtempSync(join(tmpdir(), "xbench-"));
@@ -131,7 +133,10 @@ async function main(): Promise<void> {
       const [a0, b0] = await Promise.all([A.call<Info>("info"), B.call<Info>("info")]);
       const chain0 = chainCpuMs(chain.pid);
       const n = s.cacheMs === 0 && !s.coalesce ? Math.min(COUNT, 1000) : COUNT; // bounded by the hardhat node
-      const r = await B.call<{ perSec: number; ms: number; codes: Record<string, number>; samples: Record<string, string>; p50: number; p95: number; cpuMsPerFetch: number }>("bench", { params, count: n, concurrency: CONC, leaves });
+      // BENCH_BLOCK_MS: a block every that many ms during the run (hardhat mines only per transaction; a real
+      // chain seals every period), so answers reused within a block are measured with blocks arriving
+      const miner = BLOCK_MS > 0 ? setInterval(() => void rpc(chain.url, "evm_mine", []).catch(() => undefined), BLOCK_MS) : undefined;
+      const r = await B.call<{ perSec: number; ms: number; codes: Record<string, number>; samples: Record<string, string>; p50: number; p95: number; cpuMsPerFetch: number }>("bench", { params, count: n, concurrency: CONC, leaves }).finally(() => clearInterval(miner));
       const chainMs = chainCpuMs(chain.pid) - chain0;
       const [a, b] = await Promise.all([A.call<Info>("info"), B.call<Info>("info")]);
       const per = (x: Info, x0: Info, k: string) => {
