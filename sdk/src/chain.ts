@@ -397,7 +397,7 @@ export interface CoalescingReaderOptions extends CoalescerOptions {
    * changes, so a reused answer is the one an eth_call at "latest" would give at that moment: no staleness,
    * nothing kept past the next block (a new block, or another block at the same height after a reorg, empties
    * the memory). Needs a {@link BlockPinnedReader}. Costs a header read per batch (no EVM execution): one
-   * more round trip, so a read alone makes two. `{ entries }`: most answers kept per ledger (100,000).
+   * more round trip, so a read alone makes two. `{ entries }`: most answers kept per ledger (10,000, ~1.3 kB each; all dropped when full).
    */
   reuseWithinBlock?: boolean | { entries?: number };
 }
@@ -447,7 +447,7 @@ export function coalescingChainReader(
     }
     pinned = inner as BlockPinnedReader;
   }
-  const maxReused = typeof reuseWithinBlock === "object" ? Math.max(1, reuseWithinBlock.entries ?? 100_000) : 100_000;
+  const maxReused = typeof reuseWithinBlock === "object" ? Math.max(1, reuseWithinBlock.entries ?? 10_000) : 10_000;
   const undecodable = (to: string, e: unknown) => new ChainReadError(`undecodable materialStates answer from ${to}`, { reason: "BAD_RESPONSE", ledger: to }, { cause: e });
   const loaderFor = (to: string): Coalescer<string, string> => {
     const key = to.toLowerCase();
