@@ -179,6 +179,28 @@ function time8(t: number, round: "up" | "down"): Buffer {
 }
 /** LevelDB open options of the index store */
 export const INDEX_STORE_OPTIONS: { compression: boolean; writeBufferSize: number } = { compression: true, writeBufferSize: WRITE_BUFFER_BYTES };
+/** The five puts of materials `from` to `to` of a batch (see {@link Indexer.addBatchHeaderBytes}). */
+function putHeaderSlice(
+  put: (key: Buffer, value: Buffer) => void,
+  root: string,
+  leaves: readonly string[],
+  headers: readonly Uint8Array[],
+  from: number,
+  to: number,
+): void {
+  for (let i = from; i < to; i++) {
+    const leaf = leaves[i]!.toLowerCase();
+    const enc = headers[i]!;
+    if (enc.length !== 320) throw new Error(`header must be 320 bytes, got ${enc.length} (leaf ${leaf})`);
+    const [kh, ki, kt, ka] = queryKeys(Buffer.isBuffer(enc) ? enc : Buffer.from(enc.buffer, enc.byteOffset, enc.byteLength), 184, leaf);
+    put(Buffer.from(`H!${leaf}`, "latin1"), encodeHeaderValue(enc, root));
+    put(kh, EMPTY_BUF);
+    put(ki, EMPTY_BUF);
+    put(kt, EMPTY_BUF);
+    put(ka, EMPTY_BUF);
+  }
+}
+
 /** materials per slice of {@link Indexer.addBatchHeaderBytes} between yields to the event loop */
 export const FEED_SLICE = 500;
 /** per-operation encoding of binary `H!` values in this utf8 store */
@@ -709,21 +731,18 @@ export class Indexer implements IndexerView {
     const r = root.toLowerCase();
     const batch = this.db.batch();
     const put = this.#binaryPut(batch);
-    const slice = this.opts.feedSlice ?? FEED_SLICE;
-    for (let i = 0; i < leaves.length; i++) {
-      // yield to the event loop every FEED_SLICE materials: a batch of 10,000 is ~50-80 ms of main-thread work,
-      // which otherwise stalls every API request for that long (the puts go into the same batch: still ONE atomic
-      // write at the end)
-      if (i > 0 && i % slice === 0) await new Promise<void>((res) => setImmediate(res));
-      const leaf = leaves[i]!.toLowerCase();
-      const enc = headers[i]!;
-      if (enc.length !== 320) throw new Error(`header must be 320 bytes, got ${enc.length} (leaf ${leaf})`);
-      const [kh, ki, kt, ka] = queryKeys(Buffer.isBuffer(enc) ? enc : Buffer.from(enc.buffer, enc.byteOffset, enc.byteLength), 184, leaf);
-      put(Buffer.from(`H!${leaf}`, "latin1"), encodeHeaderValue(enc, r));
-      put(kh, EMPTY_BUF);
-      put(ki, EMPTY_BUF);
-      put(kt, EMPTY_BUF);
-      put(ka, EMPTY_BUF);
+    const slice = Math.max(1, this.opts.feedSlice ?? FEED_SLICE);
+    try {
+      // yield to the event loop between slices of FEED_SLICE materials: a batch of 10,000 is ~50-80 ms of
+      // main-thread work, which otherwise stalls every API request for that long. The puts go into the same
+      // batch: still ONE atomic write at the end. (The loop is a plain function: no await inside the hot loop.)
+      for (let i = 0; i < leaves.length; i += slice) {
+        if (i > 0) await new Promise<void>((res) => setImmediate(res));
+        putHeaderSlice(put, r, leaves, headers, i, Math.min(leaves.length, i + slice));
+      }
+    } catch (e) {
+      await batch.close();
+      throw e;
     }
     batch.put(`hd!${r}`, String(leaves.length)); // a public put: the batch is never empty (written, not closed)
     await batch.write();

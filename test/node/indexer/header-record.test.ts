@@ -256,6 +256,25 @@ describe("indexer header records from ABI headers", () => {
     }
   });
 
+  it("addBatchHeaderBytes refuses a header that is not 320 bytes in a later slice naming its leaf, and writes nothing", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tongban-hr-e-"));
+    const idx = new Indexer({ provider: noChain, address: "0x" + "11".repeat(20), dbPath: dir, feedSlice: 10 });
+    try {
+      const encs: Uint8Array[] = Array.from({ length: 50 }, (_, i) => randomHeader(11_000 + i));
+      const leaves = encs.map((e) => hex(keccakBuf(e as Buffer)));
+      encs[37] = encs[37]!.subarray(0, 319);
+      const root = hex(randomBytes(32));
+      let err: unknown;
+      await idx.addBatchHeaderBytes(root, leaves, encs).catch((e) => (err = e));
+      expect(String(err)).to.contain(`header must be 320 bytes, got 319 (leaf ${leaves[37]})`);
+      expect(await idx.batchHeadersDone(root)).to.equal(false);
+      expect((await idx.queryMaterials({ limit: 100 })).items).to.have.length(0);
+    } finally {
+      await idx.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("addBatchHeaderBytes refuses leaves and headers of different lengths", async () => {
     const dir = mkdtempSync(join(tmpdir(), "tongban-hr-c-"));
     const idx = new Indexer({ provider: noChain, address: "0x" + "11".repeat(20), dbPath: dir });
