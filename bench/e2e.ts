@@ -274,7 +274,9 @@ export async function e2eBench(d: Deployed, opts: { plan: E2EPlanRow[]; repeats:
  * only) on a fresh hardhat node, 3 runs each, and prints them. Knobs: E2E_MODES (content,hash), E2E_N_CONTENT
  * (24,000), E2E_N_HASH (60,000), E2E_BULK (2,000), E2E_REPEATS (3), BENCH_NODE_ARGS (extra node flags, e.g.
  * "--cpu-prof --cpu-prof-dir=/tmp/prof"), E2E_NODE_MAIN (the node's entry, default node/dist/main.js: point it
- * at another commit's build to compare). Needs `npm run build` (the node runs from node/dist).
+ * at another commit's build to compare), E2E_THREADS=1 (print the node's CPU per thread in the measured window,
+ * us per material; "main" = the main thread, "+k" = thread id pid+k). Needs `npm run build` (the node runs from
+ * node/dist).
  */
 if (process.argv[1] && import.meta.url === (await import("node:url")).pathToFileURL(process.argv[1]).href) {
   const { deployAll } = await import("./lib/contracts.js");
