@@ -291,7 +291,66 @@ export function batchOrSingly<Q, R, Raw>(init: BatchOrSinglyInit<Q, R, Raw>): (q
   };
 }
 
+/** How {@link reuseWithinBlock} reads the latest block and asks queries at one block. */
+export interface ReuseWithinBlockInit<Q, R> {
+  /** the latest block's hash (read once per batch, after every query in it was asked) */
+  latestBlock: () => Promise<string>;
+  /** ask `qs` at exactly that block (one result per query, in order) */
+  runAt: (qs: Q[], block: string) => Promise<readonly (R | BatchItemFailure)[]>;
+  /** identity of a query (same key at the same block = the same answer) */
+  key: (q: Q) => string;
+  /** most answers kept (default 10,000; all dropped when full) */
+  entries?: number;
+  /** counters to update: header reads, queries answered from memory */
+  stats?: { blocks: number; reused: number };
+}
+
 /**
+ * A {@link Coalescer} `run` that reuses answers read AT THE LATEST BLOCK: per batch it reads the latest block's
+ * hash, answers the queries already answered at that block from memory and asks the others with `runAt` pinned
+ * to that block. A block's state never changes, so a reused answer is what a read at "latest" gives at that
+ * moment; a new block (or another block at the same height) empties the memory; failures are never kept.
+ * @example new Coalescer(reuseWithinBlock({ latestBlock, runAt, key: (q) => q }), { key: (q) => q })
+ */
+export function reuseWithinBlock<Q, R>(init: ReuseWithinBlockInit<Q, R>): (qs: Q[]) => Promise<readonly (R | BatchItemFailure)[]> {
+  const { latestBlock, runAt, key, stats } = init;
+  const max = Math.max(1, init.entries ?? 10_000);
+  let block: string | undefined;
+  const answers = new Map<string, R>();
+  return async (qs) => {
+    // read after every query of this batch was asked: this block is the latest at that moment
+    const latest = String(await latestBlock()).toLowerCase();
+    if (stats) stats.blocks++;
+    if (latest !== block) {
+      answers.clear();
+      block = latest;
+    }
+    const out = new Array<R | BatchItemFailure>(qs.length);
+    const missing: number[] = [];
+    for (let i = 0; i < qs.length; i++) {
+      const hit = answers.get(key(qs[i]!));
+      if (hit !== undefined) out[i] = hit;
+      else missing.push(i);
+    }
+    if (stats) stats.reused += qs.length - missing.length;
+    if (missing.length === 0) return out;
+    const rs = await runAt(missing.map((i) => qs[i]!), latest);
+    if (!Array.isArray(rs) || rs.length !== missing.length) return rs; // the Coalescer fails the batch
+    for (let j = 0; j < missing.length; j++) {
+      const r = rs[j]!;
+      out[missing[j]!] = r;
+      // only an answer of this very block is kept (never a failure)
+      if (!(r instanceof BatchItemFailure) && block === latest) {
+        if (answers.size >= max) answers.clear();
+        answers.set(key(qs[missing[j]!]!), r as R);
+      }
+    }
+    return out;
+  };
+}
+
+/**
+ * Coalesces concurrent queries into batches, DataLoader-style/**
  * Coalesces concurrent queries into batches, DataLoader-style, without a timer: a query sent while fewer than
  * `maxInFlight` batches are out leaves at the end of the current event-loop turn (with the others of that
  * turn); otherwise it waits for a batch to return and leaves with every query queued meanwhile. At low load
@@ -438,16 +497,16 @@ export function coalescingChainReader(
   const codec = materialStateCodec();
   const loaders = new Map<string, Coalescer<string, string>>();
   const stats: CoalescingReaderStats = { batches: 0, queries: 0, asked: 0, largest: 0, blocks: 0, reused: 0 };
-  const { reuseWithinBlock, ...coalescing } = options;
+  const { reuseWithinBlock: reuse, ...coalescing } = options;
   let pinned: BlockPinnedReader | undefined;
-  if (reuseWithinBlock) {
+  if (reuse) {
     const p = inner as Partial<BlockPinnedReader>;
     if (typeof p.latestBlockHash !== "function" || typeof p.callAtBlock !== "function") {
       throw new TypeError("coalescingChainReader: reuseWithinBlock needs a reader with latestBlockHash() and callAtBlock() (BlockPinnedReader)");
     }
     pinned = inner as BlockPinnedReader;
   }
-  const maxReused = typeof reuseWithinBlock === "object" ? Math.max(1, reuseWithinBlock.entries ?? 10_000) : 10_000;
+  const maxReused = typeof reuse === "object" ? Math.max(1, reuse.entries ?? 10_000) : 10_000;
   const undecodable = (to: string, e: unknown) => new ChainReadError(`undecodable materialStates answer from ${to}`, { reason: "BAD_RESPONSE", ledger: to }, { cause: e });
   const loaderFor = (to: string): Coalescer<string, string> => {
     const key = to.toLowerCase();
@@ -482,39 +541,13 @@ export function coalescingChainReader(
             }
           },
         });
-        // answers of the block they were read at; emptied when the latest block is another one
-        let block: string | undefined;
-        const answers = new Map<string, string>();
-        run = async (calls) => {
-          // read after every query of this batch was asked: this block is the latest at that moment
-          const latest = String(await p.latestBlockHash()).toLowerCase();
-          stats.blocks++;
-          if (latest !== block) {
-            answers.clear();
-            block = latest;
-          }
-          const out = new Array<string | BatchItemFailure>(calls.length);
-          const missing: number[] = [];
-          for (let i = 0; i < calls.length; i++) {
-            const hit = answers.get(calls[i]!.toLowerCase());
-            if (hit !== undefined) out[i] = hit;
-            else missing.push(i);
-          }
-          stats.reused += calls.length - missing.length;
-          if (missing.length === 0) return out;
-          const rs = await atBlock(missing.map((i) => ({ data: calls[i]!, block: latest })));
-          if (!Array.isArray(rs) || rs.length !== missing.length) return rs; // the Coalescer fails the batch
-          for (let j = 0; j < missing.length; j++) {
-            const r = rs[j]!;
-            out[missing[j]!] = r;
-            // only a well-formed answer of this very block is kept (never a failure)
-            if (typeof r === "string" && block === latest) {
-              if (answers.size >= maxReused) answers.clear();
-              answers.set(calls[missing[j]!]!.toLowerCase(), r);
-            }
-          }
-          return out;
-        };
+        run = reuseWithinBlock<string, string>({
+          latestBlock: () => p.latestBlockHash(),
+          runAt: (calls, block) => atBlock(calls.map((data) => ({ data, block }))),
+          key: (data) => data.toLowerCase(),
+          entries: maxReused,
+          stats,
+        });
       }
       l = new Coalescer<string, string>((calls) => {
         stats.batches++;

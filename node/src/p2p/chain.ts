@@ -8,7 +8,7 @@
  * never per exchange.
  */
 import { JsonRpcProvider, NonceManager, Wallet, type Signer, type TransactionReceipt } from "ethers";
-import { contracts, Coalescer, batchOrSingly, type CoalescerOptions } from "@tongban/sdk";
+import { contracts, Coalescer, batchOrSingly, reuseWithinBlock, type CoalescerOptions } from "@tongban/sdk";
 import type { GrantUses, HeadAnchorSink } from "../audit/use-log.js";
 import { decodeCheckGrant, decodeCheckGrants, encodeCheckGrant } from "./grant-codec.js";
 
@@ -228,29 +228,36 @@ export function scoped(answer: GrantCheck, typeCode: string, leaf: string): Gran
 
 export class AuthorisationsView {
   readonly #grants: Coalescer<string, GrantCheck> | undefined;
+  readonly #block = { blocks: 0, reused: 0 };
 
   /**
    * `coalesce` (default on): concurrent `checkGrant`s are coalesced (SDK `Coalescer`, no timer): a check that
    * finds none in flight is sent alone as `checkGrant`; while one is out, the next ones queue and leave as ONE
    * `checkGrants` eth_call (one EVM execution) when it returns; identical checks in one batch are asked once.
-   * Each is still asked after its request arrived, at "latest": nothing is reused across batches. A batch the
-   * chain node refuses (an RPC error, e.g. a contract without checkGrants) is retried check by check, each with
-   * its own outcome (checks then go singly for 60 s if they all succeeded); a batch that cannot reach the chain
-   * or does not decode fails every check in it (ChainCallError: the custodian answers UNAVAILABLE). `false`: one
-   * eth_call per check.
+   * Each is still asked after its request arrived. A batch the chain node refuses (an RPC error, e.g. a contract
+   * without checkGrants) is retried check by check, each with its own outcome (checks then go singly for 60 s if
+   * they all succeeded); a batch that cannot reach the chain or does not decode fails every check in it
+   * (ChainCallError: the custodian answers UNAVAILABLE). `false`: one eth_call per check, at "latest".
+   *
+   * `reuseWithinBlock` (default on with coalescing, when `rpc` reads blocks: ChainRpc does): each batch reads the
+   * latest block's hash first, answers a check already asked AT THAT BLOCK from memory (SDK `reuseWithinBlock`)
+   * and asks the others pinned to that block (EIP-1898): what "latest" answers at that moment, since a block's
+   * state never changes; a new block empties the memory. The gate's epoch rule (grants.ts) is unaffected: the
+   * block is read after the check was asked, so it holds every anchor this node knew of then.
    */
   constructor(
     readonly rpc: ChainRpc,
     readonly address: string,
-    opts: { coalesce?: boolean | CoalescerOptions } = {},
+    opts: { coalesce?: boolean | CoalescerOptions; reuseWithinBlock?: boolean } = {},
   ) {
     const c = opts.coalesce ?? true;
     // identical checks of one batch (same grant, requester, matter, type, leaf, at) are asked once
     if (c !== false) {
-      const run = batchOrSingly<string, GrantCheck, string>({
-        one: (args) => this.#checkOne(args),
+      const pinned = typeof rpc.latestBlockHash === "function" && typeof rpc.callAtBlock === "function";
+      const atBlock = batchOrSingly<{ args: string; block: string | undefined }, GrantCheck, string>({
+        one: (q) => this.#checkOne(q.args, q.block),
         // checkGrants(GrantQuery[]): a GrantQuery is static, its six words are checkGrant's arguments
-        sendMany: (args) => this.rpc.call(this.address, CHECK_GRANTS_SELECTOR + WORD(32) + WORD(args.length) + args.join("")),
+        sendMany: (qs) => this.#ask(CHECK_GRANTS_SELECTOR + WORD(32) + WORD(qs.length) + qs.map((q) => q.args).join(""), qs[0]!.block),
         decodeMany: (out, count) => {
           try {
             return decodeCheckGrants(out, count);
@@ -262,13 +269,27 @@ export class AuthorisationsView {
         // unreachable fails the whole batch
         refused: (e) => e instanceof ChainCallError && e.reason === "RPC_ERROR",
       });
+      const run =
+        (opts.reuseWithinBlock ?? true) && pinned
+          ? reuseWithinBlock<string, GrantCheck>({
+              latestBlock: () => this.rpc.latestBlockHash(),
+              runAt: (qs, block) => atBlock(qs.map((args) => ({ args, block }))),
+              key: (args) => args,
+              stats: this.#block,
+            })
+          : (qs: string[]) => atBlock(qs.map((args) => ({ args, block: undefined })));
       this.#grants = new Coalescer(run, { ...(c === true ? {} : c), key: (args) => args });
     }
   }
 
-  /** checkGrant batches sent, checks carried, distinct checks asked (metrics, benchmarks); undefined without coalescing */
-  get coalesced(): { batches: number; queries: number; asked: number; largest: number } | undefined {
-    return this.#grants?.stats;
+  /** checkGrant batches sent, checks carried, distinct checks asked, largest batch; latest-block reads and checks answered from the same block's earlier answer (metrics, benchmarks); undefined without coalescing */
+  get coalesced(): { batches: number; queries: number; asked: number; largest: number; blocks: number; reused: number } | undefined {
+    return this.#grants ? { ...this.#grants.stats, ...this.#block } : undefined;
+  }
+
+  /** an eth_call of the authorisations contract at "latest", or at the block with that hash */
+  #ask(data: string, block: string | undefined): Promise<string> {
+    return block === undefined ? this.rpc.call(this.address, data) : this.rpc.callAtBlock(this.address, data, block);
   }
 
   /**
@@ -294,8 +315,8 @@ export class AuthorisationsView {
     return scoped(answer, "0x" + full.slice(3 * 64, 4 * 64), "0x" + full.slice(4 * 64, 5 * 64));
   }
 
-  async #checkOne(args: string): Promise<GrantCheck> {
-    const out = await this.rpc.call(this.address, CHECK_GRANT_SELECTOR + args);
+  async #checkOne(args: string, block?: string): Promise<GrantCheck> {
+    const out = await this.#ask(CHECK_GRANT_SELECTOR + args, block);
     try {
       return decodeCheckGrant(out);
     } catch (e) {

@@ -39,7 +39,7 @@ export interface RunConfig {
   verifyCacheMs?: number;
   /** coalesce concurrent checkGrant / materialState reads into checkGrants / materialStates calls (default true) */
   chainCoalesce?: boolean | { maxBatch?: number; maxInFlight?: number };
-  /** the requester reuses a materialState answer read at the same block (default true; verify.ts) */
+  /** both sides reuse a checkGrant / materialState answer read at the same block (default true; chain.ts, verify.ts) */
   reuseWithinBlock?: boolean;
   anchorIntervalMs?: number;
   anchorEvery?: number;
@@ -76,7 +76,7 @@ async function main(): Promise<void> {
   const rpc = new ChainRpc(cfg.rpcUrl);
   const chainId = await rpc.chainId();
   const consortium = new ConsortiumView(rpc, cfg.ledger);
-  const authorisations = new AuthorisationsView(rpc, cfg.authorisations, { coalesce: cfg.chainCoalesce ?? true });
+  const authorisations = new AuthorisationsView(rpc, cfg.authorisations, { coalesce: cfg.chainCoalesce ?? true, reuseWithinBlock: cfg.reuseWithinBlock ?? true });
   const verifier = onlineVerifier(rpc, cfg.ledger, { cacheMs: cfg.verifyCacheMs ?? 0, coalesce: cfg.chainCoalesce ?? true, reuseWithinBlock: cfg.reuseWithinBlock ?? true });
   const storageKey = Buffer.from(cfg.storageKey.replace(/^0x/, ""), "hex");
   const logDb = new ClassicLevel<Buffer, Buffer>(join(cfg.dataDir, "uselog"), { keyEncoding: "buffer", valueEncoding: "buffer" });

@@ -234,6 +234,37 @@ describe("p2p/chain: AuthorisationsView coalesces concurrent checkGrants", () =>
     }
   });
 
+  it("reuseWithinBlock: a check already asked at the latest block is answered from memory; the others are pinned to that block; a new block asks again", async () => {
+    const calls: { data: string; block: string | undefined }[] = [];
+    let head = "0x" + "aa".repeat(32);
+    let headReads = 0;
+    const rpc = {
+      call: (_to: string, data: string) => (calls.push({ data, block: undefined }), chainAnswer(data)),
+      callAtBlock: (_to: string, data: string, block: string) => (calls.push({ data, block }), chainAnswer(data)),
+      latestBlockHash: async () => (headReads++, head),
+    } as unknown as ChainRpc;
+    const v = new AuthorisationsView(rpc, "0x" + "11".repeat(20));
+    const req = w(), m = w();
+    const grants = Array.from({ length: 6 }, (_, i) => gid(i + 2));
+    const ask = () => Promise.all(grants.map((g) => v.checkGrant(g, req, m, w(), w())));
+    expect((await ask()).map((c) => c.verdict)).to.deep.equal(grants.map(expectedOf));
+    expect(calls.map((c) => [c.data.slice(0, 10), c.block])).to.deep.equal([[BATCH, head]]);
+    // the same grants again at the same block (other materials: the same grant-level question): nothing asked
+    expect((await ask()).map((c) => c.verdict)).to.deep.equal(grants.map(expectedOf));
+    expect(calls.length).to.equal(1);
+    expect(v.coalesced).to.deep.include({ blocks: 2, reused: 6 });
+    // a new block: asked again, pinned to it
+    head = "0x" + "bb".repeat(32);
+    expect((await ask()).map((c) => c.verdict)).to.deep.equal(grants.map(expectedOf));
+    expect(calls.slice(1).map((c) => [c.data.slice(0, 10), c.block])).to.deep.equal([[BATCH, head]]);
+    expect(headReads).to.equal(3);
+    // off: at "latest", no header read
+    const off = new AuthorisationsView(rpc, "0x" + "11".repeat(20), { reuseWithinBlock: false });
+    await Promise.all(grants.map((g) => off.checkGrant(g, req, m, w(), w())));
+    expect(calls.at(-1)!.block).to.equal(undefined);
+    expect(headReads).to.equal(3);
+  });
+
   it("coalesce: false makes one checkGrant eth_call per check", async () => {
     const { rpc, calls } = scriptedRpc(chainAnswer);
     const v = new AuthorisationsView(rpc, "0x" + "11".repeat(20), { coalesce: false });
