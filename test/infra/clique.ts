@@ -69,6 +69,11 @@ export interface CliqueNodeState {
   dir: string;
   signer: string;
   signerKey: string;
+  /**
+   * A second account in the node's keystore that is not a signer: `waitReady` mines with it for a moment so the
+   * node counts as synced (a fresh geth drops propagated blocks until it has mined or synced) without sealing.
+   */
+  idleEtherbase?: string;
   enode: string;
   p2pPort: number;
   httpPort: number;
@@ -340,6 +345,10 @@ export class CliqueNetwork {
       writeFileSync(join(node.dir, "password.txt"), password + "\n", { mode: 0o600 });
       const ks = encryptKeystoreJsonSync({ address: node.signer, privateKey: node.signerKey }, password, { scrypt: { N: 1 << 12 } });
       writeFileSync(join(node.dir, "keystore", `key-${node.signer.slice(2).toLowerCase()}.json`), ks, { mode: 0o600 });
+      const idle = new Wallet("0x" + randomBytes(32).toString("hex"));
+      const idleKs = encryptKeystoreJsonSync({ address: idle.address, privateKey: idle.privateKey }, password, { scrypt: { N: 1 << 12 } });
+      writeFileSync(join(node.dir, "keystore", `key-${idle.address.slice(2).toLowerCase()}.json`), idleKs, { mode: 0o600 });
+      node.idleEtherbase = idle.address;
       writeFileSync(join(node.dir, "geth", "nodekey"), nodeKeys[i].nodeKey, { mode: 0o600 });
       const statics = nodes.filter((o) => o.index !== i).map((o) => JSON.stringify(o.enode)).join(", ");
       // geth 1.13 ignores static-nodes.json: static peers come from the TOML config. ListenAddr binds loopback.
@@ -455,8 +464,49 @@ export class CliqueNetwork {
       },
       timeoutMs,
     );
-    await Promise.all(this.rpcUrls.map((u) => rpc(u, "miner_start")));
+    await this.startSealersInTurn(timeoutMs);
     await this.waitForSameHead({ minBlock: 2, timeoutMs });
+  }
+
+  /**
+   * Start sealing without a startup race. Started together at block 0, every signer may seal blocks 1 and 2
+   * (nobody is "recent" yet), so several out-of-turn blocks of equal difficulty compete; on a loaded machine
+   * this once ended with nodes 0,1 and 2,3 on two forks at height 2 where no signer could seal on its own fork
+   * (Clique deadlock: "timed out ... waiting for nodes 0, 1, 2, 3 to agree on the head (>= 2): heads 0:2 1:2 2:2
+   * 3:2; block 2: 0:0xcefc1f38 1:0xcefc1f38 2:0xca136324 3:0xca136324", 2026-11-25 00:16 UTC, load ~11).
+   * So: (1) each node mines for a moment with a non-signer etherbase (the seal fails: unauthorized), which marks
+   * it synced so it imports propagated blocks, then goes back to its signer etherbase; (2) blocks 1..floor(N/2)
+   * are sealed one at a time by their in-turn signer, each once every node holds the previous one; (3) the
+   * rest start. From then on the in-turn signer of a block is never "recent", so an out-of-turn rival always has
+   * lower difficulty and loses.
+   */
+  private async startSealersInTurn(timeoutMs: number): Promise<void> {
+    const n = this.size;
+    const urls = this.rpcUrls;
+    // miner_start only queues the start (geth runs it on a goroutine): wait for eth_mining before the stop, and
+    // for it to clear before the etherbase goes back, or a late start would leave the idle account mining
+    const mining = (i: number, want: boolean) =>
+      until(`node ${i} eth_mining = ${want}`, async () => ((await rpc<boolean>(urls[i], "eth_mining")) === want ? true : undefined), timeoutMs, 50);
+    await Promise.all(this.state.nodes.map(async (node, i) => {
+      if (!node.idleEtherbase) return;
+      await rpc(urls[i], "miner_setEtherbase", [node.idleEtherbase]);
+      await rpc(urls[i], "miner_start");
+      await mining(i, true);
+      await rpc(urls[i], "miner_stop");
+      await mining(i, false);
+      await rpc(urls[i], "miner_setEtherbase", [node.signer]);
+    }));
+    const started = new Set<number>();
+    const head = await this.blockNumber(0);
+    if (head === 0 && n > 1 && this.state.nodes.every((x) => x.idleEtherbase)) {
+      for (let b = 1; b <= Math.floor(n / 2); b++) {
+        const sealer = b % n;
+        await rpc(urls[sealer], "miner_start");
+        started.add(sealer);
+        await this.waitForSameHead({ minBlock: b, exact: true, timeoutMs });
+      }
+    }
+    await Promise.all(urls.map((u, i) => (started.has(i) ? undefined : rpc(u, "miner_start"))));
   }
 
   /** Whether node `i` is running (as far as this process knows; attached networks check the pid). */
