@@ -227,8 +227,11 @@ describe("catalogue service (hardhat node)", function () {
 
     // a second node following with its own timer
     const follower = await service(w.xuhui, XUHUI, false, 50);
-    for (let i = 0; i < 100 && !(await follower.svc.getEntry("R310115-0002")); i++) await new Promise((r) => setTimeout(r, 50));
-    expect((await follower.svc.getEntry("R310115-0002"))!.status).to.equal("WITHDRAWN");
+    // wait for the follower's timer to reach the withdrawal (30 s: a loaded 2-core machine; was 100 x 50 ms)
+    for (const end = Date.now() + 30_000; (await follower.svc.getEntry("R310115-0002"))?.status !== "WITHDRAWN" && Date.now() < end;) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect((await follower.svc.getEntry("R310115-0002"))?.status, "R310115-0002 on the follower after 30 s").to.equal("WITHDRAWN");
     await follower.svc.stop();
     await follower.db.close();
     const again = await service(w.xuhui, XUHUI, false, 0, follower.path);
