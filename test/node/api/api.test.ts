@@ -331,8 +331,9 @@ describe("node API: edge contract (in-process)", () => {
       expect(Date.now() - t).to.be.below(3000);
       expect((await inflight).status).to.equal(202);
       expect(slow.records.size).to.equal(1);
-      await new Promise((r) => setTimeout(r, 50));
-      expect(ended).to.equal(true);
+      // the stream's end reaches the client after close(): wait for it (a fixed 50 ms was a race under load)
+      for (const t0 = Date.now(); !ended && Date.now() - t0 < 10_000; ) await new Promise((r) => setTimeout(r, 20));
+      expect(ended, "the SSE stream ended after close()").to.equal(true);
       const text = got.join("");
       expect(text).to.match(/event: material\ndata: \{"kind":"material","leaf":"0x(aa){32}","state":"anchored","at":1\}/);
       expect(text).to.include(": heartbeat");
