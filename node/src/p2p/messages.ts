@@ -24,6 +24,27 @@ interface KeccakHash {
   digest(): Buffer;
 }
 const createKeccak = require("keccak") as (alg: "keccak256") => KeccakHash;
+/** The keccak package's native sponge (what `createKeccak` wraps in a stream object per hash). */
+interface KeccakState {
+  initialize(rate: number, capacity: number): void;
+  absorb(b: Buffer): void;
+  absorbLastFewBits(bits: number): void;
+  squeeze(n: number): Buffer;
+}
+/**
+ * One native keccak-256 sponge, re-initialised per hash (synchronous, so never shared by two hashes at once):
+ * ~2.5 µs per request-sized hash instead of ~5-7 µs through the package's per-hash Transform stream object.
+ * Undefined when the native add-on is not loadable (the package then falls back to its JS sponge, used below).
+ */
+const nativeSponge: KeccakState | undefined = (() => {
+  try {
+    const dir = require.resolve("keccak/package.json").slice(0, -"/package.json".length);
+    const State = (require("node-gyp-build") as (d: string) => new () => KeccakState)(dir);
+    return typeof State === "function" ? new State() : undefined;
+  } catch {
+    return undefined;
+  }
+})();
 
 export const EXCHANGE_PROTOCOL = "/tongban/exchange/1.0.0";
 
@@ -128,6 +149,12 @@ export interface Eip712Domain {
 }
 
 export function keccak(...parts: Buffer[]): Buffer {
+  if (nativeSponge) {
+    nativeSponge.initialize(1088, 512); // keccak-256: rate 1088 bits, capacity 512
+    for (const p of parts) nativeSponge.absorb(p);
+    nativeSponge.absorbLastFewBits(0x01); // keccak padding (not SHA-3's 0x06)
+    return nativeSponge.squeeze(32);
+  }
   const k = createKeccak("keccak256");
   for (const p of parts) k.update(p);
   return k.digest();
@@ -163,8 +190,12 @@ function word(n: number | bigint): Buffer {
 }
 
 export function b32(hex: string, field: string): Buffer {
-  if (typeof hex !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(hex)) throw new MalformedError(`${field} must be 0x + 32 bytes hex`);
-  return Buffer.from(hex.slice(2), "hex");
+  // same acceptance as /^0x[0-9a-fA-F]{64}$/ without the regex: Buffer's hex decoder stops at
+  // the first non-hex pair, so 32 decoded bytes from 64 characters mean all of them were hex
+  if (typeof hex !== "string" || hex.length !== 66 || hex.charCodeAt(0) !== 48 || hex.charCodeAt(1) !== 120) throw new MalformedError(`${field} must be 0x + 32 bytes hex`);
+  const b = Buffer.allocUnsafe(32);
+  if (b.write(hex.slice(2), "hex") !== 32) throw new MalformedError(`${field} must be 0x + 32 bytes hex`);
+  return b;
 }
 
 export class MalformedError extends Error {
