@@ -15,7 +15,7 @@
  * The hardhat node's request logging is turned off (hardhat_setLoggingEnabled false; BENCH_CHAIN_LOG=1 keeps it).
  * Env: BENCH_MATERIALS=N (fetch N distinct materials in turn, default 1: with N > concurrency no two reads of
  * one coalesced batch are identical, so none is de-duplicated), BENCH_INFLIGHT=k (coalesced calls in flight per
- * side, default 1), BENCH_REUSE=0 (neither side reuses a checkGrant / materialState answer read at the same block),
+ * side, default run.ts's: 4 since 2026-11-25, 1 before), BENCH_REUSE=0 (neither side reuses a checkGrant / materialState answer read at the same block),
  * BENCH_BLOCK_MS=ms (mine a block that often during each run, as a real chain seals every period), BENCH_SCENARIO=0|1|2|3 (one scenario), BENCH_SYNC=0 (no fsync), TONGBAN_P2P_RUN=<path of another run.ts>
  * (compare another version of node/src/p2p in the same conditions), TONGBAN_P2P_EXEC_ARGV="--cpu-prof
  * --cpu-prof-dir=DIR" (profile both node processes). Figures: node/src/p2p/README.md.

@@ -226,6 +226,14 @@ export function scoped(answer: GrantCheck, typeCode: string, leaf: string): Gran
   return { verdict: inScope ? VERDICT_ALLOWED : VERDICT_OUT_OF_SCOPE, grant: answer.grant };
 }
 
+/**
+ * Coalesced chain batches a member node keeps out at once per side (run.ts default; main.ts may pass
+ * `coalesce: { maxInFlight: CHAIN_BATCHES_IN_FLIGHT }`). With 1, a read arriving while a batch is out waits for
+ * that round trip before its own leaves; the exchange's throughput at a fixed number of fetches in flight is
+ * then bound by the chain's round trips, not by CPU (node/src/p2p/README.md, "Requester and custodian CPU").
+ */
+export const CHAIN_BATCHES_IN_FLIGHT = 4;
+
 export class AuthorisationsView {
   readonly #grants: Coalescer<string, GrantCheck> | undefined;
   readonly #block = { blocks: 0, reused: 0 };

@@ -14,7 +14,7 @@ import { ClassicLevel } from "classic-level";
 import { Wallet } from "ethers";
 import type { ProofBundle } from "@tongban/sdk";
 import { UseLog, historyToCsv, type HistoryQuery } from "../audit/use-log.js";
-import { AuthorisationsView, ChainRpc, ChainWriter, ConsortiumView } from "./chain.js";
+import { AuthorisationsView, CHAIN_BATCHES_IN_FLIGHT, ChainRpc, ChainWriter, ConsortiumView } from "./chain.js";
 import { MaterialShelf, cachedMaterialSource } from "./materials.js";
 import { P2PNode } from "./node.js";
 import { loadOrCreatePeerKey } from "./peer-key.js";
@@ -37,7 +37,11 @@ export interface RunConfig {
   publish?: boolean;
   grantCacheMs?: number;
   verifyCacheMs?: number;
-  /** coalesce concurrent checkGrant / materialState reads into checkGrants / materialStates calls (default true) */
+  /**
+   * coalesce concurrent checkGrant / materialState reads into checkGrants / materialStates calls (default true =
+   * `{ maxInFlight: CHAIN_BATCHES_IN_FLIGHT }`: up to 4 batches out at once per side; each read is still asked
+   * after its request arrived, only the waiting for the previous batch's round trip is gone)
+   */
   chainCoalesce?: boolean | { maxBatch?: number; maxInFlight?: number };
   /** both sides reuse a checkGrant / materialState answer read at the same block (default true; chain.ts, verify.ts) */
   reuseWithinBlock?: boolean;
@@ -76,8 +80,9 @@ async function main(): Promise<void> {
   const rpc = new ChainRpc(cfg.rpcUrl);
   const chainId = await rpc.chainId();
   const consortium = new ConsortiumView(rpc, cfg.ledger);
-  const authorisations = new AuthorisationsView(rpc, cfg.authorisations, { coalesce: cfg.chainCoalesce ?? true, reuseWithinBlock: cfg.reuseWithinBlock ?? true });
-  const verifier = onlineVerifier(rpc, cfg.ledger, { cacheMs: cfg.verifyCacheMs ?? 0, coalesce: cfg.chainCoalesce ?? true, reuseWithinBlock: cfg.reuseWithinBlock ?? true });
+  const coalesce = cfg.chainCoalesce === undefined || cfg.chainCoalesce === true ? { maxInFlight: CHAIN_BATCHES_IN_FLIGHT } : cfg.chainCoalesce;
+  const authorisations = new AuthorisationsView(rpc, cfg.authorisations, { coalesce, reuseWithinBlock: cfg.reuseWithinBlock ?? true });
+  const verifier = onlineVerifier(rpc, cfg.ledger, { cacheMs: cfg.verifyCacheMs ?? 0, coalesce, reuseWithinBlock: cfg.reuseWithinBlock ?? true });
   const storageKey = Buffer.from(cfg.storageKey.replace(/^0x/, ""), "hex");
   const logDb = new ClassicLevel<Buffer, Buffer>(join(cfg.dataDir, "uselog"), { keyEncoding: "buffer", valueEncoding: "buffer" });
   const shelfDb = new ClassicLevel<Buffer, Buffer>(join(cfg.dataDir, "shelf"), { keyEncoding: "buffer", valueEncoding: "buffer" });
