@@ -45,7 +45,7 @@ import { RpcClient, connectFailoverProvider } from "./core/chain.js";
 import { UseLog } from "./audit/use-log.js";
 import { auditRoutes } from "./audit/routes.js";
 import { exchangeRoutes, grantRoutes } from "./api/exchange-routes.js";
-import { AuthorisationsView, ChainWriter, ConsortiumView } from "./p2p/chain.js";
+import { AuthorisationsView, CHAIN_BATCHES_IN_FLIGHT, ChainWriter, ConsortiumView } from "./p2p/chain.js";
 import { FailoverChainRpc } from "./p2p/failover-rpc.js";
 import { P2PNode } from "./p2p/node.js";
 import { cachedMaterialSource, materialSourceFromService } from "./p2p/materials.js";
@@ -203,7 +203,10 @@ export async function startNode(config: NodeConfig, opts: { env?: NodeJS.Process
   const chainRpc = xc.authorisations
     ? new FailoverChainRpc(config.rpcUrls, { log: forComponent(logger, "p2p-rpc"), onUrlError: (url) => core.metrics.rpcErrors.inc({ url }) })
     : undefined;
-  const authView = xc.authorisations ? new AuthorisationsView(chainRpc!, xc.authorisations.address) : undefined;
+  // chain reads coalesce, up to CHAIN_BATCHES_IN_FLIGHT batches out at once per view (as p2p/run.ts and the
+  // exchange bench run them): a read does not wait for the previous batch's round trip
+  const chainCoalesce = { maxInFlight: CHAIN_BATCHES_IN_FLIGHT };
+  const authView = xc.authorisations ? new AuthorisationsView(chainRpc!, xc.authorisations.address, { coalesce: chainCoalesce }) : undefined;
   const consortiumView = xc.authorisations ? new ConsortiumView(chainRpc!, config.ledgerAddress) : undefined;
   const writer = xc.authorisations ? new ChainWriter(config.rpcUrls[0]!, opsSigner!, config.ledgerAddress, xc.authorisations.address, memberId32, authView) : undefined;
   const useLogDb = xc.authorisations
@@ -290,7 +293,7 @@ export async function startNode(config: NodeConfig, opts: { env?: NodeJS.Process
           writer: xc.p2p.publish === false ? undefined : writer,
           materials: cachedMaterialSource(materialSourceFromService(core.service)),
           useLog,
-          verify: onlineVerifier(chainRpc!, config.ledgerAddress, { cacheMs: xc.p2p.verifyCacheMs ?? 0 }),
+          verify: onlineVerifier(chainRpc!, config.ledgerAddress, { cacheMs: xc.p2p.verifyCacheMs ?? 0, coalesce: chainCoalesce }),
           logger: forComponent(logger, "p2p"),
         },
         {
