@@ -48,6 +48,11 @@ const CONC = Number(process.argv[3] ?? 64);
 const MATERIALS = Math.max(1, Number(process.env.BENCH_MATERIALS ?? 1));
 /** a block every BENCH_BLOCK_MS during each timed run (default 0: only the bench's own transactions make blocks) */
 const BLOCK_MS = Number(process.env.BENCH_BLOCK_MS ?? 0);
+/**
+ * distinct holders (BENCH_HOLDERS, default 1): material i belongs to holder i % HOLDERS and each holder grants B
+ * on its own, so fetches of different holders' materials need different grant checks (no answer shared)
+ */
+const HOLDERS = Math.min(MATERIALS, Math.max(1, Number(process.env.BENCH_HOLDERS ?? 1)));
 const uscc = (first17: string) => first17 + usccCheckChar(first17);
 const id = (u: string) => encodeBytes32String(u).toLowerCase();
 
@@ -77,11 +82,11 @@ async function main(): Promise<void> {
     const now = Number((await rpc<{ timestamp: string }>(chain.url, "eth_getBlockByNumber", ["latest", false])).timestamp);
     // MATERIALS distinct 10 KiB materials of one holder, anchored as one batch; fetch i asks for material i % MATERIALS
     const contents = Array.from({ length: MATERIALS }, () => randomBytes(10 * 1024));
-    const holderRef = "0x" + randomBytes(32).toString("hex");
-    const headers: MaterialHeader[] = contents.map((content) => ({
+    const holderRefs = Array.from({ length: HOLDERS }, () => "0x" + randomBytes(32).toString("hex"));
+    const headers: MaterialHeader[] = contents.map((content, i) => ({
       typeCode: TYPE,
       issuer: id(U.A),
-      holderRef,
+      holderRef: holderRefs[i % HOLDERS]!,
       contentHash: "0x" + createHash("sha256").update(content).digest("hex"),
       hashAlg: 1,
       issuedAt: BigInt(now),
@@ -96,14 +101,21 @@ async function main(): Promise<void> {
     const bundles = headers.map((header, i) => buildBundle({ header, proof: tree.getProof(i), root: tree.root, chainId: chainIdNum, contract: ledgerAddr, blockNumber: rc!.blockNumber }));
     const bundle = bundles[0]!;
     const asC = auth.connect(new Wallet(w.C.privateKey, chain.provider)) as Contract;
-    const grc = await (
-      await asC.grantByIdentityProvider(
-        { holderRef, grantee: id(U.B), matter: MATTER, typeCodes: [TYPE], leaves: [], notBefore: now - 60, notAfter: now + 86_400, maxUses: 4_000_000_000 },
-        "0x" + randomBytes(32).toString("hex"),
-        "0x" + randomBytes(32).toString("hex"),
-      )
-    ).wait();
-    const grantId = String(grc.logs.map((l: { topics: string[]; data: string }) => auth.interface.parseLog(l)).find((e: { name: string } | null) => e?.name === "GrantCreated")!.args.grantId);
+    // one grant per holder (the identity provider C on the holder's behalf), to B for the matter
+    const holderGrants: string[] = [];
+    for (const holderRef of holderRefs) {
+      const grc = await (
+        await asC.grantByIdentityProvider(
+          { holderRef, grantee: id(U.B), matter: MATTER, typeCodes: [TYPE], leaves: [], notBefore: now - 60, notAfter: now + 86_400, maxUses: 4_000_000_000 },
+          "0x" + randomBytes(32).toString("hex"),
+          "0x" + randomBytes(32).toString("hex"),
+        )
+      ).wait();
+      holderGrants.push(String(grc.logs.map((l: { topics: string[]; data: string }) => auth.interface.parseLog(l)).find((e: { name: string } | null) => e?.name === "GrantCreated")!.args.grantId));
+    }
+    const grantId = holderGrants[0]!;
+    // the grant of material i's holder
+    const grants = HOLDERS > 1 ? headers.map((_, i) => holderGrants[i % HOLDERS]!) : undefined;
 
     const scenarios = [
       { label: "multiplexed stream, exact, reads coalesced", mode: "multiplexed", cacheMs: 0, coalesce: true },
@@ -112,7 +124,7 @@ async function main(): Promise<void> {
       { label: "multiplexed stream, exact, 2 eth_calls per fetch", mode: "multiplexed", cacheMs: 0, coalesce: false },
     ] as const;
     const only = process.env.BENCH_SCENARIO ? [Number(process.env.BENCH_SCENARIO)] : scenarios.map((_, i) => i);
-    console.log(`exchange bench: ${COUNT} fetches of 10 KiB per scenario, ${MATERIALS} distinct material(s) in turn (at most 1,000 for the uncoalesced exact one), ${CONC} in flight, use-log fsync ${process.env.BENCH_SYNC !== "0" ? "on" : "off"}${BLOCK_MS > 0 ? `, a block every ${BLOCK_MS} ms` : ""}, load average ${loadavg().map((x) => x.toFixed(1)).join(" ")}`);
+    console.log(`exchange bench: ${COUNT} fetches of 10 KiB per scenario, ${MATERIALS} distinct material(s) in turn of ${HOLDERS} holder(s), one grant each (at most 1,000 for the uncoalesced exact one), ${CONC} in flight, use-log fsync ${process.env.BENCH_SYNC !== "0" ? "on" : "off"}${BLOCK_MS > 0 ? `, a block every ${BLOCK_MS} ms` : ""}, load average ${loadavg().map((x) => x.toFixed(1)).join(" ")}`);
     for (const s of scenarios.filter((_, i) => only.includes(i))) {
       const mk = (k: "A" | "B") => {
         const d = mkdtempSync(join(tmpdir(), "xbench-"));
@@ -127,7 +139,7 @@ async function main(): Promise<void> {
       // refuses B's connection until A's next refresh and the first fetches fail with TRANSPORT
       await Promise.all([A.call("refresh"), B.call("refresh")]);
       const params = { custodian: id(U.A), leaf: bundle.leaf, grantId, matter: MATTER, mode: s.mode, timeoutMs: 60_000 };
-      const warm = await B.call<{ codes: Record<string, number>; samples: Record<string, string> }>("bench", { params, count: Math.min(200, COUNT), concurrency: CONC, leaves }); // warm-up
+      const warm = await B.call<{ codes: Record<string, number>; samples: Record<string, string> }>("bench", { params, count: Math.min(200, COUNT), concurrency: CONC, leaves, grants }); // warm-up
       if (Object.keys(warm.codes).some((c) => c !== "OK")) console.log(`    warm-up codes ${JSON.stringify(warm.codes)} ${JSON.stringify(warm.samples)}`);
       type Info = { grantCalls: number; logSize: number; cpuMs: number; coalesced: Record<string, { batches: number; queries: number; asked: number; largest: number; reused?: number } | null> };
       const [a0, b0] = await Promise.all([A.call<Info>("info"), B.call<Info>("info")]);
@@ -136,7 +148,7 @@ async function main(): Promise<void> {
       // BENCH_BLOCK_MS: a block every that many ms during the run (hardhat mines only per transaction; a real
       // chain seals every period), so answers reused within a block are measured with blocks arriving
       const miner = BLOCK_MS > 0 ? setInterval(() => void rpc(chain.url, "evm_mine", []).catch(() => undefined), BLOCK_MS) : undefined;
-      const r = await B.call<{ perSec: number; ms: number; codes: Record<string, number>; samples: Record<string, string>; p50: number; p95: number; cpuMsPerFetch: number }>("bench", { params, count: n, concurrency: CONC, leaves }).finally(() => clearInterval(miner));
+      const r = await B.call<{ perSec: number; ms: number; codes: Record<string, number>; samples: Record<string, string>; p50: number; p95: number; cpuMsPerFetch: number }>("bench", { params, count: n, concurrency: CONC, leaves, grants }).finally(() => clearInterval(miner));
       const chainMs = chainCpuMs(chain.pid) - chain0;
       const [a, b] = await Promise.all([A.call<Info>("info"), B.call<Info>("info")]);
       const per = (x: Info, x0: Info, k: string) => {

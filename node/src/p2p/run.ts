@@ -59,7 +59,7 @@ type Cmd =
   | { cmd: "fetch"; args: FetchParams }
   | { cmd: "crafted"; args: { params: FetchParams; overrides?: Partial<RequestFields>; wrongKey?: boolean; sendTwice?: boolean } }
   | { cmd: "resend"; args: { custodian: string; nonce: string } }
-  | { cmd: "bench"; args: { params: FetchParams; count: number; concurrency: number; leaves?: string[] } }
+  | { cmd: "bench"; args: { params: FetchParams; count: number; concurrency: number; leaves?: string[]; grants?: string[] } }
   | { cmd: "anchor" }
   | { cmd: "history"; args: HistoryQuery & { csv?: boolean } }
   | { cmd: "refresh" }
@@ -147,7 +147,7 @@ async function main(): Promise<void> {
         return slim(await node.client.send(m.args.custodian, signed));
       }
       case "bench": {
-        const { params, count, concurrency, leaves } = m.args;
+        const { params, count, concurrency, leaves, grants } = m.args;
         let next = 0;
         const cpu0 = process.cpuUsage();
         const codes: Record<string, number> = {};
@@ -159,8 +159,11 @@ async function main(): Promise<void> {
             while (next < count) {
               const i = next++;
               const s = performance.now();
-              // fetch i asks for leaves[i % n] when several materials are given (distinct chain reads)
-              const r = await node.fetch(leaves?.length ? { ...params, leaf: leaves[i % leaves.length]! } : params);
+              // fetch i asks for leaves[i % n] when several materials are given (distinct chain reads), under
+              // grants[i % n] when each material has its own grant (distinct holders: distinct grant checks)
+              const leaf = leaves?.length ? leaves[i % leaves.length]! : params.leaf;
+              const grantId = grants?.length ? grants[i % grants.length]! : params.grantId;
+              const r = await node.fetch({ ...params, leaf, grantId });
               lat.push(performance.now() - s);
               codes[r.code] = (codes[r.code] ?? 0) + 1;
               if (r.code !== "OK" && !samples[r.code]) samples[r.code] = r.message ?? "";
