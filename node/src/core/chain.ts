@@ -26,6 +26,7 @@ import { contracts } from "@tongban/sdk";
 import { UnavailableError, NodeError, ErrorCode } from "./errors.js";
 import type { CoreMetrics } from "./metrics.js";
 import { errInfo, type Logger } from "./log.js";
+import { StickyFailover } from "./failover.js";
 
 /**
  * The ledger's interface from the SDK's typechain factory (generated from the compiled contract: every
@@ -90,7 +91,7 @@ export interface RpcOptions {
 
 export class RpcClient {
   readonly urls: string[];
-  #current = 0;
+  readonly #failover: StickyFailover;
   #id = 0;
   #timeoutMs: number;
   #metrics?: CoreMetrics;
@@ -104,50 +105,42 @@ export class RpcClient {
     this.#timeoutMs = opts.timeoutMs ?? 5000;
     this.#metrics = opts.metrics;
     this.#log = opts.log;
+    this.#failover = new StickyFailover(this.urls.length, (from, to) => this.#log?.warn({ from: this.urls[from], to: this.urls[to] }, "rpc failover"));
   }
 
   get url(): string {
-    return this.urls[this.#current]!;
+    return this.urls[this.#failover.current]!;
   }
 
   async call<T = unknown>(method: string, params: unknown[] = []): Promise<T> {
-    let lastErr: unknown;
-    for (let attempt = 0; attempt < this.urls.length; attempt++) {
-      const i = (this.#current + attempt) % this.urls.length;
-      const url = this.urls[i]!;
-      let res: Response;
-      try {
-        res = await fetch(url, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ jsonrpc: "2.0", id: ++this.#id, method, params }),
-          signal: AbortSignal.timeout(this.#timeoutMs),
-        });
-        if (res.status >= 500 || res.status === 429) throw new Error(`HTTP ${res.status}`);
-      } catch (e) {
-        lastErr = e;
-        this.#metrics?.rpcErrors.inc({ url });
-        this.#log?.debug({ url, method, err: errInfo(e) }, "rpc endpoint failed");
-        continue;
-      }
-      let body: { result?: T; error?: { code: number; message: string; data?: unknown } };
-      try {
-        body = (await res.json()) as typeof body;
-      } catch (e) {
-        lastErr = e;
-        this.#metrics?.rpcErrors.inc({ url });
-        continue;
-      }
-      if (i !== this.#current) {
-        this.#log?.warn({ from: this.urls[this.#current], to: url }, "rpc failover");
-        this.#current = i;
-      }
-      this.up = true;
-      if (body.error) throw new RpcError(method, body.error.code, body.error.message, body.error.data);
-      return body.result as T;
-    }
-    this.up = false;
-    throw new ChainUnavailableError(`chain unreachable on ${this.urls.length} RPC URL(s) (${method})`, { method }, { cause: lastErr });
+    const body = await this.#failover
+      .run(
+        (i) => this.#post<T>(this.urls[i]!, method, params),
+        (e, i) => {
+          this.#metrics?.rpcErrors.inc({ url: this.urls[i]! });
+          this.#log?.debug({ url: this.urls[i], method, err: errInfo(e) }, "rpc endpoint failed");
+          return true;
+        },
+        (last) => {
+          this.up = false;
+          return new ChainUnavailableError(`chain unreachable on ${this.urls.length} RPC URL(s) (${method})`, { method }, { cause: last });
+        },
+      );
+    this.up = true;
+    if (body.error) throw new RpcError(method, body.error.code, body.error.message, body.error.data);
+    return body.result as T;
+  }
+
+  /** one JSON-RPC request to `url`; throws when the endpoint fails (network, HTTP 5xx/429, not JSON) */
+  async #post<T>(url: string, method: string, params: unknown[]): Promise<{ result?: T; error?: { code: number; message: string; data?: unknown } }> {
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: ++this.#id, method, params }),
+      signal: AbortSignal.timeout(this.#timeoutMs),
+    });
+    if (res.status >= 500 || res.status === 429) throw new Error(`HTTP ${res.status}`);
+    return (await res.json()) as { result?: T; error?: { code: number; message: string; data?: unknown } };
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * A {@link ChainRpc} over every `chain.rpcUrls` URL with the same failover as the core's RpcClient /
- * FailoverProvider (core/chain.ts): calls go to the current URL; a URL that fails at the network level
+ * FailoverProvider (core/failover.ts StickyFailover): calls go to the current URL; a URL that fails at the network level
  * (unreachable, deadline, an answer that is not JSON-RPC) is skipped for the next one, which becomes current
  * ("sticky") until it fails in turn; a JSON-RPC error answer (a revert, a refused batch) is the chain's answer
  * and is returned as it is, never retried elsewhere. When every URL fails, the last ChainCallError
@@ -9,6 +9,7 @@
  * Each URL keeps its own ChainRpc (its own event-loop-turn batching): the calls of a batch that failed on one
  * URL are retried together on the next one.
  */
+import { StickyFailover } from "../core/failover.js";
 import { ChainCallError, ChainRpc } from "./chain.js";
 
 export interface FailoverChainRpcOptions {
@@ -23,7 +24,7 @@ export interface FailoverChainRpcOptions {
 export class FailoverChainRpc extends ChainRpc {
   readonly urls: readonly string[];
   readonly #rpcs: ChainRpc[];
-  #current = 0;
+  readonly #failover: StickyFailover;
   readonly #opts: FailoverChainRpcOptions;
 
   constructor(urls: readonly string[], opts: FailoverChainRpcOptions = {}) {
@@ -32,33 +33,28 @@ export class FailoverChainRpc extends ChainRpc {
     this.urls = [...urls];
     this.#rpcs = this.urls.map((u) => new ChainRpc(u, opts.timeoutMs ?? 5000, { maxBatch: opts.maxBatch }));
     this.#opts = opts;
+    this.#failover = new StickyFailover(this.urls.length, (from, to, method) =>
+      this.#opts.log?.warn({ from: this.urls[from], to: this.urls[to], method }, "p2p chain rpc failover"),
+    );
   }
 
   /** the URL calls go to now */
   get currentUrl(): string {
-    return this.urls[this.#current]!;
+    return this.urls[this.#failover.current]!;
   }
 
-  async #each<T>(what: string, fn: (rpc: ChainRpc) => Promise<T>): Promise<T> {
-    const start = this.#current;
-    let last: unknown;
-    for (let attempt = 0; attempt < this.#rpcs.length; attempt++) {
-      const i = (start + attempt) % this.#rpcs.length;
-      try {
-        const v = await fn(this.#rpcs[i]!);
-        if (i !== this.#current) {
-          this.#opts.log?.warn({ from: this.urls[this.#current], to: this.urls[i], method: what }, "p2p chain rpc failover");
-          this.#current = i;
-        }
-        return v;
-      } catch (e) {
+  #each<T>(what: string, fn: (rpc: ChainRpc) => Promise<T>): Promise<T> {
+    return this.#failover.run(
+      (i) => fn(this.#rpcs[i]!),
+      (e, i) => {
         // the chain's own answer (RPC_ERROR) is final; anything else is this URL failing
-        if (!(e instanceof ChainCallError) || e.reason === "RPC_ERROR") throw e;
+        if (!(e instanceof ChainCallError) || e.reason === "RPC_ERROR") return false;
         this.#opts.onUrlError?.(this.urls[i]!);
-        last = e;
-      }
-    }
-    throw new ChainCallError(`${what}: chain unreachable on ${this.urls.length} RPC URL(s)`, last instanceof ChainCallError ? last.reason : "UNREACHABLE", { cause: last });
+        return true;
+      },
+      (last) => new ChainCallError(`${what}: chain unreachable on ${this.urls.length} RPC URL(s)`, last instanceof ChainCallError ? last.reason : "UNREACHABLE", { cause: last }),
+      what,
+    );
   }
 
   override request<T>(method: string, params: unknown[]): Promise<T> {
