@@ -19,6 +19,7 @@ import { startNodeProcess, stopNodeProcesses, type NodeProcess } from "./node-pr
 import { createKeystore, LIGHT_SCRYPT } from "../../../node/src/core/keystore.js";
 import { newToken } from "../../../node/src/api/auth.js";
 import type { DeployedConsortium } from "../../../node/src/consortium/index.js";
+import type { ConsortiumSpec } from "../../../node/src/consortium/spec.js";
 
 /** One member's keystore and API token. */
 export interface MemberKeys {
@@ -102,6 +103,23 @@ export async function startMemberProcess(root: string, key: string, cfg?: Record
   if (cfg) writeFileSync(join(dir, "node.json"), JSON.stringify(cfg));
   return startNodeProcess({ configFile: join(dir, "node.json"), name: key, timeoutMs });
 }
+
+/**
+ * The exchange tests' consortium: A (Xuhui, issues BL), B (Pudong) and C (city level, identity provider), all
+ * governors, threshold 1; grants are for the matter {@link EXCHANGE_MATTER}.
+ */
+export const EXCHANGE_USCC = { A: "11310104002418330F", B: "11310115002418321F", C: "11310000002418210Q" } as const;
+export const EXCHANGE_MATTER = "ENTERPRISE_CHANGE_REG";
+export const EXCHANGE_SPEC: ConsortiumSpec = {
+  jurisdictions: [{ code: 310000, parent: 0 }, { code: 310104, parent: 310000 }, { code: 310115, parent: 310000 }],
+  materialTypes: [{ code: "BL" }],
+  members: [
+    { key: "a", uscc: EXCHANGE_USCC.A, jurisdiction: 310104, roles: ["GOVERNOR"], entitlements: [{ type: "BL", jurisdiction: 310104 }] },
+    { key: "b", uscc: EXCHANGE_USCC.B, jurisdiction: 310115, roles: ["GOVERNOR"] },
+    { key: "c", uscc: EXCHANGE_USCC.C, jurisdiction: 310000, roles: ["GOVERNOR", "IDENTITY_PROVIDER"] },
+  ],
+  governance: { threshold: 1 },
+};
 
 /** `memberConfig` extra for members that exchange over libp2p: listen on a free loopback port, peer directory refreshed every 500 ms. */
 export const P2P_LOOPBACK = { p2p: { listen: ["/ip4/127.0.0.1/tcp/0"], directoryRefreshMs: 500 } } as const;

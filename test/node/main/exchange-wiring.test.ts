@@ -16,17 +16,16 @@ import { join } from "node:path";
 import { Contract, Wallet, encodeBytes32String, keccak256, toUtf8Bytes } from "ethers";
 import { contracts, createNodeClient, grantDomain, HOLDER_GRANT_TYPES, registerMaterials, waitForAnchored, type NodeClient } from "@tongban/sdk";
 import { devWallet, freePort, startChain, type Chain } from "../helpers/chain.js";
-import { apiCall, memberConfig, prepareMemberKeys, startMemberProcess, type ApiAnswer } from "../helpers/members.js";
+import { EXCHANGE_MATTER, EXCHANGE_SPEC, EXCHANGE_USCC, apiCall, memberConfig, prepareMemberKeys, startMemberProcess, type ApiAnswer } from "../helpers/members.js";
 import { stopNodeProcesses, type NodeProcess } from "../helpers/node-process.js";
 import { expectProvenOnChain } from "../helpers/history.js";
 import { runCli } from "../helpers/cli.js";
 import { deployConsortium } from "../../../node/src/consortium/deploy.js";
-import type { ConsortiumSpec } from "../../../node/src/consortium/spec.js";
 
-const USCC = { A: "11310104002418330F", B: "11310115002418321F", C: "11310000002418210Q" } as const;
+const USCC = EXCHANGE_USCC;
 type Key = keyof typeof USCC;
 const id32 = (u: string) => encodeBytes32String(u).toLowerCase();
-const MATTER = "ENTERPRISE_CHANGE_REG";
+const MATTER = EXCHANGE_MATTER;
 const RID_W = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 /** A resident ID number (GB 11643) with a correct check character. */
 function residentId(i: number): string {
@@ -35,16 +34,7 @@ function residentId(i: number): string {
   return body + "10X98765432"[s % 11];
 }
 
-const SPEC: ConsortiumSpec = {
-  jurisdictions: [{ code: 310000, parent: 0 }, { code: 310104, parent: 310000 }, { code: 310115, parent: 310000 }],
-  materialTypes: [{ code: "BL" }],
-  members: [
-    { key: "a", uscc: USCC.A, jurisdiction: 310104, roles: ["GOVERNOR"], entitlements: [{ type: "BL", jurisdiction: 310104 }] },
-    { key: "b", uscc: USCC.B, jurisdiction: 310115, roles: ["GOVERNOR"] },
-    { key: "c", uscc: USCC.C, jurisdiction: 310000, roles: ["GOVERNOR", "IDENTITY_PROVIDER"] },
-  ],
-  governance: { threshold: 1 },
-};
+const SPEC = EXCHANGE_SPEC;
 
 interface Member extends NodeProcess {
   key: Key;

@@ -15,23 +15,14 @@ import { join } from "node:path";
 import { Wallet, keccak256, toUtf8Bytes } from "ethers";
 import { getGrant, revokeGrant, type NodeClient } from "@tongban/sdk";
 import { devWallet, startChain, startProxy, type Chain, type Cuttable } from "../helpers/chain.js";
-import { P2P_LOOPBACK, apiCall, prepareMemberKeys, registerAnchored, startMembers, type MemberKeys } from "../helpers/members.js";
+import { EXCHANGE_MATTER, EXCHANGE_SPEC, EXCHANGE_USCC, P2P_LOOPBACK, apiCall, prepareMemberKeys, registerAnchored, startMembers, type MemberKeys } from "../helpers/members.js";
 import { stopNodeProcesses, type NodeProcess } from "../helpers/node-process.js";
-import { deployConsortium, type ConsortiumSpec } from "../../../node/src/consortium/index.js";
+import { deployConsortium } from "../../../node/src/consortium/index.js";
 
-const USCC = { A: "11310104002418330F", B: "11310115002418321F", C: "11310000002418210Q" } as const;
+const USCC = EXCHANGE_USCC;
 type Key = keyof typeof USCC;
-const MATTER = "ENTERPRISE_CHANGE_REG";
-const SPEC: ConsortiumSpec = {
-  jurisdictions: [{ code: 310000, parent: 0 }, { code: 310104, parent: 310000 }, { code: 310115, parent: 310000 }],
-  materialTypes: [{ code: "BL" }],
-  members: [
-    { key: "a", uscc: USCC.A, jurisdiction: 310104, roles: ["GOVERNOR"], entitlements: [{ type: "BL", jurisdiction: 310104 }] },
-    { key: "b", uscc: USCC.B, jurisdiction: 310115, roles: ["GOVERNOR"] },
-    { key: "c", uscc: USCC.C, jurisdiction: 310000, roles: ["GOVERNOR", "IDENTITY_PROVIDER"] },
-  ],
-  governance: { threshold: 1 },
-};
+const MATTER = EXCHANGE_MATTER;
+const SPEC = EXCHANGE_SPEC;
 
 describe("member node process: the p2p chain reads fail over to the second RPC URL", function () {
   this.timeout(300_000);
