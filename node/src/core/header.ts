@@ -45,6 +45,20 @@ export function keccakBuf(b: Buffer): Buffer {
   return Buffer.from(keccak256(b).slice(2), "hex");
 }
 
+/**
+ * keccak256 of the concatenation of `parts`, as a 32-byte Buffer: absorbed one by one into the same native
+ * state (no concatenated copy); ethers' JS keccak over the concatenation when the add-on is not loadable.
+ */
+export function keccakParts(...parts: Buffer[]): Buffer {
+  const s = nativeState();
+  if (s) {
+    s.initialize(1088, 512);
+    for (const p of parts) s.absorb(p);
+    return s.squeeze(32);
+  }
+  return Buffer.from(keccak256(Buffer.concat(parts)).slice(2), "hex");
+}
+
 export const HEADER_BYTES = 320;
 
 /** Header fields as bytes / numbers (no hex). */

@@ -15,36 +15,8 @@
  * content is encrypted to, so a relay that swaps it breaks the signature. The digest is the request id that
  * both use-log records carry.
  */
-import { createRequire } from "node:module";
 import secp256k1 from "secp256k1";
-
-const require = createRequire(import.meta.url);
-interface KeccakHash {
-  update(b: Buffer): KeccakHash;
-  digest(): Buffer;
-}
-const createKeccak = require("keccak") as (alg: "keccak256") => KeccakHash;
-/** The keccak package's native sponge (what `createKeccak` wraps in a stream object per hash). */
-interface KeccakState {
-  initialize(rate: number, capacity: number): void;
-  absorb(b: Buffer): void;
-  absorbLastFewBits(bits: number): void;
-  squeeze(n: number): Buffer;
-}
-/**
- * One native keccak-256 sponge, re-initialised per hash (synchronous, so never shared by two hashes at once):
- * ~2.5 µs per request-sized hash instead of ~5-7 µs through the package's per-hash Transform stream object.
- * Undefined when the native add-on is not loadable (the package then falls back to its JS sponge, used below).
- */
-const nativeSponge: KeccakState | undefined = (() => {
-  try {
-    const dir = require.resolve("keccak/package.json").slice(0, -"/package.json".length);
-    const State = (require("node-gyp-build") as (d: string) => new () => KeccakState)(dir);
-    return typeof State === "function" ? new State() : undefined;
-  } catch {
-    return undefined;
-  }
-})();
+import { keccakParts } from "../core/header.js";
 
 export const EXCHANGE_PROTOCOL = "/tongban/exchange/1.0.0";
 
@@ -148,16 +120,9 @@ export interface Eip712Domain {
   verifyingContract: string;
 }
 
+/** keccak256 of the concatenation of `parts` (core/header.ts: one reused native keccak state). */
 export function keccak(...parts: Buffer[]): Buffer {
-  if (nativeSponge) {
-    nativeSponge.initialize(1088, 512); // keccak-256: rate 1088 bits, capacity 512
-    for (const p of parts) nativeSponge.absorb(p);
-    nativeSponge.absorbLastFewBits(0x01); // keccak padding (not SHA-3's 0x06)
-    return nativeSponge.squeeze(32);
-  }
-  const k = createKeccak("keccak256");
-  for (const p of parts) k.update(p);
-  return k.digest();
+  return keccakParts(...parts);
 }
 
 const TYPE_STRING =
