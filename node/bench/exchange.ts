@@ -10,13 +10,14 @@
  * Scenarios: 0 one multiplexed stream, exact: every fetch's checkGrant and materialState read from the chain
  * after its request arrived, concurrent reads coalesced into checkGrants / materialStates calls (the default);
  * 1 the same with both chain answers cached for 1 s; 2 a new stream per request with the caches; 3 exact with
- * one checkGrant + one materialState eth_call per fetch (no coalescing: the previous default).
+ * one checkGrant + one materialState eth_call per fetch (no coalescing: the previous default); 4 as 0 with every
+ * request signed alone (version 1.0's signing; 0-3 sign the requests of one turn as one batch, exchange 1.1).
  * Prints fetches/s, latency, CPU per fetch of each node and of the chain node (from /proc), reads per call.
  * The hardhat node's request logging is turned off (hardhat_setLoggingEnabled false; BENCH_CHAIN_LOG=1 keeps it).
  * Env: BENCH_MATERIALS=N (fetch N distinct materials in turn, default 1: with N > concurrency no two reads of
  * one coalesced batch are identical, so none is de-duplicated), BENCH_INFLIGHT=k (coalesced calls in flight per
  * side, default run.ts's: 4 since 2026-11-25, 1 before), BENCH_REUSE=0 (neither side reuses a checkGrant / materialState answer read at the same block),
- * BENCH_BLOCK_MS=ms (mine a block that often during each run, as a real chain seals every period), BENCH_SCENARIO=0|1|2|3 (one scenario), BENCH_SYNC=0 (no fsync), TONGBAN_P2P_RUN=<path of another run.ts>
+ * BENCH_BLOCK_MS=ms (mine a block that often during each run, as a real chain seals every period), BENCH_SCENARIO=0,4,... (these scenarios, in this order: e.g. 0,4,0,4 alternates batch and single signing), BENCH_SYNC=0 (no fsync), TONGBAN_P2P_RUN=<path of another run.ts>
  * (compare another version of node/src/p2p in the same conditions), TONGBAN_P2P_EXEC_ARGV="--cpu-prof
  * --cpu-prof-dir=DIR" (profile both node processes). Figures: node/src/p2p/README.md.
  */
@@ -118,18 +119,19 @@ async function main(): Promise<void> {
     const grants = HOLDERS > 1 ? headers.map((_, i) => holderGrants[i % HOLDERS]!) : undefined;
 
     const scenarios = [
-      { label: "multiplexed stream, exact, reads coalesced", mode: "multiplexed", cacheMs: 0, coalesce: true },
-      { label: "multiplexed stream, chain answers cached 1 s", mode: "multiplexed", cacheMs: 1000, coalesce: true },
-      { label: "stream per request, chain answers cached 1 s", mode: "stream-per-request", cacheMs: 1000, coalesce: true },
-      { label: "multiplexed stream, exact, 2 eth_calls per fetch", mode: "multiplexed", cacheMs: 0, coalesce: false },
+      { label: "multiplexed stream, exact, reads coalesced", mode: "multiplexed", cacheMs: 0, coalesce: true, batchSign: true },
+      { label: "multiplexed stream, chain answers cached 1 s", mode: "multiplexed", cacheMs: 1000, coalesce: true, batchSign: true },
+      { label: "stream per request, chain answers cached 1 s", mode: "stream-per-request", cacheMs: 1000, coalesce: true, batchSign: true },
+      { label: "multiplexed stream, exact, 2 eth_calls per fetch", mode: "multiplexed", cacheMs: 0, coalesce: false, batchSign: true },
+      { label: "as 0, each request signed alone (1.0 signing)", mode: "multiplexed", cacheMs: 0, coalesce: true, batchSign: false },
     ] as const;
-    const only = process.env.BENCH_SCENARIO ? [Number(process.env.BENCH_SCENARIO)] : scenarios.map((_, i) => i);
+    const only = process.env.BENCH_SCENARIO ? process.env.BENCH_SCENARIO.split(",").map(Number) : scenarios.map((_, i) => i);
     console.log(`exchange bench: ${COUNT} fetches of 10 KiB per scenario, ${MATERIALS} distinct material(s) in turn of ${HOLDERS} holder(s), one grant each (at most 1,000 for the uncoalesced exact one), ${CONC} in flight, use-log fsync ${process.env.BENCH_SYNC !== "0" ? "on" : "off"}${BLOCK_MS > 0 ? `, a block every ${BLOCK_MS} ms` : ""}, load average ${loadavg().map((x) => x.toFixed(1)).join(" ")}`);
-    for (const s of scenarios.filter((_, i) => only.includes(i))) {
+    for (const s of only.map((i) => scenarios[i]!).filter(Boolean)) {
       const mk = (k: "A" | "B") => {
         const d = mkdtempSync(join(tmpdir(), "xbench-"));
         dirs.push(d);
-        return runConfig(chain, ledgerAddr, authAddr, id(U[k]), w[k].privateKey, d, { grantCacheMs: s.cacheMs, verifyCacheMs: s.cacheMs, chainCoalesce: s.coalesce && process.env.BENCH_INFLIGHT ? { maxInFlight: Number(process.env.BENCH_INFLIGHT) } : s.coalesce, syncWrites: process.env.BENCH_SYNC !== "0", directoryRefreshMs: 2000, reuseWithinBlock: process.env.BENCH_REUSE !== "0" });
+        return runConfig(chain, ledgerAddr, authAddr, id(U[k]), w[k].privateKey, d, { grantCacheMs: s.cacheMs, verifyCacheMs: s.cacheMs, chainCoalesce: s.coalesce && process.env.BENCH_INFLIGHT ? { maxInFlight: Number(process.env.BENCH_INFLIGHT) } : s.coalesce, syncWrites: process.env.BENCH_SYNC !== "0", directoryRefreshMs: 2000, reuseWithinBlock: process.env.BENCH_REUSE !== "0", batchSign: s.batchSign });
       };
       const [A, B] = await Promise.all([NodeProcess.start(mk("A")), NodeProcess.start(mk("B"))]);
       nodes.push(A, B);
@@ -141,7 +143,7 @@ async function main(): Promise<void> {
       const params = { custodian: id(U.A), leaf: bundle.leaf, grantId, matter: MATTER, mode: s.mode, timeoutMs: 60_000 };
       const warm = await B.call<{ codes: Record<string, number>; samples: Record<string, string> }>("bench", { params, count: Math.min(200, COUNT), concurrency: CONC, leaves, grants }); // warm-up
       if (Object.keys(warm.codes).some((c) => c !== "OK")) console.log(`    warm-up codes ${JSON.stringify(warm.codes)} ${JSON.stringify(warm.samples)}`);
-      type Info = { grantCalls: number; logSize: number; cpuMs: number; coalesced: Record<string, { batches: number; queries: number; asked: number; largest: number; reused?: number } | null> };
+      type Info = { grantCalls: number; logSize: number; cpuMs: number; batchSigned: { requests: number; signatures: number } | null; coalesced: Record<string, { batches: number; queries: number; asked: number; largest: number; reused?: number } | null> };
       const [a0, b0] = await Promise.all([A.call<Info>("info"), B.call<Info>("info")]);
       const chain0 = chainCpuMs(chain.pid);
       const n = s.cacheMs === 0 && !s.coalesce ? Math.min(COUNT, 1000) : COUNT; // bounded by the hardhat node
@@ -159,7 +161,7 @@ async function main(): Promise<void> {
         return `${((c.queries - c0.queries) / b).toFixed(1)} per batch, ${((c.asked - c0.asked) / b).toFixed(1)} distinct${c.reused !== undefined ? `, ${((c.asked - c0.asked - reused) / b).toFixed(1)} read at the block` : ""}`;
       };
       console.log(
-        `${s.label.padEnd(52)} ${r.perSec.toFixed(0).padStart(6)} fetches/s  (p50 ${r.p50.toFixed(1)} ms, p95 ${r.p95.toFixed(1)} ms, codes ${JSON.stringify(r.codes)}, custodian checkGrant calls ${a.grantCalls - a0.grantCalls} (${per(a, a0, "checkGrant")}), materialState reads ${per(b, b0, "materialState")}, custodian log ${a.logSize} records; CPU per fetch: requester ${r.cpuMsPerFetch.toFixed(2)} ms, custodian ${((a.cpuMs - a0.cpuMs) / n).toFixed(2)} ms, chain node ${Number.isFinite(chainMs) ? (chainMs / n).toFixed(2) + " ms" : "n/a"})`,
+        `${s.label.padEnd(52)} ${r.perSec.toFixed(0).padStart(6)} fetches/s  (p50 ${r.p50.toFixed(1)} ms, p95 ${r.p95.toFixed(1)} ms, codes ${JSON.stringify(r.codes)}, custodian checkGrant calls ${a.grantCalls - a0.grantCalls} (${per(a, a0, "checkGrant")}), materialState reads ${per(b, b0, "materialState")}, custodian log ${a.logSize} records, ${b.batchSigned && b0.batchSigned && b.batchSigned.signatures > b0.batchSigned.signatures ? `${((b.batchSigned.requests - b0.batchSigned.requests) / (b.batchSigned.signatures - b0.batchSigned.signatures)).toFixed(1)} requests per signature` : "one signature per request"}; CPU per fetch: requester ${r.cpuMsPerFetch.toFixed(2)} ms, custodian ${((a.cpuMs - a0.cpuMs) / n).toFixed(2)} ms, chain node ${Number.isFinite(chainMs) ? (chainMs / n).toFixed(2) + " ms" : "n/a"})`,
       );
       const cust = (a.cpuMs - a0.cpuMs) / n;
       if (s.cacheMs > 0) console.log(`    CPU-bound rate with one dedicated core per node: ${(1000 / Math.max(r.cpuMsPerFetch, cust)).toFixed(0)} fetches/s (1000 / the slower side's CPU ms per fetch; load-independent, the chain idle in this scenario)`);

@@ -1,10 +1,10 @@
 /**
- * `/tongban/exchange/1.0.0`: the custodian's handler ({@link ExchangeServer}) and the requester's client
+ * `/tongban/exchange/1.1.0` and `/1.0.0`: the custodian's handler ({@link ExchangeServer}) and the requester's client
  * ({@link ExchangeClient}). See messages.ts for frames, codes and the signed request.
  *
  * CUSTODIAN, per request (every refusal is a status, never an exception across the wire; each request has a
  * deadline): well-formed -> addressed to this member -> fresh (expiry within [now, now + maxLifetime]) ->
- * signature recovers a current account of the requesting member (directory of `getMembers()`, refreshed on a
+ * signature (its own, or with version 1.1 its batch's: checked once per batch) recovers a current account of the requesting member (directory of `getMembers()`, refreshed on a
  * miss) and that member is ACTIVE -> the connection's peer is registered to that member -> nonce not used ->
  * `checkGrant` Allowed and uses left after this node's unanchored uses -> the material is held and covered
  * by the grant (its type/leaf in scope, the grant's holder is the material's; a requester whose grant does
@@ -30,8 +30,12 @@ import type { GrantGate } from "./grants.js";
 import type { MaterialSource } from "./materials.js";
 import type { MemberDirectory } from "./members.js";
 import {
+  EXCHANGE_PROTOCOL_1_1,
   ExchangeStatus,
   MalformedError,
+  batchDigest,
+  batchRoot,
+  batchTree,
   decodeFrame,
   encodeFrame,
   encodeFrameJson,
@@ -268,7 +272,7 @@ export class ExchangeServer {
           return;
         }
         inFlight++;
-        const t: Promise<void> = this.#answer(req, remote)
+        const t: Promise<void> = this.#answer(req, remote, stream.protocol)
           .then((r) => ch.send(this.#frame(id, r)))
           .finally(() => {
             inFlight--;
@@ -293,13 +297,13 @@ export class ExchangeServer {
   }
 
   /** Answer one request within the deadline; never throws. */
-  async #answer(req: ExchangeRequest | undefined, remotePeer: string): Promise<Reply> {
+  async #answer(req: ExchangeRequest | undefined, remotePeer: string, protocol: string): Promise<Reply> {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<Reply>((res) => {
       timer = setTimeout(() => res(refuse("TIMEOUT", `not answered within ${this.#timeoutMs} ms`)), this.#timeoutMs);
     });
     try {
-      return await Promise.race([this.#serve(req, remotePeer), deadline]);
+      return await Promise.race([this.#serve(req, remotePeer, protocol), deadline]);
     } catch (e) {
       if (e instanceof MalformedError) return refuse("MALFORMED", e.message);
       const msg = String((e as Error)?.message ?? e).slice(0, 200);
@@ -311,7 +315,7 @@ export class ExchangeServer {
     }
   }
 
-  async #serve(req: ExchangeRequest | undefined, remotePeer: string): Promise<Reply> {
+  async #serve(req: ExchangeRequest | undefined, remotePeer: string, protocol: string): Promise<Reply> {
     const { directory, useLog, grants, materials, memberId, domain } = this.#c;
     if (!req || typeof req !== "object" || req.op !== "fetch") return refuse("MALFORMED", "not a fetch request");
     const fields: RequestFields = {
@@ -329,8 +333,13 @@ export class ExchangeServer {
     const now = Math.floor(Date.now() / 1000);
     if (fields.expiry < now) return refuse("STALE_REQUEST", `request expired at ${fields.expiry}, now ${now}`);
     if (fields.expiry > now + this.#maxLifetime) return refuse("STALE_REQUEST", `request lifetime exceeds ${this.#maxLifetime} s`);
-    // verified against the claimed requester's known account keys; recovered when none verifies
-    const signer = this.#keys.signer(digest, req.signature, directory.member(fields.requester)?.accounts);
+    // verified against the claimed requester's known account keys; recovered when none verifies. A batch
+    // signature (1.1) signs the root the request's digest and its proof lead to: checked once per batch.
+    const accounts = directory.member(fields.requester)?.accounts;
+    let signer: string | undefined;
+    if (req.batchProof === undefined) signer = this.#keys.signer(digest, req.signature, accounts);
+    else if (protocol !== EXCHANGE_PROTOCOL_1_1) return refuse("MALFORMED", `batchProof needs ${EXCHANGE_PROTOCOL_1_1} (this stream speaks ${protocol})`);
+    else signer = this.#keys.signerOnce(batchDigest(domain, batchRoot(digest, req.batchProof)), req.signature, accounts);
     if (!signer) return refuse("BAD_SIGNATURE", "signature is malformed or does not recover");
     let acct = directory.byAccount(signer);
     if (!acct) {
@@ -522,21 +531,100 @@ export interface SignedRequest {
   request: ExchangeRequest;
   digest: Buffer;
   reply: EphemeralKey;
+  /**
+   * signed by the client's key when it is sent ({@link ExchangeClient.prepare}): batch-signed with the other
+   * requests sent in that event-loop turn if the custodian's stream speaks 1.1, alone otherwise; until then
+   * `request.signature` is ""
+   */
+  signAtSend?: boolean;
+}
+
+/** Batches signed by a {@link BatchSigner}: requests, signatures, largest batch. */
+export interface BatchSignerStats {
+  requests: number;
+  signatures: number;
+  largest: number;
+}
+
+/**
+ * Signs request digests in batches: every digest asked for during one event-loop turn (until `setImmediate`)
+ * goes into one batch tree ({@link batchTree}, at most `max` leaves) whose root is signed once
+ * (`ExchangeBatch(bytes32 root)`); each request gets the signature and its proof. A batch of one is signed as
+ * the request itself (no proof), exactly what version 1.0 sends.
+ */
+export class BatchSigner {
+  #queue: { digest: Buffer; resolve: (s: { signature: string; proof: Buffer[] }) => void; reject: (e: unknown) => void }[] = [];
+  readonly stats: BatchSignerStats = { requests: 0, signatures: 0, largest: 0 };
+  constructor(
+    readonly privateKey: Buffer,
+    readonly domain: Buffer,
+    readonly max = 256,
+  ) {}
+
+  sign(digest: Buffer): Promise<{ signature: string; proof: Buffer[] }> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ digest, resolve, reject });
+      if (this.#queue.length === 1) setImmediate(() => this.#flush());
+    });
+  }
+
+  #flush(): void {
+    const q = this.#queue;
+    this.#queue = [];
+    for (let i = 0; i < q.length; i += this.max) {
+      const part = q.slice(i, i + this.max);
+      try {
+        this.stats.requests += part.length;
+        this.stats.signatures++;
+        this.stats.largest = Math.max(this.stats.largest, part.length);
+        if (part.length === 1) {
+          part[0]!.resolve({ signature: signDigest(part[0]!.digest, this.privateKey), proof: [] });
+          continue;
+        }
+        const { root, proofs } = batchTree(part.map((x) => x.digest));
+        const signature = signDigest(batchDigest(this.domain, root), this.privateKey);
+        part.forEach((x, j) => x.resolve({ signature, proof: proofs[j]! }));
+      } catch (e) {
+        for (const x of part) x.reject(e);
+      }
+    }
+  }
 }
 
 export class ExchangeClient {
   readonly #c: ExchangeClientComponents;
   readonly #sessions = new Map<string, Promise<Session>>();
   readonly #ring: KeyRing;
+  readonly #batches: BatchSigner | undefined;
   #id = 0;
 
-  constructor(components: ExchangeClientComponents, init: { keyRotateMs?: number } = {}) {
+  /** `batchSign` (default true): sign the requests of one turn as one batch where the custodian speaks 1.1 */
+  constructor(components: ExchangeClientComponents, init: { keyRotateMs?: number; batchSign?: boolean } = {}) {
     this.#c = components;
     this.#ring = new KeyRing(init.keyRotateMs ?? 60_000);
+    this.#batches = init.batchSign === false ? undefined : new BatchSigner(components.privateKey, components.domain);
+  }
+
+  /** The EIP-712 domain separator requests are signed in. */
+  get domain(): Buffer {
+    return this.#c.domain;
+  }
+
+  /** Requests signed in batches so far (undefined when batch signing is off). */
+  get batchStats(): BatchSignerStats | undefined {
+    return this.#batches?.stats;
   }
 
   /** Build and sign a request (EIP-712, the member's signing key). */
   sign(p: Omit<FetchParams, "timeoutMs" | "mode">, overrides: Partial<RequestFields> = {}, privateKey = this.#c.privateKey): SignedRequest {
+    const r = this.prepare(p, overrides);
+    r.request.signature = signDigest(r.digest, privateKey);
+    delete r.signAtSend;
+    return r;
+  }
+
+  /** Build a request to be signed by this client's key when it is sent (batched where the custodian speaks 1.1). */
+  prepare(p: Omit<FetchParams, "timeoutMs" | "mode">, overrides: Partial<RequestFields> = {}): SignedRequest {
     const reply = this.#ring.current();
     const fields: RequestFields = {
       grantId: lower(p.grantId),
@@ -550,12 +638,27 @@ export class ExchangeClient {
       ...overrides,
     };
     const digest = requestDigest(this.#c.domain, fields);
-    return { request: { op: "fetch", id: 0, ...fields, signature: signDigest(digest, privateKey) }, digest, reply };
+    return { request: { op: "fetch", id: 0, ...fields, signature: "" }, digest, reply, signAtSend: true };
   }
 
   /** Obtain a material from its custodian under a grant; never throws (the outcome is a status). */
   async fetch(p: FetchParams): Promise<FetchResult> {
-    return this.send(p.custodian, this.sign(p), p);
+    return this.send(p.custodian, this.prepare(p), p);
+  }
+
+  /** The request's frame for a stream speaking `protocol`, signing it first if it is to be signed at send. */
+  async #frame(signed: SignedRequest, id: number, protocol: string): Promise<Buffer> {
+    if (signed.signAtSend) {
+      if (this.#batches && protocol === EXCHANGE_PROTOCOL_1_1) {
+        const { signature, proof } = await this.#batches.sign(signed.digest);
+        signed.request.signature = signature;
+        if (proof.length > 0) signed.request.batchProof = proof.map((h) => "0x" + h.toString("hex"));
+      } else {
+        signed.request.signature = signDigest(signed.digest, this.#c.privateKey);
+      }
+      delete signed.signAtSend;
+    }
+    return encodeFrame({ ...signed.request, id });
   }
 
   /** Send a signed request (possibly crafted) and process the answer like {@link fetch}; never throws. */
@@ -584,7 +687,6 @@ export class ExchangeClient {
     let dialSignal: AbortSignal | undefined;
     const signal = (): AbortSignal => (dialSignal ??= AbortSignal.timeout(Math.max(1, deadline - Date.now())));
     const id = ++this.#id;
-    const frame = encodeFrame({ ...request, id });
     let resp: { head: ExchangeResponseHead; body: Buffer } | undefined;
     // a dial failure (nothing was sent) is retried once after re-reading the custodian's registered addresses:
     // its node may have restarted on another address. A failure after sending is not retried (the nonce is
@@ -597,14 +699,14 @@ export class ExchangeClient {
           const s = await this.#session(lower(custodian), member.multiaddrs, signal).catch((e) => {
             throw new DialError(e);
           });
-          resp = await s.request(id, frame, deadline - Date.now());
+          resp = await s.request(id, await this.#frame(signed, id, s.stream.protocol), deadline - Date.now());
         } else {
           const stream = await this.#c.openStream(member.multiaddrs, signal()).catch((e) => {
             throw new DialError(e);
           });
           const s = new Session(stream);
           try {
-            resp = await s.request(id, frame, deadline - Date.now());
+            resp = await s.request(id, await this.#frame(signed, id, stream.protocol), deadline - Date.now());
           } finally {
             await s.close();
           }

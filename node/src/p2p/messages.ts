@@ -18,7 +18,20 @@
 import secp256k1 from "secp256k1";
 import { keccakParts } from "../core/header.js";
 
-export const EXCHANGE_PROTOCOL = "/tongban/exchange/1.0.0";
+/** Version 1.0: every request carries its own signature. */
+export const EXCHANGE_PROTOCOL_1_0 = "/tongban/exchange/1.0.0";
+/**
+ * Version 1.1: as 1.0, and a request may instead carry a BATCH signature: the requester signs the Merkle root of
+ * the digests of all the requests it sends in one event-loop turn (EIP-712 `ExchangeBatch(bytes32 root)`), and
+ * each request carries its path to that root (`batchProof`). Same messages, codes and sealing otherwise.
+ */
+export const EXCHANGE_PROTOCOL_1_1 = "/tongban/exchange/1.1.0";
+/** The newest version (what a node offers first). */
+export const EXCHANGE_PROTOCOL = EXCHANGE_PROTOCOL_1_1;
+/** Every version this node speaks, newest first (the client's multistream-select preference order). */
+export const EXCHANGE_PROTOCOLS = [EXCHANGE_PROTOCOL_1_1, EXCHANGE_PROTOCOL_1_0] as const;
+/** Longest accepted `batchProof` (a batch of up to 2^16 requests; the client signs at most 256 at once). */
+export const MAX_BATCH_PROOF = 16;
 
 /**
  * Status codes of an exchange response. Stable: append only, never renumber or reuse.
@@ -94,8 +107,13 @@ export interface ExchangeRequest extends RequestFields {
   op: "fetch";
   /** client correlation id, echoed by the response */
   id: number;
-  /** 65-byte r || s || v signature by a current account of `requester` */
+  /**
+   * 65-byte r || s || v signature by a current account of `requester`: of the request's digest, or (with
+   * `batchProof`, version 1.1) of the batch digest of the root that `batchProof` leads the request's digest to
+   */
   signature: string;
+  /** version 1.1: the sibling hashes from the request's digest to the signed batch root (sorted-pair keccak) */
+  batchProof?: string[];
 }
 
 export interface ExchangeResponseHead {
@@ -197,6 +215,65 @@ export function requestDigest(separator: Buffer, f: RequestFields): Buffer {
   return keccak(outer);
 }
 
+const BATCH_TYPE_HASH = keccak(Buffer.from("ExchangeBatch(bytes32 root)"));
+
+export const EXCHANGE_BATCH_EIP712_TYPES = { ExchangeBatch: [{ name: "root", type: "bytes32" }] };
+
+/** EIP-712 digest of a batch: `ExchangeBatch(bytes32 root)` in the exchange's domain. Pinned against ethers by tests. */
+export function batchDigest(separator: Buffer, root: Buffer): Buffer {
+  const outer = Buffer.allocUnsafe(66);
+  outer[0] = 0x19;
+  outer[1] = 0x01;
+  separator.copy(outer, 2);
+  keccak(BATCH_TYPE_HASH, root).copy(outer, 34);
+  return keccak(outer);
+}
+
+/** keccak256 of the two hashes in ascending byte order (OpenZeppelin MerkleProof's commutative pair hash). */
+function hashPair(a: Buffer, b: Buffer): Buffer {
+  return Buffer.compare(a, b) <= 0 ? keccak(a, b) : keccak(b, a);
+}
+
+/**
+ * The batch tree over request digests: leaves in order, each level pairs neighbours with {@link hashPair}, an odd
+ * last node moves up unchanged. Returns the root and every leaf's proof (sibling hashes, leaf to root). One leaf:
+ * the root is the leaf, its proof empty.
+ */
+export function batchTree(leaves: readonly Buffer[]): { root: Buffer; proofs: Buffer[][] } {
+  if (leaves.length === 0) throw new Error("batchTree: no leaves");
+  const proofs: Buffer[][] = leaves.map(() => []);
+  // members[i]: the leaf indexes under node i of the current level
+  let level = leaves.slice();
+  let members: number[][] = leaves.map((_, i) => [i]);
+  while (level.length > 1) {
+    const up: Buffer[] = [];
+    const upMembers: number[][] = [];
+    for (let i = 0; i < level.length; i += 2) {
+      if (i + 1 === level.length) {
+        up.push(level[i]!);
+        upMembers.push(members[i]!);
+        continue;
+      }
+      for (const m of members[i]!) proofs[m]!.push(level[i + 1]!);
+      for (const m of members[i + 1]!) proofs[m]!.push(level[i]!);
+      up.push(hashPair(level[i]!, level[i + 1]!));
+      upMembers.push(members[i]!.concat(members[i + 1]!));
+    }
+    level = up;
+    members = upMembers;
+  }
+  return { root: level[0]!, proofs };
+}
+
+/** The root a request digest and its batch proof lead to. @throws MalformedError (not a list of hashes, too long) */
+export function batchRoot(digest: Buffer, proof: unknown): Buffer {
+  if (!Array.isArray(proof)) throw new MalformedError("batchProof must be a list of 0x + 32 bytes hex");
+  if (proof.length === 0 || proof.length > MAX_BATCH_PROOF) throw new MalformedError(`batchProof must hold 1..${MAX_BATCH_PROOF} hashes`);
+  let h = digest;
+  for (let i = 0; i < proof.length; i++) h = hashPair(h, b32(proof[i] as string, `batchProof[${i}]`));
+  return h;
+}
+
 /** Sign a digest with a secp256k1 private key (native): 65 bytes r || s || v (27/28), hex. */
 export function signDigest(digest: Buffer, privateKey: Buffer): string {
   const { signature, recid } = secp256k1.ecdsaSign(digest, privateKey);
@@ -235,7 +312,22 @@ export function recoverSigner(digest: Buffer, sigHex: string): string | undefine
  */
 export class SignerKeys {
   readonly #keys = new Map<string, Uint8Array>();
+  /** outcomes of batch signatures already checked: digest + signature -> signer (or undefined) */
+  readonly #checked = new Map<string, string | undefined>();
   constructor(readonly maxKeys = 10_000) {}
+
+  /**
+   * {@link signer}, remembered per (digest, signature): the requests of one batch share one signature over one
+   * batch digest, so it is checked once for all of them (same outcome: the check is deterministic).
+   */
+  signerOnce(digest: Buffer, sigHex: string, candidates: readonly string[] = []): string | undefined {
+    const k = digest.toString("latin1") + sigHex;
+    if (this.#checked.has(k)) return this.#checked.get(k);
+    const a = this.signer(digest, sigHex, candidates);
+    if (this.#checked.size >= 4096) this.#checked.clear();
+    this.#checked.set(k, a);
+    return a;
+  }
 
   /** The signer of `digest`, trying the keys of `candidates` (lowercase addresses) first. */
   signer(digest: Buffer, sigHex: string, candidates: readonly string[] = []): string | undefined {

@@ -23,7 +23,7 @@ import { MemberDirectory, type MemberDirectoryInit } from "./members.js";
 import { GrantGate } from "./grants.js";
 import type { MaterialSource } from "./materials.js";
 import { ExchangeClient, ExchangeServer, type ExchangeServerInit, type FetchParams, type FetchResult } from "./exchange.js";
-import { EXCHANGE_PROTOCOL, domainSeparator } from "./messages.js";
+import { EXCHANGE_PROTOCOLS, domainSeparator } from "./messages.js";
 
 export interface P2PNodeComponents {
   /** this member's id (bytes32 hex) */
@@ -57,6 +57,13 @@ export interface P2PNodeInit {
   grantCacheEntries?: number;
   /** inbound streams per connection for the exchange protocol (default 1,024) */
   maxStreams?: number;
+  /**
+   * exchange versions this node serves and asks for, newest first (default EXCHANGE_PROTOCOLS: 1.1.0, 1.0.0;
+   * tests run a 1.0-only node to check the two versions meet)
+   */
+  protocols?: string[];
+  /** sign the requests of one event-loop turn as one batch where the custodian speaks 1.1 (default true) */
+  batchSign?: boolean;
 }
 
 export class P2PNode implements Startable {
@@ -90,7 +97,7 @@ export class P2PNode implements Startable {
       verify: components.verify,
       logger: components.logger,
       openStream: (addrs, signal) => this.#open(addrs, signal),
-    });
+    }, { batchSign: init.batchSign });
   }
 
   get libp2p(): Libp2p {
@@ -127,7 +134,7 @@ export class P2PNode implements Startable {
       },
     });
     const max = this.#init.maxStreams ?? 1024;
-    await this.#libp2p.handle(EXCHANGE_PROTOCOL, this.server.handler, { maxInboundStreams: max, maxOutboundStreams: max });
+    await this.#libp2p.handle(this.#protocols(), this.server.handler, { maxInboundStreams: max, maxOutboundStreams: max });
     dir.events.on("peers-revoked", (peers: string[]) => {
       for (const p of peers) void this.#libp2p?.hangUp(peerIdFromString(p)).catch(() => undefined);
     });
@@ -147,9 +154,13 @@ export class P2PNode implements Startable {
     return true;
   }
 
+  #protocols(): string[] {
+    return this.#init.protocols ?? [...EXCHANGE_PROTOCOLS];
+  }
+
   async #open(addrs: string[], signal: AbortSignal): Promise<Stream> {
     const mas = addrs.map((a) => multiaddr(a));
-    return this.libp2p.dialProtocol(mas, EXCHANGE_PROTOCOL, { signal, maxOutboundStreams: this.#init.maxStreams ?? 1024 });
+    return this.libp2p.dialProtocol(mas, this.#protocols(), { signal, maxOutboundStreams: this.#init.maxStreams ?? 1024 });
   }
 
   /** Obtain a material from another member's node (see ExchangeClient.fetch). */

@@ -20,7 +20,7 @@ import { P2PNode } from "./node.js";
 import { loadOrCreatePeerKey } from "./peer-key.js";
 import { onlineVerifier } from "./verify.js";
 import type { FetchParams, FetchResult, SignedRequest } from "./exchange.js";
-import type { RequestFields } from "./messages.js";
+import { batchDigest, batchTree, signDigest, type RequestFields } from "./messages.js";
 
 export interface RunConfig {
   dataDir: string;
@@ -51,6 +51,10 @@ export interface RunConfig {
   directoryRefreshMs?: number;
   /** keep the last materials served in memory (default true; see cachedMaterialSource) */
   materialCache?: boolean;
+  /** exchange versions this node speaks (default both, 1.1.0 first; P2PNodeInit.protocols) */
+  protocols?: string[];
+  /** batch-sign the requests of one turn where the custodian speaks 1.1 (default true) */
+  batchSign?: boolean;
 }
 
 type Cmd =
@@ -59,6 +63,7 @@ type Cmd =
   | { cmd: "fetch"; args: FetchParams }
   | { cmd: "crafted"; args: { params: FetchParams; overrides?: Partial<RequestFields>; wrongKey?: boolean; sendTwice?: boolean } }
   | { cmd: "resend"; args: { custodian: string; nonce: string } }
+  | { cmd: "craftedBatch"; args: { params: FetchParams; count: number; overrides?: Partial<RequestFields>; tamper?: "proof" | "field" | "long-proof" | "not-a-list" } }
   | { cmd: "bench"; args: { params: FetchParams; count: number; concurrency: number; leaves?: string[]; grants?: string[] } }
   | { cmd: "anchor" }
   | { cmd: "history"; args: HistoryQuery & { csv?: boolean } }
@@ -109,7 +114,7 @@ async function main(): Promise<void> {
       useLog,
       verify: verifier,
     },
-    { grantCacheMs: cfg.grantCacheMs ?? 0, directory: { refreshMs: cfg.directoryRefreshMs ?? 1000 } },
+    { grantCacheMs: cfg.grantCacheMs ?? 0, directory: { refreshMs: cfg.directoryRefreshMs ?? 1000 }, protocols: cfg.protocols, batchSign: cfg.batchSign },
   );
   await node.start();
 
@@ -125,7 +130,7 @@ async function main(): Promise<void> {
   const handle = async (m: Cmd): Promise<unknown> => {
     switch (m.cmd) {
       case "info":
-        return { peerId: node.peerId, multiaddrs: node.multiaddrs(), memberId: cfg.memberId, logSize: useLog.size, cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000, refusedPeers: node.refusedPeers, grantCalls: node.gate.calls, served: Object.fromEntries(node.server.counts), coalesced: { checkGrant: authorisations.coalesced ?? null, materialState: verifier.coalesced ?? null } };
+        return { peerId: node.peerId, multiaddrs: node.multiaddrs(), memberId: cfg.memberId, logSize: useLog.size, cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000, refusedPeers: node.refusedPeers, batchSigned: node.client.batchStats ?? null, grantCalls: node.gate.calls, served: Object.fromEntries(node.server.counts), coalesced: { checkGrant: authorisations.coalesced ?? null, materialState: verifier.coalesced ?? null } };
       case "putMaterial":
         await shelf.put(m.args.bundle, Buffer.from(m.args.content, "base64"));
         return true;
@@ -139,6 +144,27 @@ async function main(): Promise<void> {
         const first = slim(await node.client.send(params.custodian, signed, params));
         if (!sendTwice) return [first];
         return [first, slim(await node.client.send(params.custodian, signed, params))];
+      }
+      case "craftedBatch": {
+        // `count` requests signed as ONE batch (version 1.1) with this node's key, sent together; `tamper`
+        // spoils request 0 after signing: a proof hash changed, a signed field changed, a proof longer than
+        // allowed, a proof that is not a list. Each request is kept for "resend".
+        const { params, count, overrides, tamper } = m.args;
+        const reqs = Array.from({ length: count }, () => node.client.prepare(params, overrides ?? {}));
+        const { root, proofs } = batchTree(reqs.map((r) => r.digest));
+        const signature = signDigest(batchDigest(node.client.domain, root), Buffer.from(cfg.signingKey.slice(2), "hex"));
+        reqs.forEach((r, i) => {
+          r.request.signature = signature;
+          r.request.batchProof = proofs[i]!.map((h) => "0x" + h.toString("hex"));
+          delete r.signAtSend;
+          sent.set(r.request.nonce, r);
+        });
+        const r0 = reqs[0]!.request as unknown as Record<string, unknown>;
+        if (tamper === "proof") r0.batchProof = [(r0.batchProof as string[])[0]!.replace(/.$/, (c) => (c === "0" ? "1" : "0")), ...(r0.batchProof as string[]).slice(1)];
+        if (tamper === "field") r0.matter = "0x" + "11".repeat(32);
+        if (tamper === "long-proof") r0.batchProof = Array.from({ length: 17 }, () => "0x" + "22".repeat(32));
+        if (tamper === "not-a-list") r0.batchProof = "0x" + "22".repeat(32);
+        return Promise.all(reqs.map(async (r) => slim(await node.client.send(params.custodian, r, params))));
       }
       case "resend": {
         // send an earlier crafted request again, unchanged (replay tests, e.g. across a custodian restart)

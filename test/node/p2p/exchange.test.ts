@@ -258,6 +258,61 @@ describe("p2p: material exchange between member node processes", function () {
     expect((await fetch(B, "0x" + randomBytes(32).toString("hex"), g)).code).to.equal("OUT_OF_SCOPE");
   });
 
+  type BatchStats = { requests: number; signatures: number; largest: number };
+  const batchStats = async (n: NodeProcess) => (await n.call<{ batchSigned: BatchStats }>("info")).batchSigned;
+
+  it("version 1.1: the fetches of one turn are signed as ONE batch and all served; a batched request with a changed proof or field is BAD_SIGNATURE, a bad proof MALFORMED, a replay REPLAYED", async () => {
+    const g = await grant();
+    const params = { custodian: id(USCC.A), leaf: bundles[0]!.leaf, grantId: g, matter: MATTER };
+    const before = await batchStats(B);
+    // 24 fetches started together (the bench command starts its 24 workers in one turn)
+    const run = await B.call<{ codes: Record<string, number> }>("bench", { params, count: 24, concurrency: 24 });
+    expect(run.codes).to.deep.equal({ OK: 24 });
+    const after = await batchStats(B);
+    expect(after.requests - before.requests).to.equal(24);
+    expect(after.signatures - before.signatures, JSON.stringify({ before, after })).to.be.at.most(3);
+    expect(after.largest).to.be.at.least(8);
+    // a batch built by hand: every request served once; sent again, each is a replay
+    const ok = await B.call<Fetched[]>("craftedBatch", { params, count: 3 });
+    expect(ok.map((r) => r.code)).to.deep.equal(["OK", "OK", "OK"]);
+    expect(ok.every((r) => r.verificationOk)).to.equal(true);
+    expect((await B.call<Fetched>("resend", { custodian: id(USCC.A), nonce: ok[1]!.requestId })).code).to.equal("REPLAYED");
+    // request 0 spoiled after signing; its batch mates are still served
+    for (const [tamper, code] of [["proof", "BAD_SIGNATURE"], ["field", "BAD_SIGNATURE"], ["long-proof", "MALFORMED"], ["not-a-list", "MALFORMED"]] as const) {
+      const r = await B.call<Fetched[]>("craftedBatch", { params, count: 3, tamper });
+      expect(r.map((x) => x.code), tamper).to.deep.equal([code, "OK", "OK"]);
+    }
+    // another member's node cannot pass a batch off as B's: C signs a batch whose requests claim requester B
+    const impostor = await C.call<Fetched[]>("craftedBatch", { params, count: 2, overrides: { requester: id(USCC.B) } });
+    expect(impostor.map((r) => r.code)).to.deep.equal(["BAD_SIGNATURE", "BAD_SIGNATURE"]);
+  });
+
+  it("versions meet: a 1.0-only node fetches from a 1.1 custodian and serves a 1.1 requester (one signature per request); a batch proof on a 1.0 stream is MALFORMED", async () => {
+    const D = await NodeProcess.start(runConfig(chain, ledgerAddr, authAddr, id(USCC.D), w.D.privateKey, tmp(), { protocols: ["/tongban/exchange/1.0.0"] }));
+    try {
+      await D.call("putMaterial", { bundle: bundles[0], content: contents[0]!.toString("base64") });
+      await Promise.all([A, B, D].map((n) => n.call("refresh")));
+      // D (1.0) asks A (1.1): negotiated down to 1.0, every request signed alone, all served
+      const toD = await grant({ grantee: id(USCC.D) });
+      const run = await D.call<{ codes: Record<string, number> }>("bench", { params: { custodian: id(USCC.A), leaf: bundles[0]!.leaf, grantId: toD, matter: MATTER }, count: 8, concurrency: 8 });
+      expect(run.codes).to.deep.equal({ OK: 8 });
+      expect((await batchStats(D)).requests).to.equal(0);
+      // B (1.1) asks D (1.0): B signs each request alone and is served
+      const g = await grant();
+      const params = { custodian: id(USCC.D), leaf: bundles[0]!.leaf, grantId: g, matter: MATTER };
+      const before = await batchStats(B);
+      const fromD = await B.call<{ codes: Record<string, number> }>("bench", { params, count: 8, concurrency: 8 });
+      expect(fromD.codes).to.deep.equal({ OK: 8 });
+      expect((await batchStats(B)).requests).to.equal(before.requests);
+      // a batch-signed request sent anyway on the 1.0 stream: refused, not misread
+      const batch = await B.call<Fetched[]>("craftedBatch", { params, count: 2 });
+      expect(batch.map((r) => r.code)).to.deep.equal(["MALFORMED", "MALFORMED"]);
+      expect(batch[0]!.message).to.contain("batchProof needs /tongban/exchange/1.1.0");
+    } finally {
+      await D.stop();
+    }
+  });
+
   it("refuses an expired grant (GRANT_EXPIRED) once the chain's time passes its window", async () => {
     const now = await chainNow();
     const g = await grant({ notAfter: now + 30 });
