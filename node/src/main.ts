@@ -13,7 +13,7 @@
  * it serves or receives, RFC 6962 tree, heads anchored on chain every `audit.anchorIntervalMs`) and serves the
  * audit API under /v1/audit; with a `p2p` section it also joins the members' libp2p network (publishing its
  * peer id and addresses with setPeers), serves the materials it registered to authorised peers
- * (`/tongban/exchange/1.0.0`, content read from its own encrypted store) and fetches for its departments
+ * (`/tongban/exchange/1.1.0` and 1.0.0, content read from its own encrypted store) and fetches for its departments
  * (POST /v1/exchange/fetch). Writes other than material anchoring (head anchors, setPeers, grants recorded as
  * identity provider, catalogue publishing) go through the keystore's OPS account and its one serialised sender
  * (core/ops-signer.ts), so they never race the anchorer's nonces.

@@ -4,7 +4,7 @@
  * document):
  *
  *   POST /v1/exchange/fetch   obtain a material another member's node holds, under a grant: the node signs
- *                             the request, fetches it over libp2p (`/tongban/exchange/1.0.0`), checks it
+ *                             the request, fetches it over libp2p (`/tongban/exchange/1.1.0`), checks it
  *                             against its anchored leaf on chain and logs the use (RECEIVED); answers the
  *                             content (base64), the proof bundle and the checks, or the refusal's exchange
  *                             code with a 4xx (5xx when the custodian could not be reached or misbehaved).
