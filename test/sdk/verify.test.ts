@@ -181,18 +181,42 @@ describe("sdk/verify", () => {
     expect(r.ok).to.equal(false);
   });
 
-  it("keccak256 option: a supplied hash gives the same result; a wrong one fails INTEGRITY (LEAF_MISMATCH), never passes", async () => {
-    const { bundle, content } = batchBundle();
+  it("keccak256 option: a supplied hash gives the same result (leaf and every proof pair); a wrong one fails INTEGRITY (LEAF_MISMATCH), never passes", async () => {
+    const { bundle, content } = batchBundle({ n: 37, index: 20 });
+    expect(bundle.proof.length).to.be.greaterThan(3);
     const chain = new FakeChain(stateFor(bundle));
     const plain = await verify({ content }, bundle, { provider: chain, at: AT });
-    let used = 0;
-    const native = (d: Uint8Array) => (used++, getBytes(keccak256(d)));
+    expect(plain.ok).to.equal(true);
+    const sizes: number[] = [];
+    const native = (d: Uint8Array) => (sizes.push(d.length), getBytes(keccak256(d)));
     expect(await verify({ content }, bundle, { provider: chain, at: AT, keccak256: native })).to.deep.equal(plain);
-    expect(used).to.equal(1);
+    expect(sizes).to.deep.equal([320, ...bundle.proof.map(() => 64)]); // the leaf, then one call per proof element
     for (const bad of [(_d: Uint8Array) => new Uint8Array(32), (d: Uint8Array) => getBytes(keccak256(d)).slice(0, 31), () => "nope" as unknown as Uint8Array]) {
       const r = await verify({ content }, bundle, { provider: chain, at: AT, keccak256: bad });
       expect(r.ok).to.equal(false);
       expect(check(r, "INTEGRITY")).to.include({ status: "INVALID", reason: "LEAF_MISMATCH" });
     }
+  });
+
+  it("keccak256 option: a hash right for the leaf but wrong for the proof pairs fails INTEGRITY (PROOF_MISMATCH), never passes", async () => {
+    const { bundle, content } = batchBundle({ n: 37, index: 20 });
+    const chain = new FakeChain(stateFor(bundle));
+    const right = (d: Uint8Array) => getBytes(keccak256(d));
+    const pairsWrong = [
+      (d: Uint8Array) => (d.length === 64 ? new Uint8Array(32) : right(d)), // a wrong 32-byte digest
+      (d: Uint8Array) => (d.length === 64 ? right(d).slice(0, 31) : right(d)), // too short: reaches no root
+      (d: Uint8Array) => (d.length === 64 ? ("nope" as unknown as Uint8Array) : right(d)),
+      (d: Uint8Array) => (d.length === 64 ? right(d.slice().reverse()) : right(d)), // keccak of other bytes
+    ];
+    for (const bad of pairsWrong) {
+      const r = await verify({ content }, bundle, { provider: chain, at: AT, keccak256: bad });
+      expect(r.ok).to.equal(false);
+      expect(check(r, "INTEGRITY")).to.include({ status: "INVALID", reason: "PROOF_MISMATCH" });
+    }
+    // and a tampered proof fails the same way with the right hash as without one
+    const tampered = { ...bundle, proof: bundle.proof.map((p, i) => (i === 1 ? "0x" + "ab".repeat(32) : p)) };
+    const withNative = await verify({ content }, tampered, { provider: chain, at: AT, keccak256: right });
+    expect(withNative).to.deep.equal(await verify({ content }, tampered, { provider: chain, at: AT }));
+    expect(check(withNative, "INTEGRITY")).to.include({ status: "INVALID", reason: "PROOF_MISMATCH" });
   });
 });

@@ -307,22 +307,76 @@ export function hashPair(a: Bytes32Like, b: Bytes32Like): string {
   return bytesToHex(hashPairInto(toBytes32(a, "a"), toBytes32(b, "b")));
 }
 
+/** Options of {@link processProof} / {@link verifyProof}. */
+export interface ProofOptions {
+  /**
+   * A keccak-256 to hash each sorted pair with, e.g. a native one (default: the SDK's portable JS keccak). It is
+   * given the pair's 64 bytes in a buffer reused between calls (do not keep it) and must return their 32-byte
+   * digest, which is copied at once. A result that is not 32 bytes throws {@link MerkleError} (reason
+   * BAD_DIGEST); a wrong digest leads to another root, never to the right one.
+   */
+  keccak256?: (data: Uint8Array) => Uint8Array;
+}
+
 /**
- * The root reached from `leaf` by `proof` (OpenZeppelin `MerkleProof.processProof`).
+ * Writes node `v` (0x-hex or 32 bytes) into `out` at `at`. Accepts exactly what {@link toBytes32} accepts: the
+ * common cases are parsed in place; anything else goes through toBytes32 (its error, or its bytes).
+ */
+function putBytes32(v: Bytes32Like, field: string, out: Buffer, at: number): void {
+  // 66 chars "0x" + 64 hex: Buffer's hex decoding stops at the first pair that is not [0-9a-fA-F], so 32 bytes
+  // written means all 64 digits are hex, as hexToBytes's /^0x[0-9a-fA-F]*$/ requires
+  if (typeof v === "string" && v.length === 66 && v.charCodeAt(0) === 48 && v.charCodeAt(1) === 120
+    && out.write(v.slice(2), at, 32, "hex") === 32) return;
+  if (v instanceof Uint8Array && v.length === 32) { out.set(v, at); return; }
+  out.set(toBytes32(v, field), at);
+}
+
+function proofWith(keccak256: (data: Uint8Array) => Uint8Array, leaf: Bytes32Like, proof: readonly Bytes32Like[]): string {
+  // one buffer per call (a caller's hash may itself use processProof): node | sibling | pair
+  const w = Buffer.allocUnsafe(128);
+  putBytes32(leaf, "leaf", w, 0);
+  const pair = w.subarray(64, 128);
+  for (let i = 0; i < proof.length; i++) {
+    putBytes32(proof[i]!, `proof[${i}]`, w, 32);
+    let nodeFirst = true;
+    for (let k = 0; k < 32; k++) {
+      if (w[k] !== w[32 + k]) { nodeFirst = w[k]! < w[32 + k]!; break; }
+    }
+    if (nodeFirst) w.copy(w, 64, 0, 64);
+    else { w.copy(w, 64, 32, 64); w.copy(w, 96, 0, 32); }
+    const d = keccak256(pair);
+    if (!(d instanceof Uint8Array) || d.length !== 32) {
+      throw new MerkleError(`the supplied keccak256 returned ${d instanceof Uint8Array ? d.length + " bytes" : typeof d}, not a 32-byte digest`, { reason: "BAD_DIGEST", index: i });
+    }
+    w.set(d, 0);
+  }
+  return "0x" + w.toString("hex", 0, 32);
+}
+
+/**
+ * The root reached from `leaf` by `proof` (OpenZeppelin `MerkleProof.processProof`). `options.keccak256`
+ * hashes the pairs with the caller's keccak (same result).
  * @example processProof(tree.leaf(3), tree.getProof(3)) === tree.root
  */
-export function processProof(leaf: Bytes32Like, proof: readonly Bytes32Like[]): string {
-  let node = toBytes32(leaf, "leaf");
-  for (let i = 0; i < proof.length; i++) node = hashPairInto(node, toBytes32(proof[i]!, `proof[${i}]`));
+export function processProof(leaf: Bytes32Like, proof: readonly Bytes32Like[], options: ProofOptions = {}): string {
+  if (options.keccak256 !== undefined) return proofWith(options.keccak256, leaf, proof);
+  let node: Uint8Array = Buffer.allocUnsafe(32);
+  putBytes32(leaf, "leaf", node as Buffer, 0);
+  const sibling = Buffer.allocUnsafe(32);
+  for (let i = 0; i < proof.length; i++) {
+    putBytes32(proof[i]!, `proof[${i}]`, sibling, 0);
+    node = hashPairInto(node, sibling);
+  }
   return bytesToHex(node);
 }
 
 /**
  * Whether `proof` leads from `leaf` to `root`. Returns false (never throws) for a wrong proof;
- * throws {@link InvalidHexError}/{@link MerkleError} only for malformed input.
+ * throws {@link InvalidHexError}/{@link MerkleError} only for malformed input (or a supplied keccak256 that
+ * does not return 32 bytes).
  * @example verifyProof(leaf, tree.getProof(i), tree.root) // true
  */
-export function verifyProof(leaf: Bytes32Like, proof: readonly Bytes32Like[], root: Bytes32Like): boolean {
+export function verifyProof(leaf: Bytes32Like, proof: readonly Bytes32Like[], root: Bytes32Like, options: ProofOptions = {}): boolean {
   const r = typeof root === "string" ? root.toLowerCase() : bytesToHex(toBytes32(root, "root"));
-  return processProof(leaf, proof) === r;
+  return processProof(leaf, proof, options) === r;
 }
