@@ -198,7 +198,7 @@ describe("sdk/verify", () => {
     }
   });
 
-  it("keccak256 option: a hash right for the leaf but wrong for the proof pairs fails INTEGRITY (PROOF_MISMATCH), never passes", async () => {
+  it("keccak256 option: a hash right for the leaf but wrong for the proof pairs fails INTEGRITY (PROOF_MISMATCH), never passes; proofHasher (auto/js) gives the same results", async () => {
     const { bundle, content } = batchBundle({ n: 37, index: 20 });
     const chain = new FakeChain(stateFor(bundle));
     const right = (d: Uint8Array) => getBytes(keccak256(d));
@@ -213,10 +213,18 @@ describe("sdk/verify", () => {
       expect(r.ok).to.equal(false);
       expect(check(r, "INTEGRITY")).to.include({ status: "INVALID", reason: "PROOF_MISMATCH" });
     }
+    // proofHasher takes the pairs: the same wrong-for-pairs hashes now pass (their leaf digest is right)
+    for (const bad of pairsWrong) {
+      expect(await verify({ content }, bundle, { provider: chain, at: AT, keccak256: bad, proofHasher: "auto" })).to.deep.equal(await verify({ content }, bundle, { provider: chain, at: AT }));
+    }
     // and a tampered proof fails the same way with the right hash as without one
     const tampered = { ...bundle, proof: bundle.proof.map((p, i) => (i === 1 ? "0x" + "ab".repeat(32) : p)) };
     const withNative = await verify({ content }, tampered, { provider: chain, at: AT, keccak256: right });
     expect(withNative).to.deep.equal(await verify({ content }, tampered, { provider: chain, at: AT }));
     expect(check(withNative, "INTEGRITY")).to.include({ status: "INVALID", reason: "PROOF_MISMATCH" });
+    for (const proofHasher of ["auto", "js"] as const) {
+      expect(await verify({ content }, tampered, { provider: chain, at: AT, keccak256: right, proofHasher })).to.deep.equal(withNative);
+      expect(await verify({ content }, bundle, { provider: chain, at: AT, proofHasher })).to.deep.equal(await verify({ content }, bundle, { provider: chain, at: AT }));
+    }
   });
 });

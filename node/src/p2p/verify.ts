@@ -7,8 +7,9 @@
  * `materialState` call; while one is in flight the next ones queue and leave as ONE `materialStates` eth_call.
  * Every verification still reads the chain after its content arrived; a failed batch is retried read by read,
  * and a read that still fails fails its verification (ERROR, never VALID). `coalesce: false`: one eth_call per
- * verification. The leaf and the Merkle proof's pairs are hashed with the native keccak (SDK `verify` option
- * `keccak256`).
+ * verification. The leaf is hashed with the native keccak (SDK `verify` option `keccak256`), the Merkle proof's
+ * pairs with the SDK's WebAssembly keccak (option `proofHasher: "auto"`: ~0.8 µs per pair, the native add-on
+ * ~2 µs, the portable JS ~2.3 µs; sdk/bench/verify.ts).
  *
  * With `cacheMs` > 0 the `materialState` answer for the same (root, leaf) is reused that long, and so is the
  * whole result for the same bundle and the same content bytes (SHA-256 compared): a revocation or suspension
@@ -20,8 +21,9 @@ import type { ChainRpc } from "./chain.js";
 import { keccakBuf } from "../core/header.js";
 
 /**
- * native keccak (core/header.ts, the one the p2p messages use) for the SDK's leaf and Merkle proof checks: ~6 µs
- * instead of ~40 µs for the leaf, ~1 µs instead of ~3 µs per proof element with its portable JS keccak
+ * native keccak (core/header.ts, the one the p2p messages use) for the SDK's leaf check: ~6 µs instead of ~40 µs
+ * for its portable JS keccak. (For 64-byte pairs its three N-API calls cost ~2 µs: the SDK's WebAssembly keccak
+ * does those.)
  */
 export const nativeKeccak256 = (d: Uint8Array): Uint8Array => keccakBuf(Buffer.isBuffer(d) ? d : Buffer.from(d.buffer, d.byteOffset, d.length));
 
@@ -71,14 +73,14 @@ export function onlineVerifier(
   };
   const stats = "stats" in chain ? (chain.stats as CoalescingReaderStats) : undefined;
   const withStats = (f: (content: Uint8Array, bundle: ProofBundle) => Promise<VerificationResult>): OnlineVerifier => Object.assign(f, stats ? { coalesced: stats } : {});
-  if (cacheMs <= 0) return withStats((content, bundle) => verify({ content }, bundle, { provider: reader, ledger, keccak256: nativeKeccak256 }));
+  if (cacheMs <= 0) return withStats((content, bundle) => verify({ content }, bundle, { provider: reader, ledger, keccak256: nativeKeccak256, proofHasher: "auto" }));
   const results = new Map<string, { at: number; p: Promise<VerificationResult> }>();
   return withStats((content, bundle) => {
     const k = createHash("sha256").update(JSON.stringify(bundle)).update(content).digest("hex");
     const now = Date.now();
     const hit = results.get(k);
     if (hit && now - hit.at < cacheMs) return hit.p;
-    const p = verify({ content }, bundle, { provider: reader, ledger, keccak256: nativeKeccak256 });
+    const p = verify({ content }, bundle, { provider: reader, ledger, keccak256: nativeKeccak256, proofHasher: "auto" });
     if (results.size > 10_000) results.clear();
     results.set(k, { at: now, p });
     p.catch(() => results.delete(k));

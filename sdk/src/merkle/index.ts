@@ -310,6 +310,12 @@ export function hashPair(a: Bytes32Like, b: Bytes32Like): string {
 /** Options of {@link processProof} / {@link verifyProof}. */
 export interface ProofOptions {
   /**
+   * Hash the pairs with the SDK's own keccak256 of 64 bytes: "auto" = the WebAssembly one when available (~0.8 µs
+   * per proof element; the JS one otherwise), "js" = the portable JS one (~2.3 µs; the default when neither this
+   * nor `keccak256` is given). Takes precedence over `keccak256`. Same result either way.
+   */
+  hasher?: "auto" | "js";
+  /**
    * A keccak-256 to hash each sorted pair with, e.g. a native one (default: the SDK's portable JS keccak). It is
    * given the pair's 64 bytes in a buffer reused between calls (do not keep it) and must return their 32-byte
    * digest, which is copied at once. A result that is not 32 bytes throws {@link MerkleError} (reason
@@ -329,6 +335,24 @@ function putBytes32(v: Bytes32Like, field: string, out: Buffer, at: number): voi
     && out.write(v.slice(2), at, 32, "hex") === 32) return;
   if (v instanceof Uint8Array && v.length === 32) { out.set(v, at); return; }
   out.set(toBytes32(v, field), at);
+}
+
+let wasmView: { memory: ArrayBuffer; bytes: Buffer } | undefined;
+
+/** The proof walked inside the WebAssembly hasher's memory (node at 0, sibling at 32); null without WebAssembly. */
+function proofWasm(leaf: Bytes32Like, proof: readonly Bytes32Like[]): string | null {
+  const w = keccak64Wasm();
+  if (w === null) return null;
+  const memory = w.memory.buffer; // a new ArrayBuffer after the memory grew (a big tree was built)
+  if (wasmView?.memory !== memory) wasmView = { memory, bytes: Buffer.from(memory, 0, 64) };
+  const m = wasmView.bytes;
+  putBytes32(leaf, "leaf", m, 0);
+  for (let i = 0; i < proof.length; i++) {
+    putBytes32(proof[i]!, `proof[${i}]`, m, 32);
+    if (sortsFirst(m, 0, 32)) w.k(0, 32, 0);
+    else w.k(32, 0, 0);
+  }
+  return "0x" + m.toString("hex", 0, 32);
 }
 
 function proofWith(keccak256: (data: Uint8Array) => Uint8Array, leaf: Bytes32Like, proof: readonly Bytes32Like[]): string {
@@ -354,12 +378,17 @@ function proofWith(keccak256: (data: Uint8Array) => Uint8Array, leaf: Bytes32Lik
 }
 
 /**
- * The root reached from `leaf` by `proof` (OpenZeppelin `MerkleProof.processProof`). `options.keccak256`
- * hashes the pairs with the caller's keccak (same result).
- * @example processProof(tree.leaf(3), tree.getProof(3)) === tree.root
+ * The root reached from `leaf` by `proof` (OpenZeppelin `MerkleProof.processProof`). `options.hasher: "auto"`
+ * hashes the pairs with the SDK's WebAssembly keccak, `options.keccak256` with the caller's (same result).
+ * @example processProof(tree.leaf(3), tree.getProof(3), { hasher: "auto" }) === tree.root
  */
 export function processProof(leaf: Bytes32Like, proof: readonly Bytes32Like[], options: ProofOptions = {}): string {
-  if (options.keccak256 !== undefined) return proofWith(options.keccak256, leaf, proof);
+  if (options.hasher === "auto") {
+    const viaWasm = proofWasm(leaf, proof);
+    if (viaWasm !== null) return viaWasm;
+  } else if (options.hasher === undefined && options.keccak256 !== undefined) {
+    return proofWith(options.keccak256, leaf, proof);
+  }
   let node: Uint8Array = Buffer.allocUnsafe(32);
   putBytes32(leaf, "leaf", node as Buffer, 0);
   const sibling = Buffer.allocUnsafe(32);

@@ -36,7 +36,7 @@ function outcome(f: () => string): string {
   }
 }
 
-describe("sdk/merkle processProof with a supplied keccak256 (options.keccak256)", () => {
+describe("sdk/merkle processProof with a supplied keccak256 (options.keccak256) or the WebAssembly hasher (options.hasher)", () => {
   it("frozen vectors (test/vectors/merkle.json): every leaf's proof reaches the root on both paths", () => {
     let n = 0;
     for (const v of merkleVectors.vectors) {
@@ -44,6 +44,8 @@ describe("sdk/merkle processProof with a supplied keccak256 (options.keccak256)"
         expect(processProof(leaf, v.proofs[i]!), `${v.name} leaf ${i}`).to.equal(v.root);
         expect(processProof(leaf, v.proofs[i]!, { keccak256: supplied }), `${v.name} leaf ${i}`).to.equal(v.root);
         expect(verifyProof(leaf, v.proofs[i]!, v.root, { keccak256: supplied })).to.equal(true);
+        expect(processProof(leaf, v.proofs[i]!, { hasher: "auto" }), `${v.name} leaf ${i}`).to.equal(v.root);
+        expect(processProof(leaf, v.proofs[i]!, { hasher: "js", keccak256: () => new Uint8Array(32) })).to.equal(v.root); // hasher wins
         n++;
       });
     }
@@ -71,6 +73,7 @@ describe("sdk/merkle processProof with a supplied keccak256 (options.keccak256)"
         for (const [leaf, p] of cases) {
           const portable = processProof(leaf, p);
           expect(processProof(leaf, p, { keccak256: supplied })).to.equal(portable);
+          expect(processProof(leaf, p, { hasher: "auto" })).to.equal(portable);
           expect(portable).to.not.equal(tree.root);
           expect(verifyProof(leaf, p, tree.root, { keccak256: supplied })).to.equal(false);
           failing++;
@@ -104,6 +107,7 @@ describe("sdk/merkle processProof with a supplied keccak256 (options.keccak256)"
     for (const p of [asBytes, upper]) {
       expect(processProof(getBytes(leaves[4]!), p)).to.equal(tree.root);
       expect(processProof(getBytes(leaves[4]!), p, { keccak256: supplied })).to.equal(tree.root);
+      expect(processProof(getBytes(leaves[4]!), p, { hasher: "auto" })).to.equal(tree.root);
     }
     // a hash that returns a view of the buffer it was given (after writing the digest there)
     const inPlace = (d: Uint8Array) => { d.set(supplied(d), 0); return d.subarray(0, 32); };
@@ -117,10 +121,26 @@ describe("sdk/merkle processProof with a supplied keccak256 (options.keccak256)"
       const portable = outcome(() => processProof(good, [good, b as string]));
       expect(portable).to.match(/^(InvalidHexError|MerkleError): /);
       expect(outcome(() => processProof(good, [good, b as string], { keccak256: supplied })), String(b)).to.equal(portable);
+      expect(outcome(() => processProof(good, [good, b as string], { hasher: "auto" })), String(b)).to.equal(portable);
       expect(outcome(() => processProof(b as string, [good], { keccak256: supplied })), String(b)).to.equal(outcome(() => processProof(b as string, [good])));
+      expect(outcome(() => processProof(b as string, [good], { hasher: "auto" })), String(b)).to.equal(outcome(() => processProof(b as string, [good])));
     }
     expect(() => processProof(good, ["0x12"])).to.throw(InvalidHexError, "proof[0] must be 32 bytes, got 1");
     expect(() => processProof(good, [good, "0x" + "zz".repeat(32)], { keccak256: supplied })).to.throw(InvalidHexError, "proof[1] is not 0x-prefixed even-length hex");
+  });
+
+  it("hasher auto: still right after a big tree grew the WebAssembly memory, and does not disturb a tree's proofs", () => {
+    const leaves = Array.from({ length: 7 }, (_, i) => keccak256(Buffer.from(`g${i}`)));
+    const small = buildMerkleTree(leaves);
+    expect(processProof(leaves[3]!, small.getProof(3), { hasher: "auto" })).to.equal(small.root);
+    const rnd = prng(5);
+    const big = buildMerkleTree(Array.from({ length: 70_000 }, () => hex32(rnd))); // > 2 MiB of levels: memory grows
+    expect(processProof(leaves[3]!, small.getProof(3), { hasher: "auto" })).to.equal(small.root);
+    expect(processProof(big.leaf(69_999), big.getProof(69_999), { hasher: "auto" })).to.equal(big.root);
+    const bytesProof = big.getProofBytes(12_345); // views into the tree: must not be altered
+    const copy = bytesProof.map((b) => b.slice());
+    expect(processProof(big.leaf(12_345), bytesProof, { hasher: "auto" })).to.equal(big.root);
+    expect(bytesProof).to.deep.equal(copy);
   });
 
   it("a supplied hash that does not return 32 bytes throws MerkleError BAD_DIGEST naming the proof element", () => {
