@@ -33,8 +33,8 @@ import {
   EXCHANGE_PROTOCOL_1_1,
   ExchangeStatus,
   MalformedError,
+  BatchChecks,
   batchDigest,
-  batchRoot,
   batchTree,
   decodeFrame,
   encodeFrame,
@@ -229,6 +229,7 @@ export class ExchangeServer {
   readonly #maxInFlight: number;
   readonly #ring: KeyRing;
   readonly #keys = new SignerKeys();
+  readonly #batches = new BatchChecks(this.#keys);
   readonly #recent = new RecentNonces();
   /** counters by status name (metrics) */
   readonly counts = new Map<ExchangeStatusName, number>();
@@ -339,7 +340,7 @@ export class ExchangeServer {
     let signer: string | undefined;
     if (req.batchProof === undefined) signer = this.#keys.signer(digest, req.signature, accounts);
     else if (protocol !== EXCHANGE_PROTOCOL_1_1) return refuse("MALFORMED", `batchProof needs ${EXCHANGE_PROTOCOL_1_1} (this stream speaks ${protocol})`);
-    else signer = this.#keys.signerOnce(batchDigest(domain, batchRoot(digest, req.batchProof)), req.signature, accounts);
+    else signer = this.#batches.signer(domain, digest, req.batchProof, req.signature, accounts);
     if (!signer) return refuse("BAD_SIGNATURE", "signature is malformed or does not recover");
     let acct = directory.byAccount(signer);
     if (!acct) {

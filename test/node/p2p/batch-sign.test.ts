@@ -11,6 +11,7 @@ import {
   EXCHANGE_BATCH_EIP712_TYPES,
   EXCHANGE_DOMAIN_NAME,
   MAX_BATCH_PROOF,
+  BatchChecks,
   MalformedError,
   SignerKeys,
   batchDigest,
@@ -104,6 +105,37 @@ describe("exchange 1.1 batch signatures", () => {
     expect(s.stats).to.deep.equal({ requests: 11, signatures: 4, largest: 4 });
     // a batch signature is not a signature of any one request's own digest
     expect(recoverSigner(ds[0]!, out[0]!.signature)).to.not.equal(wallet.address.toLowerCase());
+  });
+
+  it("BatchChecks answers exactly what folding to the root and checking its signature answers, in any order, and refuses malformed proofs first", () => {
+    const signer = wallet.address.toLowerCase();
+    const full = (keys: SignerKeys, d: Buffer, proof: string[], sig: string) => keys.signer(batchDigest(sep, batchRoot(d, proof)), sig);
+    for (const n of [2, 3, 7, 64, 200]) {
+      const ds = digests(n);
+      const { root, proofs } = batchTree(ds);
+      const sig = signDigest(batchDigest(sep, root), key);
+      const checks = new BatchChecks(new SignerKeys());
+      const ref = new SignerKeys();
+      const order = ds.map((_, i) => i).sort(() => Math.random() - 0.5);
+      for (const i of order) {
+        const proof = proofs[i]!.map(hex);
+        expect(checks.signer(sep, ds[i]!, proof, sig, [signer]), `n ${n} leaf ${i}`).to.equal(signer);
+        // a right prefix with a wrong rest: what full folding says (another root: not the signer)
+        if (proof.length >= 2) {
+          const wrongRest = [...proof.slice(0, -1), hex(randomBytes(32))];
+          expect(checks.signer(sep, ds[i]!, wrongRest, sig, [signer])).to.equal(full(ref, ds[i]!, wrongRest, sig)).and.to.not.equal(signer);
+        }
+        // the same proof under another signature: not the signer's
+        const other = signDigest(randomBytes(32), key);
+        expect(checks.signer(sep, ds[i]!, proof, other)).to.equal(full(ref, ds[i]!, proof, other)).and.to.not.equal(signer);
+        // a digest that is not in the batch, with a member's proof
+        const stranger = randomBytes(32);
+        expect(checks.signer(sep, stranger, proof, sig)).to.not.equal(signer);
+      }
+      // malformed proofs are refused even when their first step would reach a known node
+      expect(() => checks.signer(sep, ds[0]!, [...proofs[0]!.map(hex), "0x12"], sig)).to.throw(MalformedError);
+      expect(() => checks.signer(sep, ds[0]!, Array(MAX_BATCH_PROOF + 1).fill(hex(proofs[0]![0]!)), sig)).to.throw(MalformedError);
+    }
   });
 
   it("SignerKeys.signerOnce answers what signer answers, for good and bad signatures, on repeated asks", () => {
