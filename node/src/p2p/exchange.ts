@@ -132,18 +132,25 @@ export function poolRandom(n: number): Buffer {
 
 /** Seal `content` to the requester's X25519 key: returns the custodian's ephemeral key and iv|tag|ct. */
 export function sealContent(eph: EphemeralKey, replyKey: Buffer, requestId: Buffer, content: Uint8Array): { ephemeralKey: Buffer; body: Buffer } {
+  const { ephemeralKey, parts } = sealContentParts(eph, replyKey, requestId, content);
+  return { ephemeralKey, body: Buffer.concat(parts) };
+}
+
+/**
+ * {@link sealContent} with the body in parts (iv|tag, ciphertext[, final]) whose concatenation is the body: the
+ * frame writer copies them once into the outgoing write instead of assembling the body and then the frame.
+ */
+export function sealContentParts(eph: EphemeralKey, replyKey: Buffer, requestId: Buffer, content: Uint8Array): { ephemeralKey: Buffer; parts: Buffer[] } {
   const key = contentKey(eph.shared(replyKey), requestId);
   const iv = poolRandom(12);
   const c = createCipheriv("aes-256-gcm", key, iv);
   c.setAAD(requestId);
   const ct = c.update(content);
   const fin = c.final(); // empty for GCM (a stream mode); kept for generality
-  const body = Buffer.allocUnsafe(28 + ct.length + fin.length);
-  iv.copy(body, 0);
-  c.getAuthTag().copy(body, 12);
-  ct.copy(body, 28);
-  fin.copy(body, 28 + ct.length);
-  return { ephemeralKey: eph.publicRaw, body };
+  const ivTag = Buffer.allocUnsafe(28);
+  iv.copy(ivTag, 0);
+  c.getAuthTag().copy(ivTag, 12);
+  return { ephemeralKey: eph.publicRaw, parts: fin.length ? [ivTag, ct, fin] : [ivTag, ct] };
 }
 
 export function openContent(reply: EphemeralKey, ephemeralKey: Buffer, requestId: Buffer, body: Buffer): Buffer {
@@ -193,7 +200,8 @@ export interface ExchangeServerInit {
 
 type Reply = {
   head: Omit<ExchangeResponseHead, "id" | "code"> & { code: ExchangeStatusName };
-  body?: Buffer;
+  /** the binary body, in parts that are concatenated on the wire */
+  body?: Buffer[];
   /** the head's bundle already serialised (spliced in instead of serialising it again) */
   bundleJson?: string;
 };
@@ -288,13 +296,17 @@ export class ExchangeServer {
     await ch.close();
   };
 
-  #frame(id: number, r: Reply): Buffer {
+  /** The response frame in parts (JSON part, then the body's parts), concatenated by the frame writer. */
+  #frame(id: number, r: Reply): Buffer[] {
     this.counts.set(r.head.code, (this.counts.get(r.head.code) ?? 0) + 1);
+    let json: string;
     if (r.bundleJson && r.head.bundle !== undefined) {
       const { bundle: _b, ...rest } = r.head;
-      return encodeFrameJson(`${JSON.stringify({ id, ...rest }).slice(0, -1)},"bundle":${r.bundleJson}}`, r.body);
+      json = `${JSON.stringify({ id, ...rest }).slice(0, -1)},"bundle":${r.bundleJson}}`;
+    } else {
+      json = JSON.stringify({ id, ...r.head });
     }
-    return encodeFrame({ id, ...r.head }, r.body);
+    return r.body ? [encodeFrameJson(json), ...r.body] : [encodeFrameJson(json)];
   }
 
   /** Answer one request within the deadline; never throws. */
@@ -392,7 +404,7 @@ export class ExchangeServer {
     } finally {
       gate.release!();
     }
-    const sealed = sealContent(this.#ring.current(), Buffer.from(fields.replyKey.slice(2), "hex"), digest, mat.content);
+    const sealed = sealContentParts(this.#ring.current(), Buffer.from(fields.replyKey.slice(2), "hex"), digest, mat.content);
     return {
       head: {
         status: ExchangeStatus.OK,
@@ -403,7 +415,7 @@ export class ExchangeServer {
         bundle: mat.bundle,
         time: now,
       },
-      body: sealed.body,
+      body: sealed.parts,
       bundleJson: mat.bundleJson,
     };
   }

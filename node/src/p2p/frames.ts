@@ -110,9 +110,19 @@ export class FrameChannel {
     this.#stream.abort(err);
   }
 
-  /** Queue a frame; frames queued in the same event-loop turn leave as one write. */
-  send(frame: Uint8Array): void {
-    this.#queue.push(varint(frame.byteLength), Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength));
+  /**
+   * Queue a frame, or a frame given as parts (their concatenation; copied once, into the write); frames queued in
+   * the same event-loop turn leave as one write.
+   */
+  send(frame: Uint8Array | readonly Uint8Array[]): void {
+    if (frame instanceof Uint8Array) {
+      this.#queue.push(varint(frame.byteLength), Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength));
+    } else {
+      let n = 0;
+      for (const p of frame) n += p.byteLength;
+      this.#queue.push(varint(n));
+      for (const p of frame) this.#queue.push(Buffer.from(p.buffer, p.byteOffset, p.byteLength));
+    }
     if (!this.#scheduled && !this.#blocked) {
       this.#scheduled = true;
       setImmediate(() => this.#flush());

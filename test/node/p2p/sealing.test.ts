@@ -7,7 +7,7 @@ import { expect } from "chai";
 import { hkdfSync, randomBytes } from "node:crypto";
 import { keccak256, TypedDataEncoder, Wallet } from "ethers";
 import { keccak, b32, requestDigest, domainSeparator, signDigest, recoverSigner, EXCHANGE_EIP712_TYPES, EXCHANGE_DOMAIN_NAME, MalformedError } from "../../../node/src/p2p/messages.js";
-import { contentKey, sealContent, openContent, EphemeralKey, poolRandom } from "../../../node/src/p2p/exchange.js";
+import { contentKey, sealContent, sealContentParts, openContent, EphemeralKey, poolRandom } from "../../../node/src/p2p/exchange.js";
 
 const hex32 = () => "0x" + randomBytes(32).toString("hex");
 
@@ -92,6 +92,10 @@ describe("exchange primitives", () => {
       bad[bad.length - 1]! ^= 1;
       expect(() => openContent(reply, ephemeralKey, rid, bad)).to.throw();
       expect(() => openContent(new EphemeralKey(), ephemeralKey, rid, body)).to.throw();
+      // the parts the custodian writes (iv|tag, ciphertext) open as one body
+      const sealed = sealContentParts(custodian, reply.publicRaw, rid, content);
+      expect(sealed.parts[0]!.length).to.equal(28);
+      expect(openContent(reply, sealed.ephemeralKey, rid, Buffer.concat(sealed.parts)).equals(content)).to.equal(true);
     }
     expect(() => openContent(reply, custodian.publicRaw, rid, Buffer.alloc(10))).to.throw();
   });
