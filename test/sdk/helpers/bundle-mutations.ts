@@ -32,8 +32,8 @@ export function baseBundles(): Record<string, unknown>[] {
   return [plain, eip712, sm2].map((b) => JSON.parse(JSON.stringify(b)) as Record<string, unknown>);
 }
 
-/** mulberry32 */
-function prng(seed: number): () => number {
+/** a small deterministic PRNG (mulberry32), so a failure can be replayed from its seed */
+export function prng(seed: number): () => number {
   return () => {
     seed = (seed + 0x6d2b79f5) | 0;
     let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { getBytes, keccak256 } from "ethers";
 import { buildMerkleTree, processProof, verifyProof, MerkleError, InvalidHexError } from "../../../sdk/src/index.js";
 import { referenceHashPair } from "../../../sdk/src/merkle/reference.js";
+import { prng } from "../helpers/bundle-mutations.js";
 
 const merkleVectors = JSON.parse(readFileSync(new URL("../../vectors/merkle.json", import.meta.url), "utf8")) as {
   vectors: { name: string; leaves: string[]; root: string; proofs: string[][] }[];
@@ -11,15 +12,6 @@ const merkleVectors = JSON.parse(readFileSync(new URL("../../vectors/merkle.json
 /** an independent keccak-256 (ethers' JS) as the caller-supplied hash */
 const supplied = (d: Uint8Array) => getBytes(keccak256(d));
 
-/** a small deterministic PRNG (mulberry32), so a failure can be replayed */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const hex32 = (rnd: () => number) => "0x" + Array.from({ length: 32 }, () => Math.floor(rnd() * 256).toString(16).padStart(2, "0")).join("");
 const flipBit = (h: string, rnd: () => number) => {
   const b = getBytes(h);
