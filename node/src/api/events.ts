@@ -127,6 +127,16 @@ export class EventHub {
     for (const s of this.#streams) s(e);
   }
 
+  /** event streams attached now */
+  get streamCount(): number {
+    return this.#streams.size;
+  }
+
+  /** whether per-material events are recorded now (a stream is attached, or the last one left < linger ago) */
+  get recordingMaterials(): boolean {
+    return this.#recordingMaterials;
+  }
+
   get lastEventId(): string {
     return `${this.epoch}-${this.#seq}`;
   }

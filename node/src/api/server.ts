@@ -7,7 +7,7 @@ import { createRequire } from "node:module";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, type FastifyRequest } from "fastify";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
-import { Registry, Histogram } from "prom-client";
+import { Registry, Histogram, Gauge } from "prom-client";
 import type { Logger } from "pino";
 import type { MaterialService } from "../core/service.js";
 import type { RegisterRequest } from "../core/types.js";
@@ -111,6 +111,9 @@ function metric<T>(registry: Registry, name: string, make: () => T): T {
   return (registry.getSingleMetric(name) as T | undefined) ?? make();
 }
 
+/** the event hubs of the APIs registered on a registry (their gauges are read at scrape time) */
+const hubsOf = new WeakMap<Registry, Set<EventHub>>();
+
 /** Build the API (not listening). `await app.listen({ host, port })` to serve. */
 export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   const verifier = new TokenVerifier(opts.tokens);
@@ -147,11 +150,33 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   /** set when close() begins: answers in flight then close their connection instead of keeping it alive */
   let closing = false;
   const hub = new EventHub(opts.service, opts.indexer, opts.events);
+  const hubs = hubsOf.get(registry) ?? new Set<EventHub>();
+  hubsOf.set(registry, hubs);
+  hubs.add(hub);
+  metric(registry, "tongban_api_event_streams", () => new Gauge({
+    name: "tongban_api_event_streams",
+    help: "open server-sent event streams (/v1/events)",
+    registers: [registry],
+    collect() {
+      let n = 0;
+      for (const h of hubsOf.get(registry) ?? []) n += h.streamCount;
+      this.set(n);
+    },
+  }));
+  metric(registry, "tongban_api_material_events_recorded", () => new Gauge({
+    name: "tongban_api_material_events_recorded",
+    help: "1 while per-material events are recorded for replay (a stream is open, or the last closed less than materialLingerMs ago)",
+    registers: [registry],
+    collect() {
+      this.set([...(hubsOf.get(registry) ?? [])].some((h) => h.recordingMaterials) ? 1 : 0);
+    },
+  }));
   app.addHook("preClose", async () => {
     closing = true;
     for (const end of streams) end();
     streams.clear();
     hub.close();
+    hubs.delete(hub);
   });
   app.addHook("onSend", async (_req, reply) => {
     if (closing) reply.header("connection", "close");

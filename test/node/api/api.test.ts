@@ -425,10 +425,16 @@ describe("node API: edge contract (in-process)", () => {
         expect(b.frames[0]!.data.reason).to.match(/no longer kept/);
         expect(b.frames.slice(1).map((f) => f.data.at)).to.deep.equal([8, 9, 10, 11, 12]);
         const last = b.frames[5]!.id!;
+        const metrics = await (await fetch(`${url}/metrics`)).text();
+        expect(metrics).to.match(/^tongban_api_event_streams 2$/m).and.to.match(/^tongban_api_material_events_recorded 1$/m);
         a.drop();
         b.drop();
         // no client for longer than the linger: material events are not produced any more, so a resume says so
-        await new Promise((r) => setTimeout(r, 300));
+        // (waited for on /metrics: the server must first notice the drops, then let the linger pass)
+        for (const t0 = Date.now(); !/^tongban_api_material_events_recorded 0$/m.test(await (await fetch(`${url}/metrics`)).text()); ) {
+          if (Date.now() - t0 > 10_000) throw new Error("material events still recorded 10 s after the last stream closed");
+          await new Promise((r) => setTimeout(r, 20));
+        }
         svc.emit(mat(13));
         const c = await connect(url, last);
         await until(() => c.frames.length >= 2);
