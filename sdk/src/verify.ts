@@ -9,7 +9,7 @@ import { computeLeaf, encodeHeaderBytes } from "./leaf.js";
 import { processProof } from "./merkle/index.js";
 import { hashContent, hashAlgName } from "./content-hash.js";
 import { headerFromJson, loadBundle, type ProofBundle } from "./bundle.js";
-import { verifySeal } from "./seal.js";
+import { verifySeal, type SealVerifyOptions } from "./seal.js";
 import {
   readMaterialState, chainIdOf, chainReaderFromUrl, ChainReadError, MaterialStatus, HashAlgStatus,
   type ChainReader, type MaterialState,
@@ -118,6 +118,11 @@ export interface VerifyOptions {
    * `keccak256`). Default: `keccak256` if given, else the portable JS keccak. Same result either way.
    */
   proofHasher?: "auto" | "js";
+  /**
+   * A native secp256k1 recovery for EIP-712 seals (with `keccak256`, see {@link SealVerifyOptions}): ~0.07 ms
+   * instead of ethers' ~2-5 ms per sealed bundle. Same outcome: what it does not cover exactly goes to ethers.
+   */
+  ecrecover?: SealVerifyOptions["ecrecover"];
 }
 
 const ZERO32 = "0x" + "0".repeat(64);
@@ -199,7 +204,7 @@ function signature(b: ProofBundle, options: VerifyOptions): CheckResult {
       ? result("SIGNATURE", "INVALID", "SEAL_REQUIRED", "an issuer e-seal is required but the bundle has none")
       : result("SIGNATURE", "SKIPPED", "NOT_PRESENT", "no issuer e-seal in the bundle");
   }
-  const v = verifySeal(b.seal, b.leaf, { chainId: b.anchor.chainId, ledger: b.anchor.contract });
+  const v = verifySeal(b.seal, b.leaf, { chainId: b.anchor.chainId, ledger: b.anchor.contract }, { keccak256: options.keccak256, ecrecover: options.ecrecover });
   if (!v.valid) {
     const reason = v.reason === "BAD_SIGNATURE" ? "SEAL_BAD_SIGNATURE" : v.reason === "SIGNER_MISMATCH" ? "SEAL_SIGNER_MISMATCH" : "SEAL_MALFORMED";
     return result("SIGNATURE", "INVALID", reason, v.message, { scheme: v.scheme, ...(v.signer ? { signer: v.signer } : {}) });

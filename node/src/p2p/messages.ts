@@ -293,6 +293,16 @@ function parseSignature(sigHex: string): { sig: Buffer; recid: number } | undefi
 
 const addressOf = (pub: Uint8Array) => "0x" + keccak(Buffer.from(pub.subarray(1))).subarray(12).toString("hex");
 
+/** The address (lowercase 0x) whose key signed `digest` as r || s (64 bytes) with recovery id 0/1 (native), or undefined. */
+export function ecrecoverAddress(digest: Uint8Array, rs: Uint8Array, recoveryId: number): string | undefined {
+  if (recoveryId !== 0 && recoveryId !== 1) return undefined;
+  try {
+    return addressOf(secp256k1.ecdsaRecover(rs, recoveryId, digest, false));
+  } catch {
+    return undefined;
+  }
+}
+
 /** Recover the signing address (checksum-free lowercase 0x) of a 65-byte signature, or undefined if invalid. */
 export function recoverSigner(digest: Buffer, sigHex: string): string | undefined {
   const p = parseSignature(sigHex);

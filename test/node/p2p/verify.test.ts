@@ -1,14 +1,15 @@
 /**
  * The requester's verifier (node/src/p2p/verify.ts) hashes the leaf and the Merkle proof's pairs with the
  * native keccak (SDK `verify` option `keccak256`): the native and the SDK's portable paths must give identical
- * results, on proofs that must pass (the frozen tree vectors, random trees) and on proofs that must FAIL.
+ * results, on proofs that must pass (the frozen tree vectors, random trees) and on proofs that must FAIL; an
+ * issuer's EIP-712 seal recovered natively (option `ecrecover`) gives the SDK's ethers result.
  */
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { getBytes, keccak256 } from "ethers";
+import { Wallet, getBytes, keccak256 } from "ethers";
 import {
-  buildMerkleTree, buildBundle, computeLeaf, hashContent, HashAlg, ledgerInterface, processProof, verify,
+  buildMerkleTree, buildBundle, computeLeaf, hashContent, HashAlg, ledgerInterface, processProof, signLeafEip712, verify,
   type MaterialHeader, type ProofBundle,
 } from "@tongban/sdk";
 import { nativeKeccak256, onlineVerifier } from "../../../node/src/p2p/verify.js";
@@ -121,6 +122,34 @@ describe("node/p2p/verify (the requester's verifier, native keccak)", () => {
           expect(viaNode.ok, name).to.equal(name === "good");
           expect(chain.calls(), name).to.equal(1); // the chain is still read once per verification
         }
+      }
+    }
+  });
+
+  it("sealed bundles: the native seal recovery (option ecrecover) gives exactly the SDK's ethers result: valid, forged signer name, another key, malleated (high-s) signature", async () => {
+    const contents = Array.from({ length: 20 }, (_, i) => new Uint8Array(randomBytes(100 + i)));
+    const headers = contents.map(header);
+    const tree = buildMerkleTree(headers.map(computeLeaf));
+    const issuer = Wallet.createRandom();
+    const N = BigInt("0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141");
+    for (const index of [0, 7, 19]) {
+      const plain = buildBundle({ header: headers[index]!, proof: tree.getProof(index), root: tree.root, chainId: 31337n, contract: LEDGER, blockNumber: 7n });
+      const seal = await signLeafEip712(plain.leaf, issuer.privateKey, { chainId: 31337n, ledger: LEDGER });
+      const other = await signLeafEip712(plain.leaf, Wallet.createRandom().privateKey, { chainId: 31337n, ledger: LEDGER });
+      const s = BigInt("0x" + seal.signature.slice(66, 130));
+      const highS = "0x" + seal.signature.slice(2, 66) + (N - s).toString(16).padStart(64, "0") + (seal.signature.endsWith("1b") ? "1c" : "1b");
+      const cases: [string, ProofBundle, string][] = [
+        ["sealed", { ...plain, seal }, "SEAL_VALID"],
+        ["forged signer name", { ...plain, seal: { ...seal, signer: Wallet.createRandom().address } }, "SEAL_SIGNER_MISMATCH"],
+        ["another key's signature", { ...plain, seal: { ...seal, signature: other.signature } }, "SEAL_SIGNER_MISMATCH"],
+        ["malleated signature", { ...plain, seal: { ...seal, signature: highS } }, "SEAL_MALFORMED"], // ethers: "non-canonical s"
+      ];
+      for (const [name, b, reason] of cases) {
+        const viaNode = await onlineVerifier(chainFor(b).rpc, LEDGER, { coalesce: false })(contents[index]!, b);
+        const portable = await verify({ content: contents[index]! }, b, { provider: { call: async () => chainFor(b).rpc.call(LEDGER, "0x"), getNetwork: async () => ({ chainId: 31337n }) }, ledger: LEDGER });
+        expect(viaNode, name).to.deep.equal(portable);
+        const sig = viaNode.checks.find((c) => c.check === "SIGNATURE")!;
+        expect(sig.reason, name).to.equal(reason);
       }
     }
   });
