@@ -136,6 +136,18 @@ function recoverFast(signature: string, leaf: string, domain: { chainId: bigint 
   return typeof a === "string" && /^0x[0-9a-fA-F]{40}$/.test(a) ? a : undefined;
 }
 
+/** EIP-55 checksum of a lowercase 0x address with the caller's keccak (what ethers' getAddress answers). */
+function checksummed(lower: string, keccak256: (data: Uint8Array) => Uint8Array): string {
+  const hex = lower.slice(2);
+  const h = keccak256(Buffer.from(hex, "ascii"));
+  let out = "0x";
+  for (let i = 0; i < 40; i++) {
+    const nibble = (h[i >> 1]! >> (i % 2 === 0 ? 4 : 0)) & 0x0f;
+    out += nibble >= 8 ? hex[i]!.toUpperCase() : hex[i]!;
+  }
+  return out;
+}
+
 /** Outcome of {@link verifySeal}. */
 export type SealVerification =
   | { valid: true; scheme: Seal["scheme"]; signer: string }
@@ -155,7 +167,7 @@ export function verifySeal(seal: Seal, leaf: string, domain: { chainId: bigint |
     const fast = recoverFast(seal.signature, leaf, domain, options);
     let recovered: string;
     if (fast !== undefined) {
-      recovered = getAddress(fast.toLowerCase()); // checksummed, as ethers' recovery answers
+      recovered = checksummed(fast.toLowerCase(), options.keccak256!); // as ethers' recovery answers
     } else {
       try {
         recovered = verifyTypedData(sealDomain(domain.chainId, domain.ledger), MATERIAL_SEAL_TYPES as never, { leaf }, seal.signature);
@@ -166,7 +178,7 @@ export function verifySeal(seal: Seal, leaf: string, domain: { chainId: bigint |
     if (recovered.toLowerCase() !== seal.signer.toLowerCase()) {
       return { valid: false, scheme: seal.scheme, reason: "SIGNER_MISMATCH", signer: recovered, message: `signature recovers ${recovered}, seal names ${seal.signer}` };
     }
-    return { valid: true, scheme: seal.scheme, signer: getAddress(recovered) };
+    return { valid: true, scheme: seal.scheme, signer: fast !== undefined ? recovered : getAddress(recovered) };
   }
   if (seal.scheme === "sm2-sm3") {
     let ok = false;

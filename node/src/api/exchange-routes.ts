@@ -159,6 +159,9 @@ export const exchangeRoutes: FastifyPluginAsync<ExchangeRoutesOptions> = async (
         body: FetchBody,
         response: { 200: FetchReply, ...errors(400, 401, 403, 404, 502, 503, 504) },
       },
+      // the reply is built here field by field (nothing extra to filter out): the native JSON.stringify writes its
+      // ~14 KB base64 content far faster than the schema's compiled serializer, which escapes it char by char
+      serializerCompiler: () => (data) => JSON.stringify(data),
     },
     async (req) => {
       const b = req.body;

@@ -705,7 +705,12 @@ export class ExchangeClient {
     // its node may have restarted on another address. A failure after sending is not retried (the nonce is
     // spent; the custodian would answer REPLAYED).
     for (let attempt = 0; !resp; attempt++) {
-      const member = this.#c.directory.member(custodian);
+      let member = this.#c.directory.member(custodian);
+      if (!member || member.multiaddrs.length === 0) {
+        // a custodian that registered its peer since the last directory read: read again before refusing
+        await this.#c.directory.refreshSoon();
+        member = this.#c.directory.member(custodian);
+      }
       if (!member || member.multiaddrs.length === 0) return out("NO_ROUTE", `custodian ${custodian} has no registered peer`);
       try {
         if ((p.mode ?? "multiplexed") === "multiplexed") {
