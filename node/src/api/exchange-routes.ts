@@ -133,6 +133,18 @@ const FetchReply = {
   },
 } as const;
 
+/**
+ * A reply of /fetch as JSON. The route hands the content over as a Buffer: it is written here as base64, appended
+ * unescaped (the base64 alphabet needs no JSON escaping); everything else through JSON.stringify.
+ */
+export function serializeFetchReply(data: unknown): string {
+  const d = data as { content?: unknown } | null;
+  if (d === null || typeof d !== "object" || !Buffer.isBuffer(d.content)) return JSON.stringify(data);
+  const rest = JSON.stringify({ ...d, content: undefined });
+  const b64 = d.content.toString("base64");
+  return rest === "{}" ? `{"content":"${b64}"}` : `${rest.slice(0, -1)},"content":"${b64}"}`;
+}
+
 const errors = (...s: number[]) => Object.fromEntries(s.map((x) => [x, { $ref: "Error#", description: `error (${x})` }]));
 
 export interface ExchangeRoutesOptions {
@@ -159,9 +171,10 @@ export const exchangeRoutes: FastifyPluginAsync<ExchangeRoutesOptions> = async (
         body: FetchBody,
         response: { 200: FetchReply, ...errors(400, 401, 403, 404, 502, 503, 504) },
       },
-      // the reply is built here field by field (nothing extra to filter out): the native JSON.stringify writes its
-      // ~14 KB base64 content far faster than the schema's compiled serializer, which escapes it char by char
-      serializerCompiler: () => (data) => JSON.stringify(data),
+      // the reply is built here field by field (nothing extra to filter out): the native JSON.stringify, with the
+      // ~14 KB base64 content spliced in as it is (base64 needs no escaping), instead of the schema's compiled
+      // serializer escaping it char by char
+      serializerCompiler: () => serializeFetchReply,
     },
     async (req) => {
       const b = req.body;
@@ -196,7 +209,7 @@ export const exchangeRoutes: FastifyPluginAsync<ExchangeRoutesOptions> = async (
         digest: r.digest,
         materialId: b.materialId.toLowerCase(),
         custodian,
-        content: r.content.toString("base64"),
+        content: r.content, // written as base64 by serializeFetchReply
         contentBytes: r.content.length,
         bundle: r.bundle,
         verification: r.verification,
