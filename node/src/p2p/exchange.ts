@@ -4,8 +4,9 @@
  *
  * CUSTODIAN, per request (every refusal is a status, never an exception across the wire; each request has a
  * deadline): well-formed -> addressed to this member -> fresh (expiry within [now, now + maxLifetime]) ->
- * signature (its own, or with version 1.1 its batch's: checked once per batch) recovers a current account of the requesting member (directory of `getMembers()`, refreshed on a
- * miss) and that member is ACTIVE -> the connection's peer is registered to that member -> nonce not used ->
+ * signature (its own, or with version 1.1 its batch's, checked once per batch) recovers a current account of
+ * the requesting member (directory of `getMembers()`, refreshed on a miss) and that member is ACTIVE -> the
+ * connection's peer is registered to that member -> nonce not used ->
  * `checkGrant` Allowed and uses left after this node's unanchored uses -> the material is held and covered
  * by the grant (its type/leaf in scope, the grant's holder is the material's; a requester whose grant does
  * not cover it gets the same answer whether it is held or not) -> the SERVED record is written to the use
