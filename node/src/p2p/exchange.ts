@@ -131,15 +131,10 @@ export function poolRandom(n: number): Buffer {
   return out;
 }
 
-/** Seal `content` to the requester's X25519 key: returns the custodian's ephemeral key and iv|tag|ct. */
-export function sealContent(eph: EphemeralKey, replyKey: Buffer, requestId: Buffer, content: Uint8Array): { ephemeralKey: Buffer; body: Buffer } {
-  const { ephemeralKey, parts } = sealContentParts(eph, replyKey, requestId, content);
-  return { ephemeralKey, body: Buffer.concat(parts) };
-}
-
 /**
- * {@link sealContent} with the body in parts (iv|tag, ciphertext[, final]) whose concatenation is the body: the
- * frame writer copies them once into the outgoing write instead of assembling the body and then the frame.
+ * Seal `content` to the requester's X25519 key: the custodian's ephemeral key and the body iv|tag|ct in parts
+ * (iv|tag, ciphertext[, final]) whose concatenation is the body: the frame writer copies them once into the
+ * outgoing write instead of assembling the body and then the frame.
  */
 export function sealContentParts(eph: EphemeralKey, replyKey: Buffer, requestId: Buffer, content: Uint8Array): { ephemeralKey: Buffer; parts: Buffer[] } {
   const key = contentKey(eph.shared(replyKey), requestId);

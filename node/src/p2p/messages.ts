@@ -267,11 +267,17 @@ export function batchTree(leaves: readonly Buffer[]): { root: Buffer; proofs: Bu
 
 /** The root a request digest and its batch proof lead to. @throws MalformedError (not a list of hashes, too long) */
 export function batchRoot(digest: Buffer, proof: unknown): Buffer {
+  const p = batchProofList(proof);
+  let h = digest;
+  for (let i = 0; i < p.length; i++) h = hashPair(h, b32(p[i]!, `batchProof[${i}]`));
+  return h;
+}
+
+/** `proof` as a list of 1..MAX_BATCH_PROOF elements (each checked by `b32` when it is used). @throws MalformedError */
+function batchProofList(proof: unknown): string[] {
   if (!Array.isArray(proof)) throw new MalformedError("batchProof must be a list of 0x + 32 bytes hex");
   if (proof.length === 0 || proof.length > MAX_BATCH_PROOF) throw new MalformedError(`batchProof must hold 1..${MAX_BATCH_PROOF} hashes`);
-  let h = digest;
-  for (let i = 0; i < proof.length; i++) h = hashPair(h, b32(proof[i] as string, `batchProof[${i}]`));
-  return h;
+  return proof as string[];
 }
 
 /** Sign a digest with a secp256k1 private key (native): 65 bytes r || s || v (27/28), hex. */
@@ -381,11 +387,9 @@ export class BatchChecks {
 
   /** The account whose batch signature covers `digest` with `proof` (undefined: none does). @throws MalformedError */
   signer(separator: Buffer, digest: Buffer, proof: unknown, sigHex: string, candidates: readonly string[] = []): string | undefined {
-    if (!Array.isArray(proof)) throw new MalformedError("batchProof must be a list of 0x + 32 bytes hex");
-    if (proof.length === 0 || proof.length > MAX_BATCH_PROOF) throw new MalformedError(`batchProof must hold 1..${MAX_BATCH_PROOF} hashes`);
     // siblings are decoded (validated) as they are used: the ones after a known node are compared equal to
     // the proof that node was reached with, every element of which was decoded when it was first folded
-    const p = proof as string[];
+    const p = batchProofList(proof);
     const path: string[] = [];
     let h = digest;
     for (let i = 0; i < p.length; i++) {
@@ -417,13 +421,12 @@ function sameRest(a: readonly string[], i: number, b: readonly string[], j: numb
   return true;
 }
 
-/** Encode a frame whose JSON part is already a string (e.g. spliced with a pre-serialised bundle). */
-export function encodeFrameJson(json: string, body?: Uint8Array): Buffer {
+/** The JSON part of a frame, already a string (e.g. spliced with a pre-serialised bundle); a body follows as further parts (FrameChannel.send). */
+export function encodeFrameJson(json: string): Buffer {
   const n = Buffer.byteLength(json);
-  const out = Buffer.allocUnsafe(4 + n + (body?.length ?? 0));
+  const out = Buffer.allocUnsafe(4 + n);
   out.writeUInt32BE(n, 0);
   out.write(json, 4, "utf8");
-  if (body) out.set(body, 4 + n);
   return out;
 }
 

@@ -74,15 +74,17 @@ export function onlineVerifier(
     getNetwork: async () => ({ chainId: BigInt(await rpc.chainId()) }),
   };
   const stats = "stats" in chain ? (chain.stats as CoalescingReaderStats) : undefined;
+  // native keccak for the leaf and the seal's digest, WebAssembly keccak for the proof's pairs, native seal recovery
+  const options = { provider: reader, ledger, keccak256: nativeKeccak256, proofHasher: "auto", ecrecover: ecrecoverAddress } as const;
   const withStats = (f: (content: Uint8Array, bundle: ProofBundle) => Promise<VerificationResult>): OnlineVerifier => Object.assign(f, stats ? { coalesced: stats } : {});
-  if (cacheMs <= 0) return withStats((content, bundle) => verify({ content }, bundle, { provider: reader, ledger, keccak256: nativeKeccak256, proofHasher: "auto", ecrecover: ecrecoverAddress }));
+  if (cacheMs <= 0) return withStats((content, bundle) => verify({ content }, bundle, options));
   const results = new Map<string, { at: number; p: Promise<VerificationResult> }>();
   return withStats((content, bundle) => {
     const k = createHash("sha256").update(JSON.stringify(bundle)).update(content).digest("hex");
     const now = Date.now();
     const hit = results.get(k);
     if (hit && now - hit.at < cacheMs) return hit.p;
-    const p = verify({ content }, bundle, { provider: reader, ledger, keccak256: nativeKeccak256, proofHasher: "auto", ecrecover: ecrecoverAddress });
+    const p = verify({ content }, bundle, options);
     if (results.size > 10_000) results.clear();
     results.set(k, { at: now, p });
     p.catch(() => results.delete(k));

@@ -7,7 +7,13 @@ import { expect } from "chai";
 import { hkdfSync, randomBytes } from "node:crypto";
 import { keccak256, TypedDataEncoder, Wallet } from "ethers";
 import { keccak, b32, requestDigest, domainSeparator, signDigest, recoverSigner, EXCHANGE_EIP712_TYPES, EXCHANGE_DOMAIN_NAME, MalformedError } from "../../../node/src/p2p/messages.js";
-import { contentKey, sealContent, sealContentParts, openContent, EphemeralKey, poolRandom } from "../../../node/src/p2p/exchange.js";
+import { contentKey, sealContentParts, openContent, EphemeralKey, poolRandom } from "../../../node/src/p2p/exchange.js";
+
+/** the sealed body as the requester receives it: the parts, concatenated */
+function sealContent(eph: EphemeralKey, replyKey: Buffer, requestId: Buffer, content: Uint8Array): { ephemeralKey: Buffer; body: Buffer } {
+  const { ephemeralKey, parts } = sealContentParts(eph, replyKey, requestId, content);
+  return { ephemeralKey, body: Buffer.concat(parts) };
+}
 
 const hex32 = () => "0x" + randomBytes(32).toString("hex");
 
